@@ -1,0 +1,717 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Client calls the Kratos identity-admin API. Create one with New and share
+// it: it is safe for concurrent use by many goroutines.
+type Client struct {
+	// Identities: create, read, update, patch, delete, batch-import
+	// identities, delete their credentials, list and delete their sessions.
+	Identities *IdentitiesService
+	// Sessions: list, read, deactivate and extend sessions.
+	Sessions *SessionsService
+	// Recovery: create recovery codes and links.
+	Recovery *RecoveryService
+	// Schemas: list and read identity schemas.
+	Schemas *SchemasService
+
+	cfg *config
+}
+
+type config struct {
+	admin     endpoint
+	public    endpoint // zero: use admin and follow its redirect
+	doer      Doer
+	auth      secret
+	userAgent []string
+	retry     RetryPolicy
+	editors   []RequestEditorFn
+	timeout   time.Duration
+	maxBody   int64
+	logger    *slog.Logger
+}
+
+type endpoint struct {
+	url     *url.URL // scheme, host and base path without a trailing slash
+	rawPath string   // escaped base path
+	origin  string   // scheme://host, lower case
+}
+
+func (e endpoint) isZero() bool { return e.url == nil }
+
+// New returns a client for the Kratos admin API at baseURL (for example
+// http://127.0.0.1:4434, or https://PROJECT.projects.oryapis.com for Ory
+// Network with WithBearerToken).
+func New(baseURL string, opts ...Option) (*Client, error) {
+	admin, err := parseEndpoint(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("kratos: New: %w", err)
+	}
+	cfg := &config{
+		admin:     admin,
+		userAgent: []string{defaultUserAgent},
+		retry:     DefaultRetryPolicy,
+		timeout:   DefaultTimeout,
+		maxBody:   DefaultMaxResponseBytes,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(cfg); err != nil {
+			return nil, fmt.Errorf("kratos: New: %w", err)
+		}
+	}
+	if cfg.doer == nil {
+		cfg.doer = &http.Client{Transport: defaultTransport, CheckRedirect: noRedirects}
+	}
+	c := &Client{cfg: cfg}
+	c.Identities = &IdentitiesService{c}
+	c.Sessions = &SessionsService{c}
+	c.Recovery = &RecoveryService{c}
+	c.Schemas = &SchemasService{c}
+	return c, nil
+}
+
+// defaultTransport keeps more idle connections per host than
+// http.DefaultTransport (2), so concurrent callers reuse connections.
+var defaultTransport = func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 32
+	return t
+}()
+
+func parseEndpoint(raw string) (endpoint, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return endpoint{}, fmt.Errorf("invalid URL %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return endpoint{}, fmt.Errorf("URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return endpoint{}, fmt.Errorf("URL %q has no host", raw)
+	}
+	if u.User != nil {
+		return endpoint{}, fmt.Errorf("URL %q: put credentials in WithBearerToken, not in the URL", u.Redacted())
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return endpoint{}, fmt.Errorf("URL %q must not have a query or fragment", raw)
+	}
+	base := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")}
+	base.RawPath = strings.TrimRight(u.EscapedPath(), "/")
+	rawPath := base.RawPath
+	if base.RawPath == base.Path {
+		base.RawPath = ""
+	}
+	return endpoint{url: base, rawPath: rawPath, origin: originOf(base)}, nil
+}
+
+func originOf(u *url.URL) string {
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// String describes the client without its credentials.
+func (c *Client) String() string {
+	auth := "none"
+	if c.cfg.auth != "" {
+		auth = "bearer [REDACTED]"
+	}
+	return fmt.Sprintf("kratos.Client{admin: %s, auth: %s}", c.cfg.admin.url, auth)
+}
+
+// Format prints the same as String for every verb, so that %+v and %#v
+// cannot reveal the token either.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// call describes one API request.
+type call struct {
+	op      string // for errors: "Identities.Get"
+	method  string
+	public  bool   // schema endpoint: public URL, no auth needed
+	path    string // decoded path below the base, e.g. /admin/identities/ID
+	rawPath string // the same, escaped ("" when equal to path)
+	query   string // encoded query, without "?"
+	body    []byte // JSON request body, nil for none
+}
+
+// idempotent reports whether the request may be sent twice.
+func (cl *call) idempotent() bool {
+	switch cl.method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// response is a complete response whose body was read into a pooled buffer.
+type response struct {
+	status int
+	header http.Header
+	buf    *bytes.Buffer
+}
+
+func (r *response) body() []byte { return r.buf.Bytes() }
+
+func (r *response) release() {
+	if r != nil && r.buf != nil {
+		putBuffer(r.buf)
+		r.buf = nil
+	}
+}
+
+var (
+	hdrAccept    = []string{"application/json"}
+	hdrJSON      = []string{"application/json"}
+	redactedAuth = []string{"[REDACTED]"}
+)
+
+func (c *Client) endpointFor(cl *call) endpoint {
+	if cl.public && !c.cfg.public.isZero() {
+		return c.cfg.public
+	}
+	return c.cfg.admin
+}
+
+// newRequest builds the HTTP request for cl.
+func (c *Client) newRequest(ctx context.Context, cl *call) *http.Request {
+	ep := c.endpointFor(cl)
+	u := &url.URL{
+		Scheme:   ep.url.Scheme,
+		Host:     ep.url.Host,
+		Path:     ep.url.Path + cl.path,
+		RawQuery: cl.query,
+	}
+	if cl.rawPath != "" || ep.url.RawPath != "" {
+		esc := cl.rawPath
+		if esc == "" {
+			esc = cl.path
+		}
+		u.RawPath = ep.rawPath + esc
+	}
+	h := make(http.Header, 4)
+	h["Accept"] = hdrAccept
+	h["User-Agent"] = c.cfg.userAgent
+	if c.cfg.auth != "" && !cl.public {
+		// Schema endpoints are public: they get no token.
+		h["Authorization"] = []string{string(c.cfg.auth)}
+	}
+	req := &http.Request{
+		Method:     cl.method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       u.Host,
+	}
+	if cl.body != nil {
+		h["Content-Type"] = hdrJSON
+		body := cl.body
+		req.ContentLength = int64(len(body))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	return req.WithContext(ctx)
+}
+
+// do sends cl with retries and returns a success response (2xx) with its
+// body read, or an error. The caller releases the response.
+func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
+	if ctx == nil {
+		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
+	}
+	policy := c.cfg.retry
+	retryable := policy.MaxAttempts > 1 && (cl.idempotent() || policy.RetryNonIdempotent)
+	for attempt := 1; ; attempt++ {
+		resp, err := c.attempt(ctx, cl, attempt)
+		if err == nil && resp.status >= 200 && resp.status < 300 {
+			return resp, nil
+		}
+		var apiErr error
+		if err == nil {
+			apiErr = c.errorFor(cl, resp)
+			resp.release()
+		} else {
+			apiErr = err
+		}
+		if !retryable || attempt >= policy.MaxAttempts || !shouldRetry(ctx, apiErr) {
+			return nil, apiErr
+		}
+		wait, ok := policy.wait(attempt, apiErr)
+		if !ok {
+			return nil, apiErr
+		}
+		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
+			// Waiting would outlive the caller's deadline.
+			return nil, apiErr
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (while waiting to retry after: %v)", ctx.Err(), apiErr)
+		case <-t.C:
+		}
+	}
+}
+
+const maxRedirects = 5
+
+// attempt sends the request once (following redirects) and reads the body.
+func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error) {
+	actx := ctx
+	if c.cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+		defer cancel()
+	}
+	req := c.newRequest(actx, cl)
+	if err := c.edit(actx, req); err != nil {
+		return nil, fmt.Errorf("kratos: %s: request editor: %w", cl.op, err)
+	}
+	start := time.Now()
+	resp, err := c.send(req)
+	if err != nil {
+		c.log(req, n, 0, start, err)
+		return nil, c.transportError(ctx, actx, cl, err)
+	}
+	defer resp.Body.Close()
+	buf, err := readBody(resp, c.cfg.maxBody)
+	c.log(req, n, resp.StatusCode, start, err)
+	if err != nil {
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			if buf != nil {
+				putBuffer(buf)
+			}
+			if ctxErr := actx.Err(); ctxErr != nil {
+				return nil, c.transportError(ctx, actx, cl, err)
+			}
+			return nil, &ResponseError{Method: cl.method, Path: req.URL.Path, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Err: err}
+		}
+		// An error status whose body broke off still reports the status.
+		if buf == nil {
+			buf = getBuffer(0)
+		}
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, buf: buf}, nil
+}
+
+func (c *Client) edit(ctx context.Context, req *http.Request) error {
+	for _, fn := range c.cfg.editors {
+		if err := fn(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send performs the round trip and follows redirects: any method for 307
+// and 308 (the body is replayed), GET and HEAD for the rest. The bearer
+// token only goes to the origin it was configured for.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	for hops := 0; ; hops++ {
+		resp, err := c.cfg.doer.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		next, ok := c.redirect(req, resp, hops)
+		if !ok {
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		req = next
+	}
+}
+
+func (c *Client) redirect(req *http.Request, resp *http.Response, hops int) (*http.Request, bool) {
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			return nil, false
+		}
+	case http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil, false
+	}
+	if hops >= maxRedirects {
+		return nil, false
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil, false
+	}
+	target, err := req.URL.Parse(loc)
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+		return nil, false
+	}
+	next := req.Clone(req.Context())
+	next.URL = target
+	next.Host = target.Host
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, false
+		}
+		next.Body = body
+	} else if req.Body != nil && req.Body != http.NoBody {
+		return nil, false // the body cannot be sent again
+	}
+	if originOf(target) != originOf(req.URL) || !c.trustedOrigin(target) {
+		next.Header.Del("Authorization")
+		next.Header.Del("Cookie")
+	}
+	return next, true
+}
+
+// trustedOrigin reports whether the bearer token may be sent to u.
+func (c *Client) trustedOrigin(u *url.URL) bool {
+	o := originOf(u)
+	return o == c.cfg.admin.origin || (!c.cfg.public.isZero() && o == c.cfg.public.origin)
+}
+
+// transportError wraps a failure to get a response. Context errors stay
+// recognisable with errors.Is; the per-attempt timeout reads as one.
+func (c *Client) transportError(ctx, actx context.Context, cl *call, err error) error {
+	if ctx.Err() == nil && actx.Err() != nil {
+		return &TimeoutError{Op: cl.op, After: c.cfg.timeout, Err: err}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("kratos: %s: %w: %w", cl.op, ctxErr, err)
+	}
+	return fmt.Errorf("kratos: %s: %w", cl.op, err)
+}
+
+// TimeoutError is an attempt that outlived the client's per-request
+// timeout (WithTimeout) while the caller's context was still live.
+type TimeoutError struct {
+	Op    string
+	After time.Duration // the client's per-request timeout
+	Err   error
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("kratos: %s: no complete response within %s: %v", e.Op, e.After, e.Err)
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, context.DeadlineExceeded) hold.
+func (e *TimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// Timeout reports true, as net.Error does.
+func (e *TimeoutError) Timeout() bool { return true }
+
+func (c *Client) log(req *http.Request, attempt, status int, start time.Time, err error) {
+	l := c.cfg.logger
+	if l == nil || !l.Enabled(req.Context(), slog.LevelDebug) {
+		return
+	}
+	h := req.Header.Clone()
+	if _, ok := h["Authorization"]; ok {
+		h["Authorization"] = redactedAuth
+	}
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("path", req.URL.EscapedPath()),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+		slog.Int("attempt", attempt),
+		slog.Any("headers", h),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	l.LogAttrs(req.Context(), slog.LevelDebug, "kratos request", attrs...)
+}
+
+// errorFor maps a non-2xx response to an *Error.
+func (c *Client) errorFor(cl *call, r *response) *Error {
+	return newError(cl.method, cl.path, r.status, r.header, r.body())
+}
+
+func newError(method, path string, status int, header http.Header, body []byte) *Error {
+	e := &Error{
+		StatusCode:  status,
+		Method:      method,
+		Path:        path,
+		ContentType: header.Get("Content-Type"),
+		Request:     header.Get("X-Request-Id"),
+		RetryAfter:  parseRetryAfter(header.Get("Retry-After"), time.Now()),
+	}
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
+	e.Body = bytes.Clone(body)
+	if isJSON(e.ContentType) || (e.ContentType == "" && len(body) > 0 && body[0] == '{') {
+		var env struct {
+			Error *struct {
+				Code    int64           `json:"code"`
+				Status  string          `json:"status"`
+				Reason  string          `json:"reason"`
+				Message string          `json:"message"`
+				ID      string          `json:"id"`
+				Request string          `json:"request"`
+				Debug   string          `json:"debug"`
+				Details json.RawMessage `json:"details"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(body, &env) == nil && env.Error != nil {
+			ge := env.Error
+			e.Code, e.Status, e.Reason, e.Message = ge.Code, ge.Status, ge.Reason, ge.Message
+			e.ID, e.Debug, e.Details = ge.ID, ge.Debug, ge.Details
+			if ge.Request != "" {
+				e.Request = ge.Request
+			}
+		}
+	}
+	return e
+}
+
+// CheckResponse returns nil for a 2xx response and an *Error otherwise,
+// reading (up to 64 KiB of) the body. It is the error mapping of the typed
+// methods, for callers of Do.
+func CheckResponse(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	path, method := "", ""
+	if resp.Request != nil {
+		method, path = resp.Request.Method, resp.Request.URL.Path
+	}
+	return newError(method, path, resp.StatusCode, resp.Header, body)
+}
+
+// Do sends req with the client's authentication, User-Agent, request
+// editors, redirect handling and (for idempotent methods with a replayable
+// body) retries, and returns the response whatever its status. It is the
+// escape hatch for what the typed methods do not cover; pass the response to
+// CheckResponse to map errors. The caller closes the body. Without a
+// deadline on req's context, the client's timeout bounds the whole exchange,
+// reading the body included.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		return nil, &ArgumentError{Op: "Do", Argument: "req", Reason: "nil request or URL"}
+	}
+	ctx := req.Context()
+	cancel := context.CancelFunc(func() {})
+	if _, has := ctx.Deadline(); !has && c.cfg.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+	}
+	req = req.Clone(ctx)
+	if req.Header.Get("User-Agent") == "" {
+		req.Header["User-Agent"] = c.cfg.userAgent
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header["Accept"] = hdrAccept
+	}
+	if c.cfg.auth != "" && req.Header.Get("Authorization") == "" && c.trustedOrigin(req.URL) {
+		req.Header["Authorization"] = []string{string(c.cfg.auth)}
+	}
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	policy := c.cfg.retry
+	op := "Do " + req.Method
+	for attempt := 1; ; attempt++ {
+		r := req
+		if attempt > 1 {
+			r = req.Clone(ctx)
+			if req.GetBody != nil {
+				body, err := req.GetBody()
+				if err != nil {
+					cancel()
+					return nil, err
+				}
+				r.Body = body
+			}
+		}
+		if err := c.edit(ctx, r); err != nil {
+			cancel()
+			return nil, fmt.Errorf("kratos: %s: request editor: %w", op, err)
+		}
+		start := time.Now()
+		resp, err := c.send(r)
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		c.log(r, attempt, status, start, err)
+		retry := replayable && attempt < policy.MaxAttempts && (isIdempotentMethod(req.Method) || policy.RetryNonIdempotent)
+		var failure error = err
+		if err == nil && retryableStatus(resp.StatusCode) {
+			failure = &Error{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		}
+		if failure == nil || !retry || !shouldRetry(ctx, failure) {
+			if err != nil {
+				cancel()
+				return nil, fmt.Errorf("kratos: %s: %w", op, err)
+			}
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+			return resp, nil
+		}
+		wait, ok := policy.wait(attempt, failure)
+		if dl, has := ctx.Deadline(); !ok || (has && time.Until(dl) < wait) {
+			if err != nil {
+				cancel()
+				return nil, fmt.Errorf("kratos: %s: %w", op, err)
+			}
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+			return resp, nil
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+			resp.Body.Close()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			cancel()
+			return nil, fmt.Errorf("kratos: %s: %w", op, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+func isIdempotentMethod(m string) bool {
+	return (&call{method: m}).idempotent()
+}
+
+// readBody reads a whole response body into a pooled buffer, refusing more
+// than limit bytes.
+func readBody(resp *http.Response, limit int64) (*bytes.Buffer, error) {
+	size := resp.ContentLength
+	if size > limit {
+		return nil, fmt.Errorf("body of %d bytes exceeds the %d-byte limit: %w", size, limit, errTooLarge)
+	}
+	buf := getBuffer(size)
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if n > limit {
+		putBuffer(buf)
+		return nil, fmt.Errorf("body exceeds the %d-byte limit: %w", limit, errTooLarge)
+	}
+	if err != nil {
+		// Keep what arrived: an error status still gets its snippet.
+		return buf, fmt.Errorf("reading body after %d bytes: %w", n, err)
+	}
+	if size >= 0 && n < size {
+		return buf, fmt.Errorf("body ended after %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
+	}
+	return buf, nil
+}
+
+var errTooLarge = errors.New("response body too large")
+
+const maxPooledBuffer = 4 << 20
+
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer(size int64) *bytes.Buffer {
+	buf := bufferPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if size > 0 {
+		// Room for the body plus ReadFrom's final probe read.
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	return buf
+}
+
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBuffer {
+		bufferPool.Put(buf)
+	}
+}
+
+// isJSON reports whether a Content-Type is JSON (application/json or
+// application/*+json, any parameters).
+func isJSON(ct string) bool {
+	ct = strings.TrimSpace(ct)
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = strings.TrimSpace(ct[:i])
+	}
+	if strings.EqualFold(ct, "application/json") {
+		return true
+	}
+	return len(ct) > 17 && strings.EqualFold(ct[:12], "application/") && strings.EqualFold(ct[len(ct)-5:], "+json")
+}
+
+// decode checks a success response and decodes its JSON body into out.
+func (c *Client) decode(cl *call, r *response, out any) error {
+	body := r.body()
+	ct := r.header.Get("Content-Type")
+	fail := func(err error) error {
+		return &ResponseError{Method: cl.method, Path: cl.path, StatusCode: r.status, ContentType: ct, Snippet: snippet(body, 120), Err: err}
+	}
+	if ct != "" && !isJSON(ct) {
+		return fail(fmt.Errorf("unexpected content type %q, want application/json", ct))
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fail(errors.New("empty body, want JSON"))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return fail(fmt.Errorf("invalid JSON at byte %d: %w", syn.Offset, err))
+		case errors.As(err, &typ):
+			return fail(fmt.Errorf("JSON does not match the expected shape: %w", err))
+		}
+		return fail(err)
+	}
+	return nil
+}
+
+// invoke sends cl and decodes a success body into out (when out is not nil).
+func (c *Client) invoke(ctx context.Context, cl *call, out any) error {
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return err
+	}
+	defer resp.release()
+	if out == nil {
+		return nil
+	}
+	return c.decode(cl, resp, out)
+}
+
+// marshal encodes a request body, reporting failures as argument errors.
+func marshal(op, arg string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, &ArgumentError{Op: op, Argument: arg, Reason: "cannot be encoded as JSON: " + err.Error()}
+	}
+	return b, nil
+}
+
+var _ net.Error = (*TimeoutError)(nil)
+
+// Temporary is part of net.Error; a timeout may pass.
+func (e *TimeoutError) Temporary() bool { return true }

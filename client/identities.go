@@ -1,0 +1,376 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+)
+
+// IdentitiesService manages identities. Reach it as Client.Identities.
+type IdentitiesService struct{ c *Client }
+
+const identitiesPath = "/admin/identities"
+
+// Get returns the identity with the given id. params may be nil; set
+// IncludeCredential to receive credential configurations (for password,
+// the hash). A malformed id is refused before sending; an unknown one is
+// an *Error matching ErrNotFound.
+//
+// It corresponds to GET /admin/identities/{id}.
+func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdentityParams) (*Identity, error) {
+	const op = "Identities.Get"
+	if err := checkUUID(op, "id", id); err != nil {
+		return nil, err
+	}
+	var q query
+	if params != nil {
+		if err := checkCredentialTypes(op, "params.IncludeCredential", params.IncludeCredential); err != nil {
+			return nil, err
+		}
+		addCredentialTypes(&q, params.IncludeCredential)
+	}
+	cl := &call{op: op, method: http.MethodGet, path: identitiesPath + "/" + id, query: q.String()}
+	out := new(Identity)
+	if err := s.c.invoke(ctx, cl, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetByExternalID returns the identity with the given external id. The id
+// is escaped as one path segment, whatever it contains.
+//
+// It corresponds to GET /admin/identities/by/external/{externalID}.
+func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams) (*Identity, error) {
+	const op = "Identities.GetByExternalID"
+	if externalID == "" {
+		return nil, &ArgumentError{Op: op, Argument: "externalID", Reason: "empty"}
+	}
+	var q query
+	if params != nil {
+		if err := checkCredentialTypes(op, "params.IncludeCredential", params.IncludeCredential); err != nil {
+			return nil, err
+		}
+		addCredentialTypes(&q, params.IncludeCredential)
+	}
+	path, raw := pathWith(identitiesPath+"/by/external/", externalID, "")
+	cl := &call{op: op, method: http.MethodGet, path: path, rawPath: raw, query: q.String()}
+	out := new(Identity)
+	if err := s.c.invoke(ctx, cl, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListPage returns one page of identities; pass the returned NextPageToken
+// as params.PageToken for the next one. params may be nil. Filters (IDs,
+// CredentialsIdentifier, PreviewCredentialsIdentifierSimilar,
+// OrganizationID) cannot be combined: the server answers 400.
+//
+// It corresponds to GET /admin/identities.
+func (s *IdentitiesService) ListPage(ctx context.Context, params *ListIdentitiesParams) (*Page[Identity], error) {
+	cl, err := listIdentitiesCall("Identities.ListPage", params)
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Identity](ctx, s.c, cl)
+}
+
+// List walks all identities matching params (nil for all), page by page,
+// starting at params.PageToken. It stops early when the loop breaks, and
+// yields a failure once, as a *PageError whose PageToken resumes the walk:
+//
+//	for identity, err := range c.Identities.List(ctx, nil) {
+//		if err != nil { return err }
+//		fmt.Println(identity.ID)
+//	}
+//
+// The yielded pointer is only valid until the next iteration; copy the
+// identity to keep it.
+func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesParams) iter.Seq2[*Identity, error] {
+	const op = "Identities.List"
+	var p ListIdentitiesParams
+	if params != nil {
+		p = *params
+	}
+	if p.Page != 0 || p.PerPage != 0 {
+		return failSeq[Identity](errLegacyWalk(op))
+	}
+	if _, err := listIdentitiesCall(op, &p); err != nil {
+		return failSeq[Identity](err)
+	}
+	return walk(p.PageToken, func(token string) (*Page[Identity], error) {
+		p.PageToken = token
+		cl, err := listIdentitiesCall(op, &p)
+		if err != nil {
+			return nil, err
+		}
+		return listPage[Identity](ctx, s.c, cl)
+	})
+}
+
+func listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
+	var q query
+	if p != nil {
+		if err := checkPageSize(op, "params.PageSize", p.PageSize); err != nil {
+			return nil, err
+		}
+		if err := checkPageSize(op, "params.PerPage", p.PerPage); err != nil {
+			return nil, err
+		}
+		if p.Page < 0 {
+			return nil, &ArgumentError{Op: op, Argument: "params.Page", Reason: "negative"}
+		}
+		if !p.Consistency.Valid() {
+			return nil, &ArgumentError{Op: op, Argument: "params.Consistency", Reason: fmt.Sprintf("unknown level %q", p.Consistency)}
+		}
+		if len(p.IDs) > 500 {
+			return nil, &ArgumentError{Op: op, Argument: "params.IDs", Reason: fmt.Sprintf("%d ids, the server takes at most 500", len(p.IDs))}
+		}
+		for i, id := range p.IDs {
+			if err := checkUUID(op, fmt.Sprintf("params.IDs[%d]", i), id); err != nil {
+				return nil, err
+			}
+		}
+		if p.OrganizationID != "" {
+			if err := checkUUID(op, "params.OrganizationID", p.OrganizationID); err != nil {
+				return nil, err
+			}
+		}
+		if err := checkCredentialTypes(op, "params.IncludeCredential", p.IncludeCredential); err != nil {
+			return nil, err
+		}
+		q.addInt("per_page", p.PerPage)
+		q.addInt("page", p.Page)
+		q.addInt("page_size", p.PageSize)
+		q.addString("page_token", p.PageToken)
+		q.addString("consistency", string(p.Consistency))
+		for _, id := range p.IDs {
+			q.add("ids", id)
+		}
+		q.addString("credentials_identifier", p.CredentialsIdentifier)
+		q.addString("preview_credentials_identifier_similar", p.PreviewCredentialsIdentifierSimilar)
+		addCredentialTypes(&q, p.IncludeCredential)
+		q.addString("organization_id", p.OrganizationID)
+	}
+	return &call{op: op, method: http.MethodGet, path: identitiesPath, query: q.String()}, nil
+}
+
+func addCredentialTypes(q *query, types []IdentityCredentialsType) {
+	for _, t := range types {
+		q.add("include_credential", string(t))
+	}
+}
+
+// Create creates an identity, importing any credentials in body. A
+// duplicate credential identifier or external id is an *Error matching
+// ErrConflict; a body the identity schema refuses matches ErrBadRequest.
+//
+// It corresponds to POST /admin/identities.
+func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody) (*Identity, error) {
+	const op = "Identities.Create"
+	if err := checkCreateBody(op, "body", body); err != nil {
+		return nil, err
+	}
+	b, err := marshal(op, "body", body)
+	if err != nil {
+		return nil, err
+	}
+	out := new(Identity)
+	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPost, path: identitiesPath, body: b}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
+	if body == nil {
+		return &ArgumentError{Op: op, Argument: arg, Reason: "nil"}
+	}
+	if err := checkNotBlank(op, arg+".SchemaID", body.SchemaID); err != nil {
+		return err
+	}
+	if err := checkRequiredJSON(op, arg+".Traits", body.Traits); err != nil {
+		return err
+	}
+	if err := checkOptionalJSON(op, arg+".MetadataPublic", body.MetadataPublic); err != nil {
+		return err
+	}
+	if err := checkOptionalJSON(op, arg+".MetadataAdmin", body.MetadataAdmin); err != nil {
+		return err
+	}
+	if org, err := body.OrganizationID.Get(); err == nil && org != "" {
+		if err := checkUUID(op, arg+".OrganizationID", org); err != nil {
+			return err
+		}
+	}
+	return checkState(op, arg+".State", body.State)
+}
+
+// Update replaces an identity's traits, metadata, state and external id
+// (PUT semantics: metadata left nil is cleared; an empty State keeps the
+// current state) and imports any credentials in body.
+//
+// It corresponds to PUT /admin/identities/{id}.
+func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateIdentityBody) (*Identity, error) {
+	const op = "Identities.Update"
+	if err := checkUUID(op, "id", id); err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, &ArgumentError{Op: op, Argument: "body", Reason: "nil"}
+	}
+	if err := checkNotBlank(op, "body.SchemaID", body.SchemaID); err != nil {
+		return nil, err
+	}
+	if err := checkRequiredJSON(op, "body.Traits", body.Traits); err != nil {
+		return nil, err
+	}
+	if err := checkOptionalJSON(op, "body.MetadataPublic", body.MetadataPublic); err != nil {
+		return nil, err
+	}
+	if err := checkOptionalJSON(op, "body.MetadataAdmin", body.MetadataAdmin); err != nil {
+		return nil, err
+	}
+	if err := checkState(op, "body.State", body.State); err != nil {
+		return nil, err
+	}
+	b, err := marshal(op, "body", body)
+	if err != nil {
+		return nil, err
+	}
+	out := new(Identity)
+	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPut, path: identitiesPath + "/" + id, body: b}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Patch applies a JSON Patch (add, remove and replace; see PatchAdd,
+// PatchReplace, PatchRemove) to an identity and returns the result. A
+// replace or add with a nil value sends `"value": null`.
+//
+// It corresponds to PATCH /admin/identities/{id}.
+func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatch) (*Identity, error) {
+	const op = "Identities.Patch"
+	if err := checkUUID(op, "id", id); err != nil {
+		return nil, err
+	}
+	b, err := encodePatch(op, ops)
+	if err != nil {
+		return nil, err
+	}
+	out := new(Identity)
+	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPatch, path: identitiesPath + "/" + id, body: b}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete deletes an identity permanently. Deleting an unknown identity is
+// an *Error matching ErrNotFound.
+//
+// It corresponds to DELETE /admin/identities/{id}.
+func (s *IdentitiesService) Delete(ctx context.Context, id string) error {
+	const op = "Identities.Delete"
+	if err := checkUUID(op, "id", id); err != nil {
+		return err
+	}
+	return s.c.invoke(ctx, &call{op: op, method: http.MethodDelete, path: identitiesPath + "/" + id}, nil)
+}
+
+// DeleteCredentials deletes one credential type of an identity. For oidc
+// and saml, params.Identifier selects the provider link to remove. The
+// server refuses to delete code credentials and the last first factor
+// (ErrBadRequest) and answers ErrNotFound for a type the identity lacks.
+//
+// It corresponds to DELETE /admin/identities/{id}/credentials/{type}.
+func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, typ IdentityCredentialsType, params *DeleteIdentityCredentialsParams) error {
+	const op = "Identities.DeleteCredentials"
+	if err := checkUUID(op, "id", id); err != nil {
+		return err
+	}
+	if !typ.Valid() {
+		return &ArgumentError{Op: op, Argument: "type", Reason: fmt.Sprintf("unknown credential type %q", typ)}
+	}
+	var q query
+	if params != nil {
+		q.addString("identifier", params.Identifier)
+	}
+	cl := &call{op: op, method: http.MethodDelete, path: identitiesPath + "/" + id + "/credentials/" + string(typ), query: q.String()}
+	return s.c.invoke(ctx, cl, nil)
+}
+
+// ListSessionsPage returns one page of an identity's sessions (newest
+// first). An unknown identity has no sessions, not an error.
+//
+// It corresponds to GET /admin/identities/{id}/sessions.
+func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams) (*Page[Session], error) {
+	cl, err := listIdentitySessionsCall("Identities.ListSessionsPage", id, params)
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Session](ctx, s.c, cl)
+}
+
+// ListSessions walks all sessions of an identity, like List.
+func (s *IdentitiesService) ListSessions(ctx context.Context, id string, params *ListIdentitySessionsParams) iter.Seq2[*Session, error] {
+	const op = "Identities.ListSessions"
+	var p ListIdentitySessionsParams
+	if params != nil {
+		p = *params
+	}
+	if p.Page != 0 || p.PerPage != 0 {
+		return failSeq[Session](errLegacyWalk(op))
+	}
+	if _, err := listIdentitySessionsCall(op, id, &p); err != nil {
+		return failSeq[Session](err)
+	}
+	return walk(p.PageToken, func(token string) (*Page[Session], error) {
+		p.PageToken = token
+		cl, err := listIdentitySessionsCall(op, id, &p)
+		if err != nil {
+			return nil, err
+		}
+		return listPage[Session](ctx, s.c, cl)
+	})
+}
+
+func listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*call, error) {
+	if err := checkUUID(op, "id", id); err != nil {
+		return nil, err
+	}
+	var q query
+	if p != nil {
+		if err := checkPageSize(op, "params.PageSize", p.PageSize); err != nil {
+			return nil, err
+		}
+		if err := checkPageSize(op, "params.PerPage", p.PerPage); err != nil {
+			return nil, err
+		}
+		q.addInt("per_page", p.PerPage)
+		q.addInt("page", p.Page)
+		q.addInt("page_size", p.PageSize)
+		q.addString("page_token", p.PageToken)
+		q.addBool("active", p.Active)
+	}
+	return &call{op: op, method: http.MethodGet, path: identitiesPath + "/" + id + "/sessions", query: q.String()}, nil
+}
+
+// DeleteSessions deletes and invalidates all sessions of an identity. The
+// server answers ErrNotFound when the identity has no sessions.
+//
+// It corresponds to DELETE /admin/identities/{id}/sessions.
+func (s *IdentitiesService) DeleteSessions(ctx context.Context, id string) error {
+	const op = "Identities.DeleteSessions"
+	if err := checkUUID(op, "id", id); err != nil {
+		return err
+	}
+	return s.c.invoke(ctx, &call{op: op, method: http.MethodDelete, path: identitiesPath + "/" + id + "/sessions"}, nil)
+}
+
+// failSeq is an iterator that yields one error.
+func failSeq[T any](err error) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) { yield(nil, err) }
+}

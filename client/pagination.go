@@ -1,0 +1,274 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Page is one page of a list.
+type Page[T any] struct {
+	// Items on this page, in server order.
+	Items []T
+	// NextPageToken fetches the following page when passed as the
+	// PageToken parameter. It is empty on the last page. An empty page has
+	// no next page, even when the server sent a next link (some Kratos
+	// lists always do).
+	NextPageToken string
+	// TotalCount is the X-Total-Count header, or -1 when the server did not
+	// send one (keyset-paginated identities and sessions).
+	TotalCount int64
+}
+
+// MaxPageSize is the largest page size the server honours.
+const MaxPageSize = 1000
+
+// listPage fetches one page of a list endpoint.
+func listPage[T any](ctx context.Context, c *Client, cl *call) (*Page[T], error) {
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.release()
+	page := &Page[T]{TotalCount: -1}
+	if err := c.decode(cl, resp, &page.Items); err != nil {
+		return nil, err
+	}
+	if tc := resp.header.Get("X-Total-Count"); tc != "" {
+		n, err := strconv.ParseInt(strings.TrimSpace(tc), 10, 64)
+		if err != nil || n < 0 {
+			return nil, &ResponseError{Method: cl.method, Path: cl.path, StatusCode: resp.status, ContentType: resp.header.Get("Content-Type"), Err: fmt.Errorf("invalid X-Total-Count header %q", tc)}
+		}
+		page.TotalCount = n
+	}
+	next, err := nextPageToken(resp.header)
+	if err != nil {
+		return nil, &ResponseError{Method: cl.method, Path: cl.path, StatusCode: resp.status, ContentType: resp.header.Get("Content-Type"), Err: err}
+	}
+	if len(page.Items) > 0 {
+		page.NextPageToken = next
+	}
+	return page, nil
+}
+
+// walk yields every item of every page, starting at token. It stops when
+// yield returns false, after an empty page or a page without a next token,
+// and after yielding an error once. A token the server already handed out
+// ends the walk with ErrPaginationLoop instead of looping forever.
+func walk[T any](token string, fetch func(token string) (*Page[T], error)) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		seen := map[string]struct{}{token: {}}
+		for {
+			page, err := fetch(token)
+			if err != nil {
+				yield(nil, &PageError{PageToken: token, Err: err})
+				return
+			}
+			for i := range page.Items {
+				if !yield(&page.Items[i], nil) {
+					return
+				}
+			}
+			next := page.NextPageToken
+			if next == "" {
+				return
+			}
+			if _, dup := seen[next]; dup {
+				yield(nil, &PageError{PageToken: next, Err: fmt.Errorf("%w: %q came back after the page it leads to", ErrPaginationLoop, next)})
+				return
+			}
+			seen[next] = struct{}{}
+			token = next
+		}
+	}
+}
+
+// nextPageToken returns the page_token of the Link header's rel="next"
+// entry ("" when there is none). Only the token is taken from the link,
+// never its URL: a link pointing at another host changes nothing.
+func nextPageToken(h http.Header) (string, error) {
+	for _, v := range h.Values("Link") {
+		links, err := parseLinkHeader(v)
+		if err != nil {
+			return "", err
+		}
+		for _, l := range links {
+			if !l.hasRel("next") {
+				continue
+			}
+			return pageTokenOf(l.target)
+		}
+	}
+	return "", nil
+}
+
+func pageTokenOf(target string) (string, error) {
+	if i := strings.IndexByte(target, '#'); i >= 0 {
+		target = target[:i]
+	}
+	i := strings.IndexByte(target, '?')
+	if i < 0 {
+		return "", nil
+	}
+	q, err := url.ParseQuery(target[i+1:])
+	if err != nil {
+		return "", fmt.Errorf("malformed query in Link next target %q: %w", snippet([]byte(target), 200), err)
+	}
+	return q.Get("page_token"), nil
+}
+
+type link struct {
+	target string
+	rels   string // space-separated relation types
+}
+
+func (l link) hasRel(rel string) bool {
+	for _, r := range strings.Fields(l.rels) {
+		if strings.EqualFold(r, rel) {
+			return true
+		}
+	}
+	return false
+}
+
+var errMalformedLink = errors.New("malformed Link header")
+
+// parseLinkHeader parses an RFC 8288 Link header value:
+//
+//	<uri>; rel="next"; title="x", <uri2>; rel=first
+func parseLinkHeader(v string) ([]link, error) {
+	var links []link
+	s := v
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			return links, nil
+		}
+		if s[0] != '<' {
+			return nil, fmt.Errorf("%w %q: expected '<' at %q", errMalformedLink, snippet([]byte(v), 200), snippet([]byte(s), 40))
+		}
+		end := strings.IndexByte(s, '>')
+		if end < 0 {
+			return nil, fmt.Errorf("%w %q: unterminated '<'", errMalformedLink, snippet([]byte(v), 200))
+		}
+		l := link{target: strings.TrimSpace(s[1:end])}
+		s = s[end+1:]
+		// Parameters up to the next top-level comma.
+		for {
+			s = strings.TrimLeft(s, " \t")
+			if s == "" || s[0] == ',' {
+				break
+			}
+			if s[0] != ';' {
+				return nil, fmt.Errorf("%w %q: expected ';' or ',' at %q", errMalformedLink, snippet([]byte(v), 200), snippet([]byte(s), 40))
+			}
+			s = strings.TrimLeft(s[1:], " \t")
+			eq := strings.IndexAny(s, "=;,")
+			name := s
+			if eq >= 0 {
+				name = s[:eq]
+			}
+			name = strings.TrimSpace(name)
+			var value string
+			if eq >= 0 && s[eq] == '=' {
+				s = strings.TrimLeft(s[eq+1:], " \t")
+				if strings.HasPrefix(s, `"`) {
+					val, rest, ok := unquote(s)
+					if !ok {
+						return nil, fmt.Errorf("%w %q: unterminated quoted parameter", errMalformedLink, snippet([]byte(v), 200))
+					}
+					value, s = val, rest
+				} else {
+					stop := strings.IndexAny(s, ";,")
+					if stop < 0 {
+						stop = len(s)
+					}
+					value, s = strings.TrimSpace(s[:stop]), s[stop:]
+				}
+			} else if eq >= 0 {
+				s = s[eq:]
+			} else {
+				s = ""
+			}
+			if strings.EqualFold(name, "rel") && l.rels == "" {
+				l.rels = value
+			}
+		}
+		links = append(links, l)
+	}
+}
+
+// unquote reads a quoted-string at the start of s.
+func unquote(s string) (val, rest string, ok bool) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+		case '"':
+			return b.String(), s[i+1:], true
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return "", "", false
+}
+
+// query builds an encoded query string.
+type query struct{ b []byte }
+
+func (q *query) add(k, v string) {
+	if len(q.b) > 0 {
+		q.b = append(q.b, '&')
+	}
+	q.b = append(q.b, k...)
+	q.b = append(q.b, '=')
+	q.b = append(q.b, url.QueryEscape(v)...)
+}
+
+func (q *query) addString(k, v string) {
+	if v != "" {
+		q.add(k, v)
+	}
+}
+
+func (q *query) addInt(k string, v int64) {
+	if v != 0 {
+		if len(q.b) > 0 {
+			q.b = append(q.b, '&')
+		}
+		q.b = append(q.b, k...)
+		q.b = append(q.b, '=')
+		q.b = strconv.AppendInt(q.b, v, 10)
+	}
+}
+
+func (q *query) addBool(k string, v *bool) {
+	if v != nil {
+		q.add(k, strconv.FormatBool(*v))
+	}
+}
+
+func (q *query) String() string { return string(q.b) }
+
+// checkPageSize validates a page size (0 means the server default).
+func checkPageSize(op, arg string, n int64) error {
+	if n < 0 || n > MaxPageSize {
+		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%d is outside 1..%d (0 for the server default)", n, MaxPageSize)}
+	}
+	return nil
+}
+
+// errLegacyWalk refuses deprecated page/per_page parameters in iterators,
+// which page with page_token and would otherwise silently stop early.
+func errLegacyWalk(op string) error {
+	return &ArgumentError{Op: op, Argument: "params", Reason: "Page and PerPage (deprecated) cannot be used to walk all pages; use PageSize and PageToken"}
+}

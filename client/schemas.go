@@ -1,0 +1,84 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+)
+
+// SchemasService reads identity schemas. Reach it as Client.Schemas.
+//
+// Kratos serves schemas on its public port, without authentication. With
+// WithPublicURL the client asks there; otherwise it asks the admin URL and
+// follows the redirect the admin port answers with (without the token when
+// the redirect leaves the admin origin).
+type SchemasService struct{ c *Client }
+
+// Get returns an identity schema (a JSON Schema document) by its id, or by
+// the base64url form of the id found at the end of an identity's SchemaURL.
+//
+// It corresponds to GET /schemas/{id}.
+func (s *SchemasService) Get(ctx context.Context, id string) (json.RawMessage, error) {
+	const op = "Schemas.Get"
+	if id == "" {
+		return nil, &ArgumentError{Op: op, Argument: "id", Reason: "empty"}
+	}
+	path, raw := pathWith("/schemas/", id, "")
+	var out json.RawMessage
+	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodGet, public: true, path: path, rawPath: raw}, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListPage returns one page of identity schemas.
+//
+// It corresponds to GET /schemas.
+func (s *SchemasService) ListPage(ctx context.Context, params *ListIdentitySchemasParams) (*Page[IdentitySchemaContainer], error) {
+	cl, err := listSchemasCall("Schemas.ListPage", params)
+	if err != nil {
+		return nil, err
+	}
+	return listPage[IdentitySchemaContainer](ctx, s.c, cl)
+}
+
+// List walks all identity schemas, like Identities.List.
+func (s *SchemasService) List(ctx context.Context, params *ListIdentitySchemasParams) iter.Seq2[*IdentitySchemaContainer, error] {
+	const op = "Schemas.List"
+	var p ListIdentitySchemasParams
+	if params != nil {
+		p = *params
+	}
+	if p.Page != 0 || p.PerPage != 0 {
+		return failSeq[IdentitySchemaContainer](errLegacyWalk(op))
+	}
+	if _, err := listSchemasCall(op, &p); err != nil {
+		return failSeq[IdentitySchemaContainer](err)
+	}
+	return walk(p.PageToken, func(token string) (*Page[IdentitySchemaContainer], error) {
+		p.PageToken = token
+		cl, err := listSchemasCall(op, &p)
+		if err != nil {
+			return nil, err
+		}
+		return listPage[IdentitySchemaContainer](ctx, s.c, cl)
+	})
+}
+
+func listSchemasCall(op string, p *ListIdentitySchemasParams) (*call, error) {
+	var q query
+	if p != nil {
+		if err := checkPageSize(op, "params.PageSize", p.PageSize); err != nil {
+			return nil, err
+		}
+		if err := checkPageSize(op, "params.PerPage", p.PerPage); err != nil {
+			return nil, err
+		}
+		q.addInt("per_page", p.PerPage)
+		q.addInt("page", p.Page)
+		q.addInt("page_size", p.PageSize)
+		q.addString("page_token", p.PageToken)
+	}
+	return &call{op: op, method: http.MethodGet, public: true, path: "/schemas", query: q.String()}, nil
+}
