@@ -347,18 +347,18 @@ type Identity struct {
 type IdentityCredentials struct {
 	// Config Type-specific configuration, only with include_credential (for password `{"hashed_password": ...}`; `{}` after deletion).
 	Config    json.RawMessage `json:"config,omitempty,omitzero"`
-	CreatedAt time.Time       `json:"created_at,omitempty,omitzero"`
+	CreatedAt time.Time       `json:"created_at"`
 
 	// Identifiers Identifiers (email, username, provider:subject) this credential signs in with.
-	Identifiers []string `json:"identifiers,omitempty,omitzero"`
+	Identifiers []string `json:"identifiers"`
 
 	// Type A credential type. `link_recovery` and `code_recovery` only appear in
 	// authentication methods, never in an identity's credentials.
-	Type      IdentityCredentialsType `json:"type,omitempty,omitzero"`
-	UpdatedAt time.Time               `json:"updated_at,omitempty,omitzero"`
+	Type      IdentityCredentialsType `json:"type"`
+	UpdatedAt time.Time               `json:"updated_at"`
 
 	// Version Version of the configuration format.
-	Version int64 `json:"version,omitempty,omitzero"`
+	Version int64 `json:"version"`
 }
 
 // IdentityCredentialsType A credential type. `link_recovery` and `code_recovery` only appear in
@@ -582,7 +582,7 @@ type JSONPatchOp string
 
 // PatchIdentitiesBody Identities to create in one batch. Unknown fields are refused (400).
 type PatchIdentitiesBody struct {
-	Identities []IdentityPatch `json:"identities,omitempty,omitzero"`
+	Identities []IdentityPatch `json:"identities"`
 }
 
 // ReadConsistencyLevel Read consistency level; empty means the project default.
@@ -644,12 +644,12 @@ type Session struct {
 // SessionAuthenticationMethod A completed authentication step.
 type SessionAuthenticationMethod struct {
 	// AAL Authenticator assurance level (NIST 800-63B).
-	AAL         AuthenticatorAssuranceLevel `json:"aal,omitempty,omitzero"`
-	CompletedAt time.Time                   `json:"completed_at,omitempty,omitzero"`
+	AAL         AuthenticatorAssuranceLevel `json:"aal"`
+	CompletedAt time.Time                   `json:"completed_at"`
 
 	// Method A credential type. `link_recovery` and `code_recovery` only appear in
 	// authentication methods, never in an identity's credentials.
-	Method IdentityCredentialsType `json:"method,omitempty,omitzero"`
+	Method IdentityCredentialsType `json:"method"`
 
 	// Organization The organization, for organization sign-in.
 	Organization string `json:"organization,omitempty,omitzero"`
@@ -663,11 +663,11 @@ type SessionDevice struct {
 	ID string `json:"id"`
 
 	// IPAddress Client address as the server saw it (may include the port).
-	IPAddress string `json:"ip_address,omitempty,omitzero"`
+	IPAddress string `json:"ip_address"`
 
 	// Location Approximate location, if known; often empty.
-	Location  string `json:"location,omitempty,omitzero"`
-	UserAgent string `json:"user_agent,omitempty,omitzero"`
+	Location  string `json:"location"`
+	UserAgent string `json:"user_agent"`
 }
 
 // SessionExpandable defines model for SessionExpandable.

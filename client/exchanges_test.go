@@ -1,0 +1,461 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/internal/exchange"
+)
+
+// replay is a Doer that answers with one recorded response and remembers
+// the request the client sent.
+type replay struct {
+	x    *exchange.Exchange
+	got  *http.Request
+	body []byte
+	n    int
+}
+
+func (r *replay) Do(req *http.Request) (*http.Response, error) {
+	r.n++
+	r.got = req
+	if req.Body != nil {
+		r.body, _ = io.ReadAll(req.Body)
+	}
+	return r.x.HTTPResponse(req), nil
+}
+
+// refusedLocally are recorded bad requests the client refuses itself,
+// before sending anything, with an ArgumentError.
+var refusedLocally = map[string]bool{
+	"011-createIdentity-invalid-state-400":                  true,
+	"020-getIdentity-include-credential-invalid-400":        true,
+	"023-getIdentity-malformed-uuid":                        true,
+	"033-listIdentities-ids-filter-bad-uuid-400":            true,
+	"057-patchIdentity-failed-test-op-400":                  true,
+	"069-getSession-malformed-uuid-400":                     true,
+	"081-extendSession-malformed-uuid-400":                  true,
+	"087-disableSession-malformed-uuid-400":                 true,
+	"097-createRecoveryCodeForIdentity-bad-expires-in-400":  true,
+	"098-createRecoveryCodeForIdentity-bad-flow-type-400":   true,
+	"099-createRecoveryCodeForIdentity-missing-identity-id": true,
+	"103-createRecoveryLinkForIdentity-bad-expires-in-400":  true,
+	"112-deleteIdentity-malformed-uuid":                     true,
+}
+
+// cannotBeSent are recorded requests whose body or query no typed call can
+// produce (invalid JSON, unknown fields, a non-numeric page size); the
+// client is checked to decode their error answers through Do instead.
+var cannotBeSent = map[string]bool{
+	"010-createIdentity-invalid-json-400":                          true,
+	"037-listIdentities-bad-page-size-400":                         true,
+	"053-updateIdentity-invalid-json-400":                          true,
+	"063-batchPatchIdentities-unknown-field-400":                   true,
+	"064-batchPatchIdentities-invalid-json-400":                    true,
+	"040-listIdentitySchemas-admin-port-admin-prefix-redirect-307": true,
+}
+
+// TestClientReplaysRecordedExchanges makes, for every recording, the call
+// that produced it, checks that the client sends the recorded method, path,
+// query and body, and that it decodes the recorded answer to the values it
+// holds (or to the right *Error).
+func TestClientReplaysRecordedExchanges(t *testing.T) {
+	all, err := exchange.LoadAll(exchange.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range all {
+		if !x.IsAdminAPI() {
+			continue
+		}
+		t.Run(x.Name(), func(t *testing.T) {
+			rp := &replay{x: x}
+			c, err := client.New(x.Request.BaseURL, client.WithDoer(rp), client.WithoutRetries(), client.WithPublicURL(x.Request.BaseURL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if cannotBeSent[x.Name()] {
+				checkRawDecodes(t, c, x)
+				return
+			}
+			got, callErr := callFor(ctx, t, c, x)
+			if refusedLocally[x.Name()] {
+				if !errors.Is(callErr, client.ErrInvalidArgument) {
+					t.Fatalf("want an ArgumentError before sending, got %v", callErr)
+				}
+				if rp.n != 0 {
+					t.Fatalf("refused call still sent %d requests", rp.n)
+				}
+				return
+			}
+			if rp.n == 0 {
+				t.Fatalf("nothing sent (err %v)", callErr)
+			}
+			checkSentAsRecorded(t, x, rp)
+			status := x.Response.Status
+			switch {
+			case status == http.StatusTemporaryRedirect:
+				// The admin port's redirect to the public port: with no
+				// public server to follow to, the client reports it.
+				if !errors.Is(callErr, client.ErrRedirect) {
+					t.Fatalf("want ErrRedirect, got %v", callErr)
+				}
+			case status >= 400:
+				checkAPIError(t, x, callErr)
+			case x.Operation == "batchPatchIdentities":
+				checkBatch(t, x, got, callErr)
+			default:
+				if callErr != nil {
+					t.Fatalf("call failed: %v", callErr)
+				}
+				if body := x.ResponseBody(); body != nil {
+					assertSameJSON(t, body, got)
+				} else if got != nil && !isNilValue(got) {
+					t.Fatalf("no body recorded but call returned %v", got)
+				}
+			}
+		})
+	}
+}
+
+// callFor performs the typed call matching a recorded request.
+func callFor(ctx context.Context, t *testing.T, c *client.Client, x *exchange.Exchange) (any, error) {
+	t.Helper()
+	q := url.Values(x.Request.Query)
+	seg := strings.Split(strings.TrimPrefix(x.Request.Path, "/"), "/")
+	body := x.RequestBody()
+	types := func() (out []client.IdentityCredentialsType) {
+		for _, v := range q["include_credential"] {
+			out = append(out, client.IdentityCredentialsType(v))
+		}
+		return out
+	}
+	active := func() *bool {
+		if v, ok := q["active"]; ok {
+			b := v[0] == "true"
+			return &b
+		}
+		return nil
+	}
+	pageSize := func() int64 {
+		n, _ := strconv.ParseInt(q.Get("page_size"), 10, 64)
+		return n
+	}
+	switch x.Operation {
+	case "createIdentity":
+		var b client.CreateIdentityBody
+		mustUnmarshal(t, body, &b)
+		return c.Identities.Create(ctx, &b)
+	case "getIdentity":
+		return c.Identities.Get(ctx, seg[2], &client.GetIdentityParams{IncludeCredential: types()})
+	case "getIdentityByExternalID":
+		return c.Identities.GetByExternalID(ctx, seg[4], &client.GetIdentityByExternalIDParams{IncludeCredential: types()})
+	case "listIdentities":
+		page, _ := strconv.ParseInt(q.Get("page"), 10, 64)
+		perPage, _ := strconv.ParseInt(q.Get("per_page"), 10, 64)
+		p, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{
+			Page: page, PerPage: perPage, PageSize: pageSize(), PageToken: q.Get("page_token"),
+			IDs: q["ids"], CredentialsIdentifier: q.Get("credentials_identifier"), IncludeCredential: types(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		checkPage(t, x, len(p.Items), p.NextPageToken, p.TotalCount)
+		return p.Items, nil
+	case "updateIdentity":
+		var b client.UpdateIdentityBody
+		mustUnmarshal(t, body, &b)
+		return c.Identities.Update(ctx, seg[2], &b)
+	case "patchIdentity":
+		var ops []client.JSONPatch
+		mustUnmarshal(t, body, &ops)
+		return c.Identities.Patch(ctx, seg[2], ops)
+	case "deleteIdentity":
+		return nil, c.Identities.Delete(ctx, seg[2])
+	case "deleteIdentityCredentials":
+		return nil, c.Identities.DeleteCredentials(ctx, seg[2], client.IdentityCredentialsType(seg[4]), &client.DeleteIdentityCredentialsParams{Identifier: q.Get("identifier")})
+	case "batchPatchIdentities":
+		var b struct {
+			Identities []client.IdentityPatch `json:"identities"`
+		}
+		mustUnmarshal(t, body, &b)
+		return c.Identities.BatchCreate(ctx, b.Identities)
+	case "listIdentitySessions":
+		p, err := c.Identities.ListSessionsPage(ctx, seg[2], &client.ListIdentitySessionsParams{PageSize: pageSize(), PageToken: q.Get("page_token"), Active: active()})
+		if err != nil {
+			return nil, err
+		}
+		checkPage(t, x, len(p.Items), p.NextPageToken, p.TotalCount)
+		return p.Items, nil
+	case "deleteIdentitySessions":
+		return nil, c.Identities.DeleteSessions(ctx, seg[2])
+	case "getSession":
+		var expand []client.SessionExpandable
+		for _, v := range q["expand"] {
+			expand = append(expand, client.SessionExpandable(v))
+		}
+		return c.Sessions.Get(ctx, seg[2], &client.GetSessionParams{Expand: expand})
+	case "listSessions":
+		var expand []client.SessionExpandable
+		for _, v := range q["expand"] {
+			expand = append(expand, client.SessionExpandable(v))
+		}
+		p, err := c.Sessions.ListPage(ctx, &client.ListSessionsParams{PageSize: pageSize(), PageToken: q.Get("page_token"), Active: active(), Expand: expand})
+		if err != nil {
+			return nil, err
+		}
+		checkPage(t, x, len(p.Items), p.NextPageToken, p.TotalCount)
+		return p.Items, nil
+	case "disableSession":
+		return nil, c.Sessions.Disable(ctx, seg[2])
+	case "extendSession":
+		return c.Sessions.Extend(ctx, seg[2])
+	case "createRecoveryCodeForIdentity":
+		var b client.CreateRecoveryCodeForIdentityBody
+		mustUnmarshal(t, body, &b)
+		return c.Recovery.CreateCode(ctx, &b)
+	case "createRecoveryLinkForIdentity":
+		var b client.CreateRecoveryLinkForIdentityBody
+		mustUnmarshal(t, body, &b)
+		return c.Recovery.CreateLink(ctx, &b, &client.CreateRecoveryLinkForIdentityParams{ReturnTo: q.Get("return_to")})
+	case "listIdentitySchemas":
+		p, err := c.Schemas.ListPage(ctx, &client.ListIdentitySchemasParams{PageSize: pageSize(), PageToken: q.Get("page_token")})
+		if err != nil {
+			return nil, err
+		}
+		checkPage(t, x, len(p.Items), p.NextPageToken, p.TotalCount)
+		return p.Items, nil
+	case "getIdentitySchema":
+		return c.Schemas.Get(ctx, seg[1])
+	}
+	t.Fatalf("no call for operation %s", x.Operation)
+	return nil, nil
+}
+
+func checkSentAsRecorded(t *testing.T, x *exchange.Exchange, rp *replay) {
+	t.Helper()
+	if rp.got.Method != x.Request.Method {
+		t.Errorf("method %s, recorded %s", rp.got.Method, x.Request.Method)
+	}
+	if p := rp.got.URL.EscapedPath(); p != x.Request.Path {
+		t.Errorf("path %s, recorded %s", p, x.Request.Path)
+	}
+	gotQ, _ := url.ParseQuery(rp.got.URL.RawQuery)
+	wantQ, _ := url.ParseQuery(x.Request.RawQuery)
+	if gotQ.Encode() != wantQ.Encode() {
+		t.Errorf("query %q, recorded %q", rp.got.URL.RawQuery, x.Request.RawQuery)
+	}
+	if want := x.RequestBody(); want != nil {
+		assertSameJSON(t, want, json.RawMessage(rp.body))
+		if ct := rp.got.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type %q", ct)
+		}
+	} else if len(rp.body) != 0 {
+		t.Errorf("sent a body %q, recorded none", rp.body)
+	}
+	if a := rp.got.Header.Get("Accept"); a != "application/json" {
+		t.Errorf("Accept %q", a)
+	}
+}
+
+func checkPage(t *testing.T, x *exchange.Exchange, n int, next string, total int64) {
+	t.Helper()
+	link := x.Response.Headers["Link"]
+	wantNext := ""
+	if i := strings.Index(link, `>; rel="next"`); i >= 0 && n > 0 {
+		start := strings.LastIndex(link[:i], "<")
+		u, _ := url.Parse(link[start+1 : i])
+		wantNext = u.Query().Get("page_token")
+	}
+	if next != wantNext {
+		t.Errorf("next token %q, want %q", next, wantNext)
+	}
+	wantTotal := int64(-1)
+	if tc, ok := x.Response.Headers["X-Total-Count"]; ok {
+		wantTotal, _ = strconv.ParseInt(tc, 10, 64)
+	}
+	if total != wantTotal {
+		t.Errorf("total %d, want %d", total, wantTotal)
+	}
+}
+
+func checkAPIError(t *testing.T, x *exchange.Exchange, err error) {
+	t.Helper()
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("want *client.Error, got %T %v", err, err)
+	}
+	if apiErr.StatusCode != x.Response.Status {
+		t.Errorf("StatusCode %d, recorded %d", apiErr.StatusCode, x.Response.Status)
+	}
+	var env struct {
+		Error struct {
+			Code    int64  `json:"code"`
+			Status  string `json:"status"`
+			Reason  string `json:"reason"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	mustUnmarshal(t, x.ResponseBody(), &env)
+	if apiErr.Code != env.Error.Code || apiErr.Status != env.Error.Status || apiErr.Reason != env.Error.Reason || apiErr.Message != env.Error.Message {
+		t.Errorf("decoded %+v, recorded %+v", apiErr, env.Error)
+	}
+	sentinel := map[int]error{400: client.ErrBadRequest, 404: client.ErrNotFound, 409: client.ErrConflict}[x.Response.Status]
+	if sentinel == nil || !errors.Is(err, sentinel) {
+		t.Errorf("status %d does not match its sentinel", x.Response.Status)
+	}
+	if errors.Is(err, client.ErrServerError) {
+		t.Errorf("a %d with code %d in the body must not read as a server error", x.Response.Status, env.Error.Code)
+	}
+}
+
+func checkBatch(t *testing.T, x *exchange.Exchange, got any, err error) {
+	t.Helper()
+	res, _ := got.(*client.BatchResult)
+	if res == nil {
+		t.Fatalf("no batch result (err %v)", err)
+	}
+	var want struct {
+		Identities []struct {
+			Action   string          `json:"action"`
+			Identity string          `json:"identity"`
+			PatchID  string          `json:"patch_id"`
+			Error    json.RawMessage `json:"error"`
+		} `json:"identities"`
+	}
+	mustUnmarshal(t, x.ResponseBody(), &want)
+	if len(res.Items) != len(want.Identities) {
+		t.Fatalf("%d items, recorded %d", len(res.Items), len(want.Identities))
+	}
+	failed := 0
+	for i, w := range want.Identities {
+		it := res.Items[i]
+		if w.Action == "create" {
+			if it.Err != nil || it.IdentityID != w.Identity {
+				t.Errorf("item %d: %+v, recorded created %s", i, it, w.Identity)
+			}
+			continue
+		}
+		failed++
+		var ge struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		}
+		mustUnmarshal(t, w.Error, &ge)
+		var apiErr *client.Error
+		if !errors.As(it.Err, &apiErr) || apiErr.StatusCode != ge.Code || apiErr.Message != ge.Message {
+			t.Errorf("item %d: error %v, recorded %s", i, it.Err, w.Error)
+		}
+	}
+	var be *client.BatchError
+	switch {
+	case failed == 0 && err != nil:
+		t.Errorf("batch without failures returned %v", err)
+	case failed > 0 && (!errors.As(err, &be) || !errors.Is(err, client.ErrBatchItemsFailed)):
+		t.Errorf("batch with %d failed items returned %v, want a *BatchError", failed, err)
+	}
+}
+
+// checkRawDecodes sends the recorded (malformed) request through Do and
+// maps the answer with CheckResponse.
+func checkRawDecodes(t *testing.T, c *client.Client, x *exchange.Exchange) {
+	t.Helper()
+	req, err := x.HTTPRequest("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	err = client.CheckResponse(resp)
+	if x.Response.Status == http.StatusTemporaryRedirect {
+		if !errors.Is(err, client.ErrRedirect) {
+			t.Fatalf("want ErrRedirect, got %v", err)
+		}
+		return
+	}
+	checkAPIError(t, x, err)
+}
+
+func mustUnmarshal(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("unmarshal %s: %v", b, err)
+	}
+}
+
+// assertSameJSON compares two JSON documents as values.
+func assertSameJSON(t *testing.T, want []byte, got any) {
+	t.Helper()
+	gotBytes, ok := got.(json.RawMessage)
+	if !ok {
+		var err error
+		gotBytes, err = json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var w, g any
+	mustUnmarshal(t, want, &w)
+	mustUnmarshal(t, gotBytes, &g)
+	// Optional fields the Go types leave out when zero (omitzero) carry no
+	// information: drop zero values on both sides. null stays, so null
+	// and absent remain different.
+	w, g = dropZero(w), dropZero(g)
+	wb, _ := json.Marshal(w)
+	gb, _ := json.Marshal(g)
+	if !bytes.Equal(wb, gb) {
+		t.Errorf("decoded value differs from the recording\nwant %s\n got %s", wb, gb)
+	}
+}
+
+func isNilValue(v any) bool {
+	switch v := v.(type) {
+	case *client.Session:
+		return v == nil
+	case *client.Identity:
+		return v == nil
+	}
+	return v == nil
+}
+
+func dropZero(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			switch x := x.(type) {
+			case string:
+				if x == "" || x == "0001-01-01T00:00:00Z" {
+					delete(v, k)
+				}
+			case float64:
+				if x == 0 {
+					delete(v, k)
+				}
+			case bool:
+				if !x {
+					delete(v, k)
+				}
+			default:
+				v[k] = dropZero(x)
+			}
+		}
+	case []any:
+		for i := range v {
+			v[i] = dropZero(v[i])
+		}
+	}
+	return v
+}
