@@ -1,0 +1,59 @@
+// Package client is a Go client for the Ory Kratos identity-admin API:
+// identities and their credentials, sessions, recovery codes and links,
+// and identity schemas.
+//
+// Create one client and share it; it is safe for concurrent use:
+//
+//	c, err := client.New("http://127.0.0.1:4434")                 // self-hosted admin port
+//	c, err := client.New("https://PROJECT.projects.oryapis.com",   // Ory Network
+//		client.WithBearerToken(os.Getenv("ORY_API_KEY")))
+//
+// Every method takes a context first and returns a typed result:
+//
+//	identity, err := c.Identities.Get(ctx, id, nil)
+//	switch {
+//	case errors.Is(err, client.ErrNotFound): // 404
+//	case err != nil:
+//		var apiErr *client.Error
+//		if errors.As(err, &apiErr) { log.Print(apiErr.Reason) }
+//	}
+//
+// Lists come as iterators that walk every page, and as page calls that
+// return a token to resume from:
+//
+//	for identity, err := range c.Identities.List(ctx, &client.ListIdentitiesParams{PageSize: 500}) {
+//		if err != nil { return err }
+//		...
+//	}
+//
+// # Errors
+//
+// A non-2xx answer is an *Error carrying the HTTP status and the server's
+// error object; errors.Is matches ErrNotFound, ErrConflict, ErrBadRequest,
+// ErrUnauthorized, ErrForbidden, ErrRateLimited and ErrServerError by HTTP
+// status (Kratos sometimes puts a different code in the body). A body that
+// is not a Kratos error (an HTML page from a proxy) still gives an *Error,
+// with a snippet. A success answer whose body cannot be used is a
+// *ResponseError (ErrMalformedResponse); a call refused before sending is an
+// *ArgumentError (ErrInvalidArgument). Transport and context errors are
+// wrapped, so errors.Is(err, context.DeadlineExceeded) holds.
+//
+// # Reliability
+//
+// GET, PUT and DELETE are retried on 429, 502, 503, 504 and transient
+// transport errors with jittered exponential backoff, honouring Retry-After
+// and the context (see RetryPolicy; WithoutRetries turns it off). POST and
+// PATCH are not retried. Each attempt is bounded by a timeout (30 s by
+// default, WithTimeout) and response bodies by a size limit
+// (WithMaxResponseBytes). Redirects are followed by the client itself, and
+// the bearer token never leaves the configured origins.
+//
+// # Models
+//
+// The models are generated from the OpenAPI document in api/ into package
+// gen and re-exported here. Free-form JSON (traits, metadata, credential
+// configuration) is json.RawMessage and keeps its bytes; DecodeTraits and
+// DecodeJSON read it into your own types. Fields the server may send as
+// null as well as leave out (state_changed_at, verified_at,
+// organization_id) are Nullable, so the two stay apart.
+package client
