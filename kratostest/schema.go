@@ -269,7 +269,12 @@ func oryMessage(e *jsonschema.ValidationError) string {
 	case *kind.FalseSchema:
 		return "not allowed"
 	case *kind.Reference:
-		return "doesn't validate with " + strconv.Quote(k.URL)
+		// A reference into the same document shows as its fragment.
+		ref := k.URL
+		if base, _, _ := strings.Cut(e.SchemaURL, "#"); strings.HasPrefix(ref, base+"#") {
+			ref = schemaFragment(ref)
+		}
+		return "doesn't validate with " + strconv.Quote(ref)
 	case *kind.AdditionalItems:
 		return fmt.Sprintf("only %d items are allowed", k.Count)
 	case *kind.PropertyNames:
