@@ -203,8 +203,10 @@ const (
 
 // WithIDGenerator replaces the random UUIDs the server gives to new
 // objects, for deterministic tests. gen receives the kind of object
-// (IDKindIdentity, ...) and must return a UUID not used before; a
-// malformed or reused id makes the operation fail with a 500.
+// (IDKindIdentity, ...) and must return a UUID not used before. It is
+// called with the server's lock held: it must not call the server. A
+// malformed id, or an identity or session id already in use, is reported
+// as an error of the test (logged without one) and replaced by a random id.
 func WithIDGenerator(gen func(kind string) string) Option {
 	return func(c *config) {
 		if gen == nil {

@@ -196,13 +196,19 @@ func (s *Server) Reset() {
 
 func (s *Server) now() time.Time { return s.cfg.clock().UTC() }
 
-// newID returns a fresh UUID of the given kind.
+// newID returns a fresh UUID of the given kind. The caller holds s.mu.
 func (s *Server) newID(kind string) string {
 	if s.cfg.idGen == nil {
 		return newUUID()
 	}
 	raw := s.cfg.idGen(kind)
 	id, err := parseUUID(raw)
+	if err == nil {
+		switch {
+		case kind == IDKindIdentity && s.identities[id] != nil, kind == IDKindSession && s.sessions[id] != nil:
+			err = errors.New("already in use")
+		}
+	}
 	if err != nil {
 		s.rep.errorf("kratostest: WithIDGenerator returned %q for a %s: %v; using a random id", raw, kind, err)
 		return newUUID()
