@@ -443,10 +443,9 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 	if v.credentials && len(i.Credentials) > 0 {
 		out.Credentials = make(map[string]credentialOut, len(i.Credentials))
 		for typ, c := range i.Credentials {
+			// A credential without identifiers (a password imported under a
+			// schema that names none) has "identifiers": null, as in Kratos.
 			co := credentialOut{Type: c.Type, Identifiers: c.Identifiers, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
-			if co.Identifiers == nil {
-				co.Identifiers = []string{}
-			}
 			if v.declassify[typ] {
 				co.Config = c.Config
 				if len(co.Config) == 0 {

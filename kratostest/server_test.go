@@ -630,7 +630,7 @@ func TestStartWithoutTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := srv.Client()
+	c := srv.Client(client.WithoutRetries())
 	mustCreate(t, c, "program@example.org")
 	srv.Close()
 	srv.Close() // twice is fine
