@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -217,7 +218,54 @@ func TestReplayRecordedExchanges(t *testing.T) {
 				return
 			}
 			compareBodies(t, rep, want, gotBody)
+			if w, g := keyOrder(want), keyOrder(gotBody); !slices.Equal(w, g) {
+				t.Errorf("keys in another order:\n got  %v\n want %v", g, w)
+			}
+			if resp.StatusCode >= 400 {
+				// Error bodies have nothing volatile: byte for byte, as
+				// herodot writes them (with a newline).
+				if w := rep.replace(string(want)) + "\n"; string(gotBody) != w {
+					t.Errorf("error body\n got  %q\n want %q", gotBody, w)
+				}
+			}
 		})
+	}
+}
+
+// keyOrder lists the object keys of a JSON document in document order.
+func keyOrder(b []byte) []string {
+	type frame struct{ object, expectKey bool }
+	d := json.NewDecoder(bytes.NewReader(b))
+	var keys []string
+	var stack []frame
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].expectKey = true
+		}
+	}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return keys
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{object: true, expectKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].expectKey {
+			keys = append(keys, tok.(string))
+			stack[n-1].expectKey = false
+			continue
+		}
+		valueDone()
 	}
 }
 

@@ -40,6 +40,8 @@ type Server struct {
 	order      []string          // identity ids, sorted
 	unique     map[string]string // unique value -> identity id
 	sessions   map[string]*session
+	// lastSession is the creation time of the newest session.
+	lastSession time.Time
 }
 
 // NewServer starts a fake Kratos admin server for the test and closes it

@@ -131,7 +131,7 @@ func (s *Server) CreateSession(identityID string, opts ...SessionOption) (*clien
 		AuthenticatedAt: now,
 		IssuedAt:        now,
 		ExpiresAt:       now.Add(s.cfg.sessionLifespan),
-		CreatedAt:       now.Truncate(10 * time.Microsecond),
+		CreatedAt:       s.nextSessionTime(now),
 		AAL:             cfg.aal,
 		Methods:         cfg.methods,
 		Devices:         cfg.devices,
@@ -167,6 +167,19 @@ func (s *Server) CreateSession(identityID string, opts ...SessionOption) (*clien
 		return nil, fmt.Errorf("kratostest: CreateSession: %w", err)
 	}
 	return &cs, nil
+}
+
+// nextSessionTime is the creation time of a new session: now at the
+// precision page tokens carry, but always after the previous session's, so
+// that "newest first" is the order of creation even for sessions made in
+// the same instant (or under a fixed WithClock). The caller holds s.mu.
+func (s *Server) nextSessionTime(now time.Time) time.Time {
+	t := now.Truncate(10 * time.Microsecond)
+	if !t.After(s.lastSession) {
+		t = s.lastSession.Add(10 * time.Microsecond)
+	}
+	s.lastSession = t
+	return t
 }
 
 // parseExpand reads expand as Kratos does: identity and devices, any case.
