@@ -365,10 +365,11 @@ type IdentityCredentials struct {
 // authentication methods, never in an identity's credentials.
 type IdentityCredentialsType string
 
-// IdentityPatch defines model for IdentityPatch.
+// IdentityPatch One batch item. `create` is required: Kratos skips an item without
+// it and answers `null` in its place instead of a result.
 type IdentityPatch struct {
 	// Create An identity to create. Unknown fields are refused (400).
-	Create CreateIdentityBody `json:"create,omitempty,omitzero"`
+	Create CreateIdentityBody `json:"create"`
 
 	// PatchID A caller-chosen id echoed in the item's result.
 	PatchID string `json:"patch_id,omitempty,omitzero"`

@@ -1,0 +1,108 @@
+// Package kratostest is an in-memory Ory Kratos identity-admin server for
+// tests. Code that uses the SDK (package client), or talks to Kratos' admin
+// API in any other way, can be tested against it without a Kratos
+// deployment, and a test that passes against it is meant to pass against
+// the real server.
+//
+// # Use
+//
+//	func TestSignup(t *testing.T) {
+//		srv := kratostest.NewServer(t) // closed when the test ends
+//		c := srv.Client()              // admin and public URLs, token if any
+//		svc := signup.New(c)           // the code under test
+//		...
+//	}
+//
+// Outside of tests, Start returns a running server to Close.
+//
+// The server listens on loopback with two URLs, like Kratos: Server.URL is
+// the admin API, Server.PublicURL serves the identity schemas (/schemas),
+// and the admin URL answers /schemas, /schemas/{id} and /admin/schemas
+// with a 307 to the public URL.
+//
+// # How faithful
+//
+// The fake implements the 19 operations of api/kratos-admin.yaml the way
+// Kratos v26.2.0 answers them in the recordings of testdata/exchanges,
+// which TestReplayRecordedExchanges replays against it in order:
+//
+//   - status codes, Content-Type ("application/json; charset=utf-8" on
+//     success, "application/json" with an empty Ory-Error-Id header on
+//     errors), Cache-Control on GETs, Location on 201, X-Total-Count where
+//     the real server sends it;
+//   - error bodies {"error":{"code","status","reason","message"}} with the
+//     real server's strings for the same situation, including the 400 with
+//     "code":500 for an undecodable batch body;
+//   - which fields an identity has in which answer (metadata_admin,
+//     credentials and their config, addresses, schema_url, external_id,
+//     verified_at, organization_id) and how sessions embed identities and
+//     devices;
+//   - identity schemas with Kratos' "ory.sh/kratos" extension: traits are
+//     validated (reasons in Kratos' "I[#/traits/email] S[...]" format),
+//     password and code identifiers, verifiable and recovery addresses are
+//     derived from them, lower-cased; the default schema is the one the
+//     recordings were made with (DefaultIdentitySchema);
+//   - credential import (plaintext passwords are bcrypt-hashed, hashes in a
+//     known format kept verbatim, oidc, saml, totp, lookup secrets,
+//     webauthn, passkeys) and deletion rules (code cannot be deleted, a
+//     missing type is a 404, the last first factor stays);
+//   - uniqueness of identifiers, addresses and external ids (409 with the
+//     create or the update wording);
+//   - pagination: keyset for identities (tokens are ids) and sessions
+//     (base64 tokens), the deprecated page/per_page mode with X-Total-Count,
+//     the hybrid Link format of identity sessions and schemas, with next
+//     and prev links on empty pages, exactly as the real server writes them;
+//   - the batch endpoint (per-item results, 200 even when all fail, 1000
+//     items, 200 plaintext passwords), JSON Patch (add, remove, replace; the
+//     deny list, re-validation), sessions (disable, extend, delete), recovery
+//     codes and links.
+//
+// # Checked against the spec
+//
+// Every request and every answer goes through the spec checker the SDK's
+// tests use (internal/contract). An answer of the fake that breaks the
+// spec is a bug of the fake: it fails the test the server was started with
+// (t.Errorf, from the server's goroutine), or, without a test, is logged
+// and replaced by a 500. A request that breaks the spec is not the fake's
+// fault: it is answered the way Kratos answers it (usually a 400) and only
+// logged with t.Logf.
+//
+// # Sessions and other state
+//
+// Kratos creates sessions at login, on its public API, which the fake does
+// not have: Server.CreateSession makes one (active, password at aal1, 24h,
+// one device) and returns it as the login does. WithIdentities seeds
+// identities at start; WithIDGenerator and WithClock make ids and times
+// deterministic; IdentityCount, SessionCount and Reset inspect and clear
+// the state. WithMiddleware wraps the handler to inject faults (a 503, a
+// delay, a dropped connection); what a middleware writes is not checked.
+//
+// # Against a real server
+//
+// ValidatingTransport (or ValidateWith) goes under the SDK client in
+// integration tests against a real Kratos and reports every request and
+// answer that leaves the spec. The contract suite in contract_test.go runs
+// the same assertions against the fake and, when KRATOS_ADMIN_URL is set,
+// against a real server.
+//
+// # Known differences from Kratos
+//
+//   - Paths below /credentials are all refused by PATCH
+//     /admin/identities/{id}; Kratos refuses only /credentials and
+//     /credentials/oidc/** and applies the others to the stored
+//     credentials, which the fake does not model.
+//   - Messages of errors the recordings do not show (a wrong JSON type in a
+//     body, an invalid JSON Patch path, the 401 of WithBearerToken, unknown
+//     routes) are close to but not always Kratos' own; codes and statuses
+//     are the same.
+//   - Trait validation uses a different JSON Schema library than Kratos:
+//     reasons match for the usual keywords (type, required, format,
+//     additionalProperties, lengths, patterns, enums) but may differ in
+//     wording for rare ones.
+//   - Deleting a last first factor counts password, code (passwordless),
+//     oidc, saml, passkey and passwordless WebAuthn credentials, as a server
+//     with all of those methods enabled would.
+//   - No CSRF cookie is set on /schemas; /admin/sessions/whoami is not
+//     redirected; consistency and organizations are accepted but have no
+//     effect beyond filtering by organization_id.
+package kratostest

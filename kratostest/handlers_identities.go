@@ -1,0 +1,538 @@
+package kratostest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// strictDecode decodes one JSON value refusing unknown fields, like ory/x
+// jsonx.NewStrictDecoder; errors are encoding/json's.
+func strictDecode(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}
+
+// lenientDecode decodes like ory/x decoderx's JSON decoder (unknown fields
+// are ignored).
+func lenientDecode(b []byte, v any) error {
+	return json.NewDecoder(bytes.NewReader(b)).Decode(v)
+}
+
+// parseIncludeCredential reads include_credential as getIdentity does,
+// including its quirk: the 400 names the types parsed so far, not the bad
+// value (recording 020: "Invalid value `[]` ...").
+func parseIncludeCredential(q url.Values) (map[string]bool, *apiError) {
+	var ok []string
+	for _, v := range q["include_credential"] {
+		if !credentialTypes[v] {
+			return nil, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", ok))
+		}
+		ok = append(ok, v)
+	}
+	return setOf(ok), nil
+}
+
+func setOf(ss []string) map[string]bool {
+	m := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
+}
+
+// POST /admin/identities
+func (s *Server) createIdentity(w http.ResponseWriter, r *http.Request) {
+	b, err := body(r)
+	if err != nil {
+		writeError(w, errBadRequestMessage(err.Error()))
+		return
+	}
+	var cr createIdentityBody
+	if err := strictDecode(b, &cr); err != nil {
+		writeError(w, errBadRequestMessage(err.Error()))
+		return
+	}
+	now := s.now()
+	i, apiErr := s.identityFromCreateBody(&cr, now)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	s.mu.Lock()
+	apiErr = s.insert(i, now, errConflictCreate)
+	var out *identityOut
+	if apiErr == nil {
+		v := viewCreate
+		v.zeroTimes = map[string]bool{}
+		for typ := range i.Credentials {
+			v.zeroTimes[typ] = true
+		}
+		out = s.render(i, v)
+	}
+	s.mu.Unlock()
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	w.Header().Set("Location", s.URL+"/identities/"+i.ID)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// GET /admin/identities/{id}
+func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request, rawID string) {
+	id := parseUUIDOrNil(rawID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.identities[id]
+	if i == nil {
+		writeError(w, errNoRows())
+		return
+	}
+	declassify, apiErr := parseIncludeCredential(r.URL.Query())
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.render(i, viewGet(declassify)))
+}
+
+// GET /admin/identities/by/external/{externalID}
+func (s *Server) getIdentityByExternalID(w http.ResponseWriter, r *http.Request, externalID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.identities[s.unique["external_id\x00"+externalID]]
+	if i == nil {
+		writeError(w, errNoRows())
+		return
+	}
+	declassify, apiErr := parseIncludeCredential(r.URL.Query())
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.render(i, viewGet(declassify)))
+}
+
+// GET /admin/identities
+func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	// parseListIdentitiesParameters, in its order.
+	filters := 0
+	var ids []string
+	if raw := q["ids"]; len(raw) > 0 {
+		filters++
+		for _, v := range raw {
+			id, err := parseUUID(v)
+			if err != nil {
+				writeError(w, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `ids`.", v)))
+				return
+			}
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 500 {
+		writeError(w, errBadRequest("The number of ids to filter must not exceed 500."))
+		return
+	}
+	var orgID string
+	if v := q.Get("organization_id"); v != "" {
+		filters++
+		id, err := parseUUID(v)
+		if err != nil {
+			writeError(w, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `organization_id`.", v)))
+			return
+		}
+		orgID = id
+	}
+	withCredentials := false
+	identifier := q.Get("credentials_identifier")
+	if identifier != "" {
+		filters++
+		withCredentials = true
+	}
+	similar := q.Get("preview_credentials_identifier_similar")
+	if similar != "" {
+		filters++
+		withCredentials = true
+	}
+	declassify := map[string]bool{}
+	for _, v := range q["include_credential"] {
+		withCredentials = true
+		if !credentialTypes[v] {
+			writeError(w, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", v)))
+			return
+		}
+		declassify[v] = true
+	}
+	if filters > 1 {
+		writeError(w, errBadRequest("You cannot combine multiple filters in this API"))
+		return
+	}
+
+	match := func(i *identity) bool {
+		switch {
+		case ids != nil:
+			return slices.Contains(ids, i.ID)
+		case orgID != "":
+			return i.OrganizationID != nil && *i.OrganizationID == orgID
+		case identifier != "":
+			want := strings.ToLower(strings.TrimSpace(identifier))
+			for _, c := range i.Credentials {
+				if slices.Contains(c.Identifiers, want) {
+					return true
+				}
+			}
+			return false
+		case similar != "":
+			want := strings.ToLower(similar)
+			for _, c := range i.Credentials {
+				for _, id := range c.Identifiers {
+					if strings.Contains(strings.ToLower(id), want) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		return true
+	}
+	view := viewList(withCredentials, declassify)
+	u := *r.URL
+
+	// x.ParseKeysetOrPagePagination
+	legacy := !q.Has("page_token") && !q.Has("page_size") && q.Has("page")
+	if legacy {
+		page := max0(parseIntOr(q.Get("page"), 0))
+		perPage := clamp(parseIntOr(q.Get("per_page"), defaultPageSize), 1, 500)
+		if page*perPage > 1000 {
+			writeError(w, errBadRequest("Legacy pagination is not supported for enumerating over 1000 items. Please switch to using page_token and page_size."))
+			return
+		}
+		s.mu.Lock()
+		var matched []*identity
+		for _, id := range s.order {
+			if i := s.identities[id]; match(i) {
+				matched = append(matched, i)
+			}
+		}
+		total := int64(len(s.identities))
+		start := min(page*perPage, len(matched))
+		end := min(start+perPage, len(matched))
+		out := make([]*identityOut, 0, end-start)
+		for _, i := range matched[start:end] {
+			out = append(out, s.render(i, view))
+		}
+		s.mu.Unlock()
+		if identifier != "" {
+			total = int64(len(out))
+		}
+		offsetHeader(w, u, total, page, perPage, pagePaginationLink)
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	if !q.Has("page_size") && q.Has("per_page") {
+		q.Set("page_size", q.Get("per_page"))
+		q.Del("per_page")
+		u.RawQuery = q.Encode()
+	}
+	size := defaultPageSize
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			writeError(w, errBadRequest(err.Error()))
+			return
+		}
+		if n > 0 {
+			size = min(n, s.cfg.maxPageSize)
+		}
+	}
+	after := nilUUID
+	if v := q.Get("page_token"); v != "" {
+		id, err := parseUUID(v)
+		if err != nil {
+			writeError(w, errBadRequest("The page token is invalid, do not craft your own page tokens"))
+			return
+		}
+		after = id
+	}
+	s.mu.Lock()
+	var out []*identityOut
+	next := ""
+	start, _ := slices.BinarySearch(s.order, after)
+	for _, id := range s.order[start:] {
+		if id == after {
+			continue
+		}
+		i := s.identities[id]
+		if !match(i) {
+			continue
+		}
+		// The ids filter does not paginate (at most 500 ids anyway).
+		if ids == nil && len(out) == size {
+			next = out[len(out)-1].ID
+			break
+		}
+		out = append(out, s.render(i, view))
+	}
+	s.mu.Unlock()
+	if out == nil {
+		out = []*identityOut{}
+	}
+	keysetLink(w, u, size, nilUUID, next)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// updateIdentityBody mirrors Kratos' UpdateIdentityBody.
+type updateIdentityBody struct {
+	SchemaID       string                   `json:"schema_id"`
+	Traits         json.RawMessage          `json:"traits"`
+	Credentials    *identityWithCredentials `json:"credentials"`
+	MetadataPublic json.RawMessage          `json:"metadata_public"`
+	MetadataAdmin  json.RawMessage          `json:"metadata_admin"`
+	State          string                   `json:"state"`
+	ExternalID     string                   `json:"external_id"`
+}
+
+// PUT /admin/identities/{id}
+func (s *Server) updateIdentity(w http.ResponseWriter, r *http.Request, rawID string) {
+	b, err := body(r)
+	if err == nil {
+		var ur updateIdentityBody
+		if err = lenientDecode(b, &ur); err == nil {
+			s.update(w, r, rawID, &ur)
+			return
+		}
+	}
+	writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
+}
+
+func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur *updateIdentityBody) {
+	now := s.now()
+	// Hash outside the lock; report import errors after the 404 check, in
+	// Kratos' order.
+	var importErr *apiError
+	if ur.Credentials != nil && ur.Credentials.Password != nil {
+		if importErr = checkPassword(&ur.Credentials.Password.Config); importErr == nil {
+			importErr = hashPassword(&ur.Credentials.Password.Config)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.identities[parseUUIDOrNil(rawID)]
+	if cur == nil {
+		writeError(w, errNoRows())
+		return
+	}
+	i := cur.clone()
+	if ur.SchemaID != "" {
+		i.SchemaID = ur.SchemaID
+	}
+	if ur.State != "" && ur.State != i.State {
+		if ur.State != "active" && ur.State != "inactive" {
+			writeError(w, errBadRequest("identity state is not valid"))
+			return
+		}
+		t := now
+		i.State, i.StateChangedAt = ur.State, &t
+	}
+	i.Traits = ur.Traits
+	i.MetadataPublic = nullIfEmpty(ur.MetadataPublic)
+	i.MetadataAdmin = nullIfEmpty(ur.MetadataAdmin)
+	i.ExternalID = ur.ExternalID
+	if ur.Credentials != nil {
+		if importErr != nil {
+			writeError(w, importErr)
+			return
+		}
+		mergeCredentials(i, ur.Credentials, now)
+	}
+	s.commitUpdate(w, cur, i, now)
+}
+
+// commitUpdate validates and stores an updated identity and answers with
+// it (IdentityManager.Update). The caller holds s.mu.
+func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.Time) {
+	if apiErr := s.validate(i, now); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if s.conflicts(i) {
+		writeError(w, errUniqueViolation())
+		return
+	}
+	i.UpdatedAt = now.Truncate(time.Microsecond)
+	s.assignAddressIDs(i)
+	s.put(i)
+	v := viewUpdate
+	v.zeroTimes = map[string]bool{}
+	for typ := range i.Credentials {
+		if cur.Credentials[typ] == nil {
+			v.zeroTimes[typ] = true
+		}
+	}
+	writeJSON(w, http.StatusOK, s.render(i, v))
+}
+
+// PATCH /admin/identities/{id}
+func (s *Server) patchIdentity(w http.ResponseWriter, r *http.Request, rawID string) {
+	b, err := body(r)
+	if err != nil {
+		writeError(w, errBadRequestMessage(err.Error()))
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.identities[parseUUIDOrNil(rawID)]
+	if cur == nil {
+		writeError(w, errNoRows())
+		return
+	}
+	i, apiErr := s.applyIdentityPatch(cur, b, now)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	s.commitUpdate(w, cur, i, now)
+}
+
+// DELETE /admin/identities/{id}
+func (s *Server) deleteIdentity(w http.ResponseWriter, _ *http.Request, rawID string) {
+	s.mu.Lock()
+	ok := s.remove(parseUUIDOrNil(rawID))
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, errNoRows())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// DELETE /admin/identities/{id}/credentials/{type}
+func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, r *http.Request, rawID, typ string) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.identities[parseUUIDOrNil(rawID)]
+	if cur == nil {
+		writeError(w, errNoRows())
+		return
+	}
+	i := cur.clone()
+	if apiErr := deleteCredential(i, typ, r.URL.Query().Get("identifier"), now); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	s.put(i)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// batchPatchIdentitiesBody mirrors Kratos' BatchPatchIdentitiesBody.
+type batchPatchIdentitiesBody struct {
+	Identities []*struct {
+		Create  *createIdentityBody `json:"create"`
+		PatchID *nullUUID           `json:"patch_id"`
+	} `json:"identities"`
+}
+
+// batchItemResult is one item of the batch answer.
+type batchItemResult struct {
+	Action   string       `json:"action"`
+	Identity string       `json:"identity,omitempty"`
+	PatchID  string       `json:"patch_id,omitempty"`
+	Error    *errorObject `json:"error,omitempty"`
+}
+
+// Server limits of the batch endpoint.
+const (
+	batchLimit         = 1000
+	batchPasswordLimit = 200
+)
+
+// PATCH /admin/identities
+func (s *Server) batchPatchIdentities(w http.ResponseWriter, r *http.Request) {
+	b, err := body(r)
+	var req batchPatchIdentitiesBody
+	if err == nil {
+		err = strictDecode(b, &req)
+	}
+	if err != nil {
+		// Kratos passes the decoder's error to herodot unwrapped: HTTP 400
+		// with "code":500 in the body (063, 064).
+		writeError(w, errInternal(http.StatusBadRequest, err.Error()))
+		return
+	}
+	if len(req.Identities) > batchLimit {
+		writeError(w, errBadRequest(fmt.Sprintf("The maximum number of identities per request that can be created or deleted at once is %d.", batchLimit)))
+		return
+	}
+	// First the checks that can fail, in item order, then the limit on
+	// plaintext passwords, then the (slow) hashing.
+	plaintext := 0
+	for _, item := range req.Identities {
+		if item == nil || item.Create == nil {
+			continue
+		}
+		c := item.Create
+		if c.State != "" && c.State != "active" && c.State != "inactive" {
+			writeError(w, errBadRequest("identity state is not valid"))
+			return
+		}
+		if c.Credentials != nil && c.Credentials.Password != nil {
+			if apiErr := checkPassword(&c.Credentials.Password.Config); apiErr != nil {
+				writeError(w, apiErr)
+				return
+			}
+			if c.Credentials.Password.Config.Password != "" {
+				plaintext++
+			}
+		}
+	}
+	if plaintext > batchPasswordLimit {
+		writeError(w, errBadRequest(fmt.Sprintf("The maximum number of identities per request that can be created with a plaintext password is %d.", batchPasswordLimit)))
+		return
+	}
+	now := s.now()
+	built := make([]*identity, len(req.Identities))
+	for k, item := range req.Identities {
+		if item == nil || item.Create == nil {
+			continue
+		}
+		i, apiErr := s.identityFromCreateBody(item.Create, now)
+		if apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
+		built[k] = i
+	}
+	results := make([]*batchItemResult, len(req.Identities))
+	s.mu.Lock()
+	for k, item := range req.Identities {
+		if built[k] == nil {
+			continue // Kratos leaves the item null
+		}
+		res := &batchItemResult{Action: "create"}
+		if item.PatchID != nil && item.PatchID.set {
+			res.PatchID = item.PatchID.value
+		}
+		if apiErr := s.insert(built[k], now, errUniqueViolation); apiErr != nil {
+			obj := apiErr.object()
+			res.Action, res.Error = "error", &obj
+		} else {
+			res.Identity = built[k].ID
+		}
+		results[k] = res
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, struct {
+		Identities []*batchItemResult `json:"identities"`
+	}{results})
+}

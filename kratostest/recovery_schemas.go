@@ -1,0 +1,217 @@
+package kratostest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// uuidField decodes like gofrs' uuid.UUID in a JSON body: a malformed
+// value fails the whole decoding.
+type uuidField string
+
+func (u *uuidField) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	id, err := parseUUID(s)
+	if err != nil {
+		return err
+	}
+	*u = uuidField(id)
+	return nil
+}
+
+type recoveryCodeBody struct {
+	IdentityID uuidField `json:"identity_id"`
+	ExpiresIn  string    `json:"expires_in"`
+	FlowType   string    `json:"flow_type"`
+}
+
+type recoveryLinkBody struct {
+	IdentityID uuidField `json:"identity_id"`
+	ExpiresIn  string    `json:"expires_in"`
+}
+
+// recoveryExpiry parses expires_in as both recovery endpoints do.
+func (s *Server) recoveryExpiry(expiresIn string) (time.Duration, *apiError) {
+	d := s.cfg.recoveryLifespan
+	if expiresIn != "" {
+		var err error
+		if d, err = time.ParseDuration(expiresIn); err != nil {
+			return 0, errBadRequest(`Unable to parse "expires_in" whose format should match "[0-9]+(ns|us|ms|s|m|h)" but did not: ` + expiresIn)
+		}
+		if d <= 0 {
+			return 0, errBadRequest(`Value from "expires_in" must be result to a future time: ` + expiresIn)
+		}
+	}
+	return d, nil
+}
+
+// POST /admin/recovery/code
+func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
+	var req recoveryCodeBody
+	b, err := body(r)
+	if err == nil {
+		err = lenientDecode(b, &req)
+	}
+	if err != nil {
+		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
+		return
+	}
+	d, apiErr := s.recoveryExpiry(req.ExpiresIn)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	switch req.FlowType {
+	case "", "browser", "api":
+	default:
+		writeError(w, errBadRequest(fmt.Sprintf(`Value from "flow_type" is not valid: %q`, req.FlowType)))
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	found := s.identities[string(req.IdentityID)] != nil
+	flowID := s.newID(IDKindFlow)
+	s.mu.Unlock()
+	if !found {
+		writeError(w, &apiError{httpStatus: http.StatusNotFound, code: http.StatusNotFound, reason: "could not find identity", message: msgNoRows})
+		return
+	}
+	link, err := url.Parse(s.cfg.recoveryUIURL)
+	if err != nil {
+		link = &url.URL{Path: s.cfg.recoveryUIURL}
+	}
+	q := link.Query()
+	q.Set("flow", flowID)
+	link.RawQuery = q.Encode()
+	writeJSON(w, http.StatusCreated, struct {
+		RecoveryLink string    `json:"recovery_link"`
+		RecoveryCode string    `json:"recovery_code"`
+		ExpiresAt    time.Time `json:"expires_at"`
+	}{link.String(), randomDigits(6), now.Add(d)})
+}
+
+// POST /admin/recovery/link
+func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
+	var req recoveryLinkBody
+	b, err := body(r)
+	if err == nil {
+		err = lenientDecode(b, &req)
+	}
+	if err != nil {
+		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
+		return
+	}
+	d, apiErr := s.recoveryExpiry(req.ExpiresIn)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if rt := r.URL.Query().Get("return_to"); rt != "" && !s.returnToAllowed(rt) {
+		writeError(w, errBadRequest(fmt.Sprintf("Requested return_to URL %q is not allowed.", rt)))
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	i := s.identities[string(req.IdentityID)]
+	hasAddress := i != nil && len(i.Recovery) > 0
+	flowID := s.newID(IDKindFlow)
+	s.mu.Unlock()
+	if i == nil {
+		writeError(w, errBadRequest("The requested identity id does not exist."))
+		return
+	}
+	if !hasAddress {
+		writeError(w, errBadRequest("The identity does not have any recovery addresses set."))
+		return
+	}
+	link := s.PublicURL + "/self-service/recovery?" + url.Values{"flow": {flowID}, "token": {randomToken(32)}}.Encode()
+	writeJSON(w, http.StatusOK, struct {
+		RecoveryLink string    `json:"recovery_link"`
+		ExpiresAt    time.Time `json:"expires_at"`
+	}{link, now.Add(d)})
+}
+
+// returnToAllowed checks return_to against the allowed return URLs: the
+// public origin and WithAllowedReturnURLs prefixes.
+func (s *Server) returnToAllowed(rt string) bool {
+	u, err := url.Parse(rt)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Scheme+"://"+u.Host, s.PublicURL) {
+		return true
+	}
+	for _, allowed := range s.cfg.allowedReturnURLs {
+		if strings.HasPrefix(rt, allowed) {
+			return true
+		}
+	}
+	return false
+}
+
+func randomDigits(n int) string {
+	var b strings.Builder
+	for range n {
+		d, _ := rand.Int(rand.Reader, big.NewInt(10))
+		b.WriteByte(byte('0' + d.Int64()))
+	}
+	return b.String()
+}
+
+const tokenAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func randomToken(n int) string {
+	var b strings.Builder
+	for range n {
+		k, _ := rand.Int(rand.Reader, big.NewInt(int64(len(tokenAlphabet))))
+		b.WriteByte(tokenAlphabet[k.Int64()])
+	}
+	return b.String()
+}
+
+// --- schemas (public port) ---
+
+// GET /schemas
+func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
+	page, perPage := parseMigrationPagination(r.URL.Query(), s.cfg.maxPageSize)
+	all := s.cfg.schemas
+	start := min(page*perPage, len(all))
+	end := min(start+perPage, len(all))
+	type container struct {
+		ID     string          `json:"id"`
+		Schema json.RawMessage `json:"schema"`
+	}
+	out := make([]container, 0, end-start)
+	for _, sch := range all[start:end] {
+		out = append(out, container{sch.id, sch.raw})
+	}
+	offsetHeader(w, *r.URL, int64(len(all)), page, perPage, migrationLink)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// GET /schemas/{id}; the id may be base64url-encoded, as in schema_url.
+func (s *Server) getSchema(w http.ResponseWriter, _ *http.Request, id string) {
+	sch := s.cfg.schemaByID[id]
+	if sch == nil {
+		if dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(id, "=")); err == nil {
+			sch = s.cfg.schemaByID[string(dec)]
+		}
+	}
+	if sch == nil {
+		writeError(w, errNotFound(fmt.Sprintf("Identity schema `%s` could not be found.", id)))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(sch.raw)
+}

@@ -1,0 +1,543 @@
+package kratostest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/internal/contract"
+)
+
+// Server is an in-memory Kratos admin server on loopback. Create it with
+// NewServer in tests or Start in programs. It is safe for concurrent use.
+type Server struct {
+	// URL is the admin API's base URL, for example http://127.0.0.1:41235.
+	URL string
+	// PublicURL is the public API's base URL. It serves /schemas and
+	// /schemas/{id}; the admin URL redirects those paths there (307).
+	PublicURL string
+
+	cfg       config
+	admin     *httptest.Server
+	public    *httptest.Server
+	validator *contract.Validator
+	rep       *reporter
+	closeOnce sync.Once
+
+	mu         sync.Mutex
+	identities map[string]*identity
+	order      []string          // identity ids, sorted
+	unique     map[string]string // unique value -> identity id
+	sessions   map[string]*session
+	// lastSession is the creation time of the newest session.
+	lastSession time.Time
+}
+
+// NewServer starts a fake Kratos admin server for the test and closes it
+// when the test ends. Every request the server answers is checked against
+// the API's OpenAPI spec: an answer of the fake that breaks the spec fails
+// t (a bug of the fake, to be reported); a request that breaks the spec is
+// answered the way the real server answers it (usually a 400) and only
+// logged.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := newServer(t, opts)
+	if err != nil {
+		t.Fatalf("kratostest.NewServer: %v", err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		s.rep.end()
+	})
+	return s
+}
+
+// Start starts a fake Kratos admin server outside of tests; call Close
+// when done. An answer of the fake that breaks the spec is logged (see
+// WithLogger) and replaced by a 500.
+func Start(opts ...Option) (*Server, error) {
+	return newServer(nil, opts)
+}
+
+func newServer(tb testing.TB, opts []Option) (*Server, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if len(cfg.schemas) == 0 && len(cfg.errs) == 0 {
+		WithIdentitySchema(DefaultSchemaID, defaultSchema)(&cfg)
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
+	}
+	if cfg.defaultSchemaID == "" {
+		cfg.defaultSchemaID = cfg.schemas[0].id
+	} else if cfg.schemaByID[cfg.defaultSchemaID] == nil {
+		return nil, fmt.Errorf("WithDefaultSchemaID: no schema %q", cfg.defaultSchemaID)
+	}
+	v, err := contract.Default()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:        cfg,
+		validator:  v,
+		rep:        &reporter{tb: tb, logger: cfg.logger},
+		identities: map[string]*identity{},
+		unique:     map[string]string{},
+		sessions:   map[string]*session{},
+	}
+	s.admin = httptest.NewUnstartedServer(s.handler(s.serveAdmin))
+	s.public = httptest.NewUnstartedServer(s.handler(s.servePublic))
+	// The URLs are known before the servers run, so that no handler can
+	// see them unset.
+	s.URL = "http://" + s.admin.Listener.Addr().String()
+	s.PublicURL = "http://" + s.public.Listener.Addr().String()
+	if s.cfg.recoveryUIURL == "" {
+		s.cfg.recoveryUIURL = s.PublicURL + "/ui/recovery"
+	}
+	for k := range cfg.seed {
+		if err := s.seed(&cfg.seed[k]); err != nil {
+			return nil, fmt.Errorf("WithIdentities: identity %d: %w", k, err)
+		}
+	}
+	s.admin.Start()
+	s.public.Start()
+	return s, nil
+}
+
+// seed creates an identity as POST /admin/identities would.
+func (s *Server) seed(body *client.CreateIdentityBody) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	var cr createIdentityBody
+	if err := strictDecode(b, &cr); err != nil {
+		return err
+	}
+	now := s.now()
+	i, apiErr := s.identityFromCreateBody(&cr, now)
+	if apiErr == nil {
+		s.mu.Lock()
+		apiErr = s.insert(i, now, errConflictCreate)
+		s.mu.Unlock()
+	}
+	if apiErr != nil {
+		return apiErr
+	}
+	return nil
+}
+
+// Close shuts the server down, waiting for requests in flight. It may be
+// called more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.admin.Close()
+		s.public.Close()
+	})
+}
+
+// Client returns a client for this server: the admin and public URLs set,
+// and the bearer token when the server requires one. opts are applied
+// after those. It fails the test (NewServer) or panics (Start) when an
+// option is invalid.
+func (s *Server) Client(opts ...client.Option) *client.Client {
+	base := []client.Option{client.WithPublicURL(s.PublicURL)}
+	if s.cfg.token != "" {
+		base = append(base, client.WithBearerToken(s.cfg.token))
+	}
+	c, err := client.New(s.URL, append(base, opts...)...)
+	if err != nil {
+		if s.rep.tb != nil {
+			s.rep.tb.Helper()
+			s.rep.tb.Fatalf("kratostest: Server.Client: %v", err)
+		}
+		panic("kratostest: Server.Client: " + err.Error())
+	}
+	return c
+}
+
+// IdentityCount returns the number of identities.
+func (s *Server) IdentityCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.identities)
+}
+
+// SessionCount returns the number of sessions (active or not).
+func (s *Server) SessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Reset deletes every identity and session, as if the server had just
+// started (identities from WithIdentities are not recreated).
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.identities = map[string]*identity{}
+	s.order = nil
+	s.unique = map[string]string{}
+	s.sessions = map[string]*session{}
+}
+
+func (s *Server) now() time.Time { return s.cfg.clock().UTC() }
+
+// newID returns a fresh UUID of the given kind. The caller holds s.mu.
+func (s *Server) newID(kind string) string {
+	if s.cfg.idGen == nil {
+		return newUUID()
+	}
+	raw := s.cfg.idGen(kind)
+	id, err := parseUUID(raw)
+	if err == nil {
+		switch {
+		case kind == IDKindIdentity && s.identities[id] != nil, kind == IDKindSession && s.sessions[id] != nil:
+			err = errors.New("already in use")
+		}
+	}
+	if err != nil {
+		s.rep.errorf("kratostest: WithIDGenerator returned %q for a %s: %v; using a random id", raw, kind, err)
+		return newUUID()
+	}
+	return id
+}
+
+// --- HTTP plumbing ---
+
+type bodyKey struct{}
+
+type bodyResult struct {
+	b   []byte
+	err error
+}
+
+// body returns the request body read by the validating layer, and the
+// error reading it (for example http.MaxBytesError).
+func body(r *http.Request) ([]byte, error) {
+	if br, ok := r.Context().Value(bodyKey{}).(bodyResult); ok {
+		return br.b, br.err
+	}
+	b, err := io.ReadAll(r.Body)
+	return b, err
+}
+
+// handler stacks the user's middleware, the spec validation and serve.
+func (s *Server) handler(serve http.HandlerFunc) http.Handler {
+	var h http.Handler = s.validating(serve)
+	for k := len(s.cfg.middleware) - 1; k >= 0; k-- {
+		h = s.cfg.middleware[k](h)
+	}
+	return h
+}
+
+// validating reads the request body (bounded), checks the request and the
+// fake's response against the spec, and reports a response that breaks it.
+func (s *Server) validating(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes))
+		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, bodyResult{b, err}))
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		var reqBody []byte
+		if len(b) > 0 {
+			reqBody = b
+		}
+		ex, reqErr := s.validator.ValidateRequest(r.Context(), r, reqBody)
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if ex != nil {
+			verr := s.validator.ValidateResponse(r.Context(), ex, rec.status, rec.header, rec.body.Bytes())
+			switch {
+			case reqErr != nil:
+				// The request is outside the contract, so is the answer:
+				// the fake answers as Kratos does, whatever the spec says.
+				s.rep.logf("kratostest: %v (answered %d, as Kratos would)", reqErr, rec.status)
+				if verr != nil {
+					s.rep.logf("kratostest: the answer to that request is outside the spec too: %v", verr)
+				}
+			case verr != nil:
+				if !s.rep.errorf("kratostest: the fake broke the API spec (a bug in kratostest): %v\nresponse body: %s", verr, snippet(rec.body.Bytes())) {
+					rec = &recorder{header: http.Header{}}
+					writeError(rec, errInternal(http.StatusInternalServerError, "kratostest: the fake's response broke the API spec: "+verr.Error()))
+				}
+			}
+		}
+		rec.flush(w)
+	})
+}
+
+func snippet(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "..."
+	}
+	return string(b)
+}
+
+// recorder buffers a response so that it can be validated before it is sent.
+type recorder struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}
+
+func (r *recorder) flush(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range r.header {
+		h[k] = v
+	}
+	w.WriteHeader(r.status)
+	if r.body.Len() > 0 {
+		_, _ = w.Write(r.body.Bytes())
+	}
+}
+
+// reporter sends violations to the test, if there is one and it has not
+// ended, or to the logger.
+type reporter struct {
+	mu     sync.Mutex
+	tb     testing.TB
+	ended  bool
+	logger interface {
+		Error(msg string, args ...any)
+		Info(msg string, args ...any)
+	}
+}
+
+// errorf fails the test and reports true, or logs and reports false when
+// the server has no test.
+func (r *reporter) errorf(format string, args ...any) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msg := fmt.Sprintf(format, args...)
+	if r.tb != nil && !r.ended {
+		r.tb.Errorf("%s", msg)
+		return true
+	}
+	r.logger.Error(msg)
+	return r.tb != nil
+}
+
+func (r *reporter) logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tb != nil {
+		if !r.ended {
+			r.tb.Logf(format, args...)
+		}
+		return
+	}
+	r.logger.Info(fmt.Sprintf(format, args...))
+}
+
+// end marks the test over: later reports go to the logger.
+func (r *reporter) end() {
+	r.mu.Lock()
+	r.ended = true
+	r.mu.Unlock()
+}
+
+// segments splits an escaped path into unescaped segments.
+func segments(r *http.Request) []string {
+	p := strings.TrimPrefix(r.URL.EscapedPath(), "/")
+	if p == "" {
+		return nil
+	}
+	parts := strings.Split(p, "/")
+	for k, part := range parts {
+		if u, err := url.PathUnescape(part); err == nil {
+			parts[k] = u
+		}
+	}
+	return parts
+}
+
+func escapePath(seg []string) string {
+	esc := make([]string, len(seg))
+	for k, p := range seg {
+		esc[k] = url.PathEscape(p)
+	}
+	return strings.Join(esc, "/")
+}
+
+func setCacheControl(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		w.Header().Set("Cache-Control", "private, no-cache, no-store, must-revalidate")
+	}
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow ...string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+}
+
+// serveAdmin routes the admin port.
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	setCacheControl(w, r)
+	seg := segments(r)
+	// The schema endpoints live on the public port (039, 040, 043).
+	if isSchemaPath(seg) || len(seg) > 0 && seg[0] == "admin" && isSchemaPath(seg[1:]) {
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		target := s.PublicURL + "/" + escapePath(seg[len(seg)-schemaPathLen(seg):])
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+		return
+	}
+	if len(seg) == 0 || seg[0] != "admin" {
+		http.NotFound(w, r)
+		return
+	}
+	if s.cfg.token != "" && r.Header.Get("Authorization") != "Bearer "+s.cfg.token {
+		writeError(w, errUnauthorized("The request did not carry a valid bearer token in the Authorization header."))
+		return
+	}
+	s.routeAdmin(w, r, seg[1:])
+}
+
+func isSchemaPath(seg []string) bool {
+	return (len(seg) == 1 || len(seg) == 2) && seg[0] == "schemas"
+}
+
+func schemaPathLen(seg []string) int {
+	if len(seg) > 0 && seg[0] == "admin" {
+		return len(seg) - 1
+	}
+	return len(seg)
+}
+
+// servePublic routes the public port: only the schema endpoints.
+func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
+	setCacheControl(w, r)
+	seg := segments(r)
+	if !isSchemaPath(seg) {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, http.MethodGet)
+		return
+	}
+	w.Header().Set("Vary", "Cookie")
+	if len(seg) == 1 {
+		s.listSchemas(w, r)
+		return
+	}
+	s.getSchema(w, r, seg[1])
+}
+
+func (s *Server) routeAdmin(w http.ResponseWriter, r *http.Request, seg []string) {
+	m := r.Method
+	switch {
+	case len(seg) == 1 && seg[0] == "identities":
+		switch m {
+		case http.MethodGet:
+			s.listIdentities(w, r)
+		case http.MethodPost:
+			s.createIdentity(w, r)
+		case http.MethodPatch:
+			s.batchPatchIdentities(w, r)
+		default:
+			methodNotAllowed(w, http.MethodGet, http.MethodPost, http.MethodPatch)
+		}
+	case len(seg) == 4 && seg[0] == "identities" && seg[1] == "by" && seg[2] == "external" && seg[3] != "":
+		if m != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		s.getIdentityByExternalID(w, r, seg[3])
+	case len(seg) == 2 && seg[0] == "identities":
+		switch m {
+		case http.MethodGet:
+			s.getIdentity(w, r, seg[1])
+		case http.MethodPut:
+			s.updateIdentity(w, r, seg[1])
+		case http.MethodPatch:
+			s.patchIdentity(w, r, seg[1])
+		case http.MethodDelete:
+			s.deleteIdentity(w, r, seg[1])
+		default:
+			methodNotAllowed(w, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
+		}
+	case len(seg) == 4 && seg[0] == "identities" && seg[2] == "credentials":
+		if m != http.MethodDelete {
+			methodNotAllowed(w, http.MethodDelete)
+			return
+		}
+		s.deleteIdentityCredentials(w, r, seg[1], seg[3])
+	case len(seg) == 3 && seg[0] == "identities" && seg[2] == "sessions":
+		switch m {
+		case http.MethodGet:
+			s.listIdentitySessions(w, r, seg[1])
+		case http.MethodDelete:
+			s.deleteIdentitySessions(w, r, seg[1])
+		default:
+			methodNotAllowed(w, http.MethodGet, http.MethodDelete)
+		}
+	case len(seg) == 1 && seg[0] == "sessions":
+		if m != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		s.listSessions(w, r)
+	case len(seg) == 2 && seg[0] == "sessions":
+		switch m {
+		case http.MethodGet:
+			s.getSession(w, r, seg[1])
+		case http.MethodDelete:
+			s.disableSession(w, r, seg[1])
+		default:
+			methodNotAllowed(w, http.MethodGet, http.MethodDelete)
+		}
+	case len(seg) == 3 && seg[0] == "sessions" && seg[2] == "extend":
+		if m != http.MethodPatch {
+			methodNotAllowed(w, http.MethodPatch)
+			return
+		}
+		s.extendSession(w, r, seg[1])
+	case len(seg) == 2 && seg[0] == "recovery" && (seg[1] == "code" || seg[1] == "link"):
+		if m != http.MethodPost {
+			methodNotAllowed(w, http.MethodPost)
+			return
+		}
+		if seg[1] == "code" {
+			s.createRecoveryCode(w, r)
+		} else {
+			s.createRecoveryLink(w, r)
+		}
+	default:
+		http.NotFound(w, r)
+	}
+}
