@@ -663,7 +663,8 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	}
 	for _, op := range ops {
 		switch op.kind() {
-		case "test", "move", "copy":
+		case "add", "remove", "replace":
+		default:
 			return nil, patchErr("unsupported operation: " + op.kind())
 		}
 		path, err := op.path()
