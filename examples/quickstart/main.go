@@ -13,8 +13,11 @@ import (
 
 func main() {
 	ctx := context.Background()
-	c, err := client.New(os.Getenv("KRATOS_ADMIN_URL"),
-		client.WithBearerToken(os.Getenv("ORY_API_KEY"))) // omit for a self-hosted admin port
+	var opts []client.Option
+	if key := os.Getenv("ORY_API_KEY"); key != "" { // Ory Network; a self-hosted admin port needs none
+		opts = append(opts, client.WithBearerToken(key))
+	}
+	c, err := client.New(os.Getenv("KRATOS_ADMIN_URL"), opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
