@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 the messages are the library's own, capitals included, because Kratos returns them
+
 package kratostest
 
 import (
