@@ -1,0 +1,27 @@
+package client
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestErrorSnippetSurvivesInvalidUTF8: an error page that is not UTF-8 (a
+// Latin-1 proxy page, binary garbage) still shows its text, with "?" for
+// the bytes that cannot be shown, instead of a snippet cut at the first
+// such byte.
+func TestErrorSnippetSurvivesInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want string
+	}{
+		{"<html><body>Erreur \xe9chou\xe9e du serveur amont " + strings.Repeat("x", 300) + "</body></html>", `"<html><body>Erreur ?chou?e du serveur amont xxx`},
+		{"\xff\xfe upstream reset " + strings.Repeat("y", 300), `"? upstream reset yyy`},
+		{strings.Repeat("a", 199) + "é" + strings.Repeat("b", 10), `"` + strings.Repeat("a", 199) + `"`}, // é cut in half at byte 200
+	} {
+		e := newError(http.MethodGet, "/admin/identities", http.StatusBadGateway, http.Header{"Content-Type": {"text/html; charset=iso-8859-1"}}, []byte(tc.body))
+		if msg := e.Error(); !strings.Contains(msg, tc.want) {
+			t.Errorf("Error() = %q, want it to contain %q", msg, tc.want)
+		}
+	}
+}
