@@ -89,7 +89,7 @@ func (e *Error) Error() string {
 	case e.Message != "" || e.Reason != "":
 		if e.Message != "" {
 			b.WriteString(": ")
-			b.WriteString(e.Message)
+			b.WriteString(oneLine(e.Message, 300))
 		}
 		if e.Reason != "" && e.Reason != e.Message {
 			b.WriteString(" (")

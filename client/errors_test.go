@@ -25,3 +25,20 @@ func TestErrorSnippetSurvivesInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorMessageIsOneLine: a server message with line breaks cannot
+// forge extra lines in a log, and a huge one is cut.
+func TestErrorMessageIsOneLine(t *testing.T) {
+	body := `{"error":{"code":400,"message":"first\nlevel=ERROR msg=forged\r\n` + strings.Repeat("long ", 1000) + `"}}`
+	e := newError(http.MethodPost, "/admin/identities", http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}}, []byte(body))
+	msg := e.Error()
+	if strings.ContainsAny(msg, "\r\n") {
+		t.Errorf("Error() spans lines: %q", msg)
+	}
+	if !strings.HasPrefix(msg, "kratos: POST /admin/identities: 400 Bad Request: first level=ERROR msg=forged long long") || len(msg) > 400 {
+		t.Errorf("Error() = %q (%d bytes)", msg, len(msg))
+	}
+	if !strings.HasPrefix(e.Message, "first\nlevel") {
+		t.Errorf("Message field changed: %q", e.Message[:20])
+	}
+}
