@@ -216,5 +216,5 @@ func contentTypeOrUnknown(ct string) string {
 	if ct == "" {
 		return "(no content type)"
 	}
-	return ct
+	return snippet([]byte(ct), 100) // a header may carry any bytes
 }

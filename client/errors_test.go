@@ -42,3 +42,13 @@ func TestErrorMessageIsOneLine(t *testing.T) {
 		t.Errorf("Message field changed: %q", e.Message[:20])
 	}
 }
+
+// TestErrorContentTypeIsPrintable: a Content-Type header with bytes that
+// are not UTF-8 (headers may carry any) does not make Error() invalid
+// UTF-8.
+func TestErrorContentTypeIsPrintable(t *testing.T) {
+	e := newError(http.MethodGet, "/admin/identities", http.StatusConflict, http.Header{"Content-Type": {"text/\xddhtml"}}, []byte("0"))
+	if msg := e.Error(); msg != `kratos: GET /admin/identities: 409 Conflict: unexpected text/?html body: "0"` {
+		t.Errorf("Error() = %q", msg)
+	}
+}
