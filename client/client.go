@@ -516,6 +516,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 	}
 	req = req.Clone(ctx)
+	if req.Header == nil {
+		req.Header = make(http.Header) // http.Client accepts a request without one
+	}
 	if req.Header.Get("User-Agent") == "" {
 		req.Header["User-Agent"] = c.cfg.userAgent
 	}
