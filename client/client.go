@@ -129,7 +129,7 @@ func originOf(u *url.URL) string {
 // String describes the client without its credentials.
 func (c *Client) String() string {
 	auth := "none"
-	if c.cfg.auth != "" {
+	if c.cfg.auth != nil {
 		auth = "bearer [REDACTED]"
 	}
 	return fmt.Sprintf("kratos.Client{admin: %s, auth: %s}", c.cfg.admin.url, auth)
@@ -207,9 +207,9 @@ func (c *Client) newRequest(ctx context.Context, cl *call) *http.Request {
 	h := make(http.Header, 4)
 	h["Accept"] = hdrAccept
 	h["User-Agent"] = c.cfg.userAgent
-	if c.cfg.auth != "" && !cl.public {
+	if c.cfg.auth != nil && !cl.public {
 		// Schema endpoints are public: they get no token.
-		h["Authorization"] = []string{string(c.cfg.auth)}
+		h["Authorization"] = []string{c.cfg.auth()}
 	}
 	req := &http.Request{
 		Method:     cl.method,
@@ -525,8 +525,8 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("Accept") == "" {
 		req.Header["Accept"] = hdrAccept
 	}
-	if c.cfg.auth != "" && req.Header.Get("Authorization") == "" && c.trustedOrigin(req.URL) {
-		req.Header["Authorization"] = []string{string(c.cfg.auth)}
+	if c.cfg.auth != nil && req.Header.Get("Authorization") == "" && c.trustedOrigin(req.URL) {
+		req.Header["Authorization"] = []string{c.cfg.auth()}
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	policy := c.cfg.retry

@@ -3,10 +3,15 @@ package client_test
 // Regression tests for bugs found by the fault, secret and fuzz suites.
 
 import (
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
 // TestDoRequestWithoutHeader: Do accepts a request built by hand without a
@@ -27,5 +32,23 @@ func TestDoRequestWithoutHeader(t *testing.T) {
 	resp.Body.Close()
 	if got.Get("Authorization") != "Bearer "+testToken || got.Get("User-Agent") == "" || req.Header != nil {
 		t.Errorf("server saw %v; caller's request header %v", got, req.Header)
+	}
+}
+
+// TestClientValueDoesNotPrintToken: a Client value (not a pointer), or a
+// struct holding one, printed with a verb other than %v used to print the
+// config it points to field by field, the token included.
+func TestClientValueDoesNotPrintToken(t *testing.T) {
+	c := newClient(t, "http://127.0.0.1:4434")
+	type app struct {
+		name string
+		kc   client.Client
+	}
+	for _, format := range []string{"%s", "%q", "%x", "%d", "%v", "%+v", "%#v"} {
+		for _, v := range []any{*c, app{"a", *c}, &app{"a", *c}} {
+			if s := fmt.Sprintf(format, v); strings.Contains(s, testToken) || strings.Contains(s, hex.EncodeToString([]byte(testToken))) {
+				t.Errorf("Sprintf(%q, %T) shows the token: %s", format, v, s)
+			}
+		}
 	}
 }
