@@ -99,19 +99,23 @@ var defaultTransport = func() http.RoundTripper {
 func parseEndpoint(raw string) (endpoint, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return endpoint{}, fmt.Errorf("invalid URL %q: %w", raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, credentials included
+		}
+		return endpoint{}, fmt.Errorf("invalid URL %q: %w", withoutUserinfo(raw), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return endpoint{}, fmt.Errorf("URL %q: scheme must be http or https", raw)
+		return endpoint{}, fmt.Errorf("URL %q: scheme must be http or https", withoutUserinfo(raw))
 	}
 	if u.Host == "" {
-		return endpoint{}, fmt.Errorf("URL %q has no host", raw)
+		return endpoint{}, fmt.Errorf("URL %q has no host", withoutUserinfo(raw))
 	}
 	if u.User != nil {
-		return endpoint{}, fmt.Errorf("URL %q: put credentials in WithBearerToken, not in the URL", u.Redacted())
+		return endpoint{}, fmt.Errorf("URL %q: put credentials in WithBearerToken, not in the URL", withoutUserinfo(raw))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return endpoint{}, fmt.Errorf("URL %q must not have a query or fragment", raw)
+		return endpoint{}, fmt.Errorf("URL %q must not have a query or fragment", withoutUserinfo(raw))
 	}
 	base := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")}
 	base.RawPath = strings.TrimRight(u.EscapedPath(), "/")
@@ -120,6 +124,24 @@ func parseEndpoint(raw string) (endpoint, error) {
 		base.RawPath = ""
 	}
 	return endpoint{url: base, rawPath: rawPath, origin: originOf(base)}, nil
+}
+
+// withoutUserinfo is raw, parsable or not, with anything that may be
+// credentials (up to the last "@" of the authority) replaced, for error
+// messages. url.URL.Redacted would keep a user name, which may be a token.
+func withoutUserinfo(raw string) string {
+	start := 0
+	if i := strings.Index(raw, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(raw)
+	if j := strings.IndexAny(raw[start:], "?#"); j >= 0 {
+		end = start + j
+	}
+	if at := strings.LastIndexByte(raw[start:end], '@'); at >= 0 {
+		return raw[:start] + "[REDACTED]" + raw[start+at:]
+	}
+	return raw
 }
 
 func originOf(u *url.URL) string {

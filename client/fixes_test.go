@@ -52,3 +52,25 @@ func TestClientValueDoesNotPrintToken(t *testing.T) {
 		}
 	}
 }
+
+// TestNewErrorsHideURLCredentials: New refuses a base URL with credentials
+// in it, and its error does not repeat them, whether the URL parses or
+// not (url.Parse's own error repeats the URL; URL.Redacted keeps a user
+// name, which may be a token).
+func TestNewErrorsHideURLCredentials(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://admin:" + testToken + "@127.0.0.1:4434":  `kratos: New: URL "http://[REDACTED]@127.0.0.1:4434": put credentials in WithBearerToken, not in the URL`,
+		"https://" + testToken + "@project.oryapis.com/": `kratos: New: URL "https://[REDACTED]@project.oryapis.com/": put credentials in WithBearerToken, not in the URL`,
+		"http://admin:" + testToken + "@kratos admin/":   `kratos: New: invalid URL "http://[REDACTED]@kratos admin/": invalid character " " in host name`,
+		"http://a:" + testToken + "@[::1/":               `kratos: New: invalid URL "http://[REDACTED]@[::1/": missing ']' in host`,
+		"ftp://admin:" + testToken + "@host/":            `kratos: New: URL "ftp://[REDACTED]@host/": scheme must be http or https`,
+		"admin:" + testToken + "@host":                   `kratos: New: URL "[REDACTED]@host": scheme must be http or https`,
+		"http://u:p/" + testToken + "@host/?q=a@b":       `kratos: New: invalid URL "http://[REDACTED]@host/?q=a@b": invalid port ":p" after host`,
+		"http://127.0.0.1:4434/?email=alice@example.org": `kratos: New: URL "http://127.0.0.1:4434/?email=alice@example.org" must not have a query or fragment`,
+	} {
+		_, err := client.New(raw)
+		if err == nil || err.Error() != want {
+			t.Errorf("New(%q) error\n%v\nwant\n%s", raw, err, want)
+		}
+	}
+}
