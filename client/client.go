@@ -102,19 +102,23 @@ func parseEndpoint(raw string) (endpoint, error) {
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return endpoint{}, fmt.Errorf("invalid URL %q: %w", raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, credentials included
+		}
+		return endpoint{}, fmt.Errorf("invalid URL %q: %w", withoutUserinfo(raw), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return endpoint{}, fmt.Errorf("URL %q: scheme must be http or https", raw)
+		return endpoint{}, fmt.Errorf("URL %q: scheme must be http or https", withoutUserinfo(raw))
 	}
 	if u.Host == "" {
-		return endpoint{}, fmt.Errorf("URL %q has no host", raw)
+		return endpoint{}, fmt.Errorf("URL %q has no host", withoutUserinfo(raw))
 	}
 	if u.User != nil {
-		return endpoint{}, fmt.Errorf("URL %q: put credentials in WithBearerToken, not in the URL", u.Redacted())
+		return endpoint{}, fmt.Errorf("URL %q: put credentials in WithBearerToken, not in the URL", withoutUserinfo(raw))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return endpoint{}, fmt.Errorf("URL %q must not have a query or fragment", raw)
+		return endpoint{}, fmt.Errorf("URL %q must not have a query or fragment", withoutUserinfo(raw))
 	}
 	base := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")}
 	base.RawPath = strings.TrimRight(u.EscapedPath(), "/")
@@ -125,6 +129,24 @@ func parseEndpoint(raw string) (endpoint, error) {
 	return endpoint{url: base, rawPath: rawPath, origin: originOf(base)}, nil
 }
 
+// withoutUserinfo is raw, parsable or not, with anything that may be
+// credentials (up to the last "@" of the authority) replaced, for error
+// messages. url.URL.Redacted would keep a user name, which may be a token.
+func withoutUserinfo(raw string) string {
+	start := 0
+	if i := strings.Index(raw, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(raw)
+	if j := strings.IndexAny(raw[start:], "?#"); j >= 0 {
+		end = start + j
+	}
+	if at := strings.LastIndexByte(raw[start:end], '@'); at >= 0 {
+		return raw[:start] + "[REDACTED]" + raw[start+at:]
+	}
+	return raw
+}
+
 func originOf(u *url.URL) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
@@ -132,7 +154,7 @@ func originOf(u *url.URL) string {
 // String describes the client without its credentials.
 func (c *Client) String() string {
 	auth := "none"
-	if c.cfg.auth != "" {
+	if c.cfg.auth != nil {
 		auth = "bearer [REDACTED]"
 	}
 	return fmt.Sprintf("kratos.Client{admin: %s, auth: %s}", c.cfg.admin.url, auth)
@@ -210,9 +232,9 @@ func (c *Client) newRequest(ctx context.Context, cl *call) *http.Request {
 	h := make(http.Header, 4)
 	h["Accept"] = hdrAccept
 	h["User-Agent"] = c.cfg.userAgent
-	if c.cfg.auth != "" && !cl.public {
+	if c.cfg.auth != nil && !cl.public {
 		// Schema endpoints are public: they get no token.
-		h["Authorization"] = []string{string(c.cfg.auth)}
+		h["Authorization"] = []string{c.cfg.auth()}
 	}
 	req := &http.Request{
 		Method:     cl.method,
@@ -519,14 +541,17 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 	}
 	req = req.Clone(ctx)
+	if req.Header == nil {
+		req.Header = make(http.Header) // http.Client accepts a request without one
+	}
 	if req.Header.Get("User-Agent") == "" {
 		req.Header["User-Agent"] = c.cfg.userAgent
 	}
 	if req.Header.Get("Accept") == "" {
 		req.Header["Accept"] = hdrAccept
 	}
-	if c.cfg.auth != "" && req.Header.Get("Authorization") == "" && c.trustedOrigin(req.URL) {
-		req.Header["Authorization"] = []string{string(c.cfg.auth)}
+	if c.cfg.auth != nil && req.Header.Get("Authorization") == "" && c.trustedOrigin(req.URL) {
+		req.Header["Authorization"] = []string{c.cfg.auth()}
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	policy := c.cfg.retry

@@ -89,7 +89,7 @@ func (e *Error) Error() string {
 	case e.Message != "" || e.Reason != "":
 		if e.Message != "" {
 			b.WriteString(": ")
-			b.WriteString(e.Message)
+			b.WriteString(oneLine(e.Message, 300))
 		}
 		if e.Reason != "" && e.Reason != e.Message {
 			b.WriteString(" (")
@@ -194,12 +194,19 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// snippet is a short, printable prefix of a body.
+// snippet is a short, printable prefix of a body. A rune cut in half at
+// the end is dropped; other invalid UTF-8 (a Latin-1 error page, binary
+// garbage) shows as "?".
 func snippet(b []byte, n int) string {
 	if len(b) > n {
 		b = b[:n]
-		for len(b) > 0 && !utf8.Valid(b) {
-			b = b[:len(b)-1]
+		for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
+			if utf8.RuneStart(b[len(b)-i]) {
+				if !utf8.FullRune(b[len(b)-i:]) {
+					b = b[:len(b)-i]
+				}
+				break
+			}
 		}
 	}
 	return oneLine(strings.ToValidUTF8(string(b), "?"), n)
@@ -209,5 +216,5 @@ func contentTypeOrUnknown(ct string) string {
 	if ct == "" {
 		return "(no content type)"
 	}
-	return ct
+	return snippet([]byte(ct), 100) // a header may carry any bytes
 }

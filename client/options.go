@@ -46,7 +46,7 @@ func WithBearerToken(token string) Option {
 		if strings.ContainsAny(token, "\r\n") {
 			return errors.New("WithBearerToken: token contains a line break")
 		}
-		c.auth = secret("Bearer " + token)
+		c.auth = newSecret("Bearer " + token)
 		return nil
 	}
 }
@@ -173,8 +173,14 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// secret holds a credential. It prints as [REDACTED] in every fmt verb.
-type secret string
+// secret holds a credential. The value lives in a closure, where neither
+// fmt nor a reflection-based printer can reach it: they print the
+// unexported fields of a config without calling their methods, and a
+// string field would show the token (fmt.Sprintf("%s", *client) did).
+// Where fmt can call its methods, a secret prints as [REDACTED].
+type secret func() string
+
+func newSecret(s string) secret { return func() string { return s } }
 
 func (secret) String() string   { return "[REDACTED]" }
 func (secret) GoString() string { return `"[REDACTED]"` }

@@ -1,0 +1,265 @@
+package client_test
+
+// Helpers shared by the fault, pagination, argument, secret and
+// concurrency tests: misbehaving servers, counters and a goroutine leak
+// check done by hand.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kratosadmin/sdk/client"
+)
+
+const (
+	testID     = "9fce9890-b047-44b5-8b6d-dfeffddfaf02"
+	testToken  = "ory_pat_SECRET-7f3a9c1e5b"
+	jsonCT     = "application/json; charset=utf-8"
+	identityJS = `{"id":"` + testID + `","schema_id":"default","schema_url":"http://127.0.0.1:4433/schemas/ZGVmYXVsdA","state":"active","traits":{"email":"alice@example.org"},"metadata_public":null,"organization_id":null,"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
+)
+
+// fastRetries retries up to attempts times in all, with millisecond
+// backoffs so that the suite stays fast.
+func fastRetries(attempts int) client.Option {
+	return client.WithRetryPolicy(client.RetryPolicy{
+		MaxAttempts:   attempts,
+		MinBackoff:    time.Millisecond,
+		MaxBackoff:    5 * time.Millisecond,
+		MaxRetryAfter: 3 * time.Second,
+	})
+}
+
+func newClient(t *testing.T, baseURL string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.New(baseURL, append([]client.Option{client.WithBearerToken(testToken)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// counted wraps a handler and counts the requests it serves.
+type counted struct {
+	h http.Handler
+	n atomic.Int32
+}
+
+func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.n.Add(1)
+	c.h.ServeHTTP(w, r)
+}
+
+func (c *counted) count() int { return int(c.n.Load()) }
+
+// serve starts an httptest server counting its requests. It is closed when
+// the test ends.
+func serve(t *testing.T, h http.HandlerFunc) (*httptest.Server, *counted) {
+	t.Helper()
+	ch := &counted{h: h}
+	srv := httptest.NewServer(ch)
+	t.Cleanup(srv.Close)
+	return srv, ch
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", jsonCT)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// rawServer is a TCP listener that reads one HTTP request per connection
+// and lets the test answer with whatever bytes (or resets) it wants.
+type rawServer struct {
+	URL   string
+	ln    net.Listener
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns []net.Conn
+	n     atomic.Int32
+}
+
+func newRawServer(t *testing.T, answer func(conn net.Conn, req *http.Request)) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rawServer{URL: "http://" + ln.Addr().String(), ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, conn)
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					s.n.Add(1)
+					answer(conn, req)
+					if req.Close {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *rawServer) close() {
+	s.ln.Close()
+	s.mu.Lock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *rawServer) count() int { return int(s.n.Load()) }
+
+// reset closes conn with an RST instead of a FIN.
+func reset(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// goroutines snapshots the running goroutines; call the returned function
+// at the end of a test (after closing its servers) to fail it when
+// goroutines started since are still running once things had time to
+// settle. Tests that use it must not run in parallel.
+func goroutines(t *testing.T) (check func()) {
+	t.Helper()
+	before := goroutineStacks()
+	return func() {
+		t.Helper()
+		var leaked []string
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			leaked = leaked[:0]
+			for id, stack := range goroutineStacks() {
+				if _, ok := before[id]; !ok {
+					leaked = append(leaked, stack)
+				}
+			}
+			if len(leaked) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(leaked) > 0 {
+			sort.Strings(leaked)
+			t.Errorf("%d goroutines leaked:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+		}
+	}
+}
+
+var goroutineHeader = regexp.MustCompile(`^goroutine (\d+) `)
+
+// goroutineStacks maps the id of every goroutine but the caller's to its
+// stack.
+func goroutineStacks() map[string]string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	out := map[string]string{}
+	for i, g := range strings.Split(string(buf), "\n\n") {
+		if i == 0 {
+			continue // the caller
+		}
+		if m := goroutineHeader.FindStringSubmatch(g); m != nil {
+			out[m[1]] = g
+		}
+	}
+	return out
+}
+
+// within fails the test when fn takes longer than limit, and returns how
+// long it took.
+func within(t *testing.T, limit time.Duration, fn func()) time.Duration {
+	t.Helper()
+	start := time.Now()
+	fn()
+	took := time.Since(start)
+	if took > limit {
+		t.Errorf("took %s, want at most %s", took, limit)
+	}
+	return took
+}
+
+// asError returns err as a *client.Error or fails the test.
+func asError(t *testing.T, err error) *client.Error {
+	t.Helper()
+	var e *client.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want a *client.Error, got %T: %v", err, err)
+	}
+	return e
+}
+
+// asResponseError returns err as a *client.ResponseError matching
+// ErrMalformedResponse or fails the test.
+func asResponseError(t *testing.T, err error) *client.ResponseError {
+	t.Helper()
+	var e *client.ResponseError
+	if !errors.As(err, &e) || !errors.Is(err, client.ErrMalformedResponse) {
+		t.Fatalf("want a *client.ResponseError, got %T: %v", err, err)
+	}
+	return e
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// identityPage is a JSON array of identities with the given ids.
+func identityPage(ids ...string) string {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":%q,"schema_id":"default","schema_url":"","state":"active","traits":{},"metadata_public":null,"organization_id":null,"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`, id)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
