@@ -98,7 +98,7 @@ var defaultTransport = func() http.RoundTripper {
 
 func parseEndpoint(raw string) (endpoint, error) {
 	if !strings.Contains(raw, "://") {
-		return endpoint{}, fmt.Errorf("URL %q: scheme must be http or https (like http://127.0.0.1:4434)", raw)
+		return endpoint{}, fmt.Errorf("URL %q: scheme must be http or https (like http://127.0.0.1:4434)", withoutUserinfo(raw))
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {

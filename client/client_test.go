@@ -36,12 +36,6 @@ func setup(t *testing.T, opts ...client.Option) (*client.Client, *http.ServeMux,
 	return c, mux, srv
 }
 
-func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
-
 func TestNewValidatesOptions(t *testing.T) {
 	cases := map[string]struct {
 		url  string

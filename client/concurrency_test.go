@@ -1,7 +1,7 @@
 package client_test
 
 // Concurrency: one client shared by many goroutines running mixed
-// operations, under -race.
+// operations against the fake server (kratostest), under -race.
 
 import (
 	"bytes"
@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/kratostest"
 )
 
 // backend is a server the concurrency test runs against.
@@ -27,14 +29,59 @@ type backend struct {
 	Sent func(requestID string) (status int, ok bool)
 }
 
-// newConcurrencyBackend starts the server for TestConcurrentMixedOperations.
-// To run it against the fake server once kratostest is available:
-//
-//	newConcurrencyBackend = func(t *testing.T) backend {
-//		srv := kratostest.NewServer(t)
-//		return backend{URL: srv.URL, Options: []client.Option{client.WithPublicURL(srv.URL)}}
-//	}
-var newConcurrencyBackend = newMemKratos
+// newConcurrencyBackend starts kratostest behind a middleware that tags
+// every answer with an X-Request-Id, records the status it sent, and
+// answers the first GET, PUT or DELETE of each distinct request line with
+// a 503, which the client's retries must absorb.
+func newConcurrencyBackend(t *testing.T) backend {
+	var (
+		mu   sync.Mutex
+		next int
+		sent = map[string]int{}
+		seen = map[string]bool{}
+	)
+	srv := kratostest.NewServer(t, kratostest.WithMiddleware(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			next++
+			id := "req-" + strconv.Itoa(next)
+			line := r.Method + " " + r.URL.RequestURI()
+			failFirst := r.Method != http.MethodPost && r.Method != http.MethodPatch && !seen[line]
+			seen[line] = true
+			mu.Unlock()
+			w.Header().Set("X-Request-Id", id)
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			if failFirst {
+				writeJSON(rec, http.StatusServiceUnavailable, `{"error":{"code":503,"status":"Service Unavailable","message":"injected"}}`)
+			} else {
+				h.ServeHTTP(rec, r)
+			}
+			mu.Lock()
+			sent[id] = rec.status
+			mu.Unlock()
+		})
+	}))
+	return backend{
+		URL:     srv.URL,
+		Options: []client.Option{client.WithPublicURL(srv.PublicURL)},
+		Sent: func(id string) (int, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			s, ok := sent[id]
+			return s, ok
+		},
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
 
 // TestConcurrentMixedOperations: one client shared by many goroutines, each
 // creating, reading, patching, updating, listing, deleting its own
@@ -99,7 +146,7 @@ func TestConcurrentMixedOperations(t *testing.T) {
 		wg.Go(func() {
 			for r := range rounds {
 				op := fmt.Sprintf("worker %d round %d", w, r)
-				traits := json.RawMessage(fmt.Sprintf(`{"email":"w%d-r%d@example.org","round":%d}`, w, r, r))
+				traits := json.RawMessage(fmt.Sprintf(`{"email":"w%d-r%d@example.org","name":{"first":"round %d"}}`, w, r, r))
 				created, err := c.Identities.Create(ctx, &client.CreateIdentityBody{SchemaID: "default", Traits: traits})
 				if err != nil {
 					unexpected(op+" Create", err)

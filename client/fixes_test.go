@@ -64,7 +64,7 @@ func TestNewErrorsHideURLCredentials(t *testing.T) {
 		"http://admin:" + testToken + "@kratos admin/":   `kratos: New: invalid URL "http://[REDACTED]@kratos admin/": invalid character " " in host name`,
 		"http://a:" + testToken + "@[::1/":               `kratos: New: invalid URL "http://[REDACTED]@[::1/": missing ']' in host`,
 		"ftp://admin:" + testToken + "@host/":            `kratos: New: URL "ftp://[REDACTED]@host/": scheme must be http or https`,
-		"admin:" + testToken + "@host":                   `kratos: New: URL "[REDACTED]@host": scheme must be http or https`,
+		"admin:" + testToken + "@host":                   `kratos: New: URL "[REDACTED]@host": scheme must be http or https (like http://127.0.0.1:4434)`,
 		"http://u:p/" + testToken + "@host/?q=a@b":       `kratos: New: invalid URL "http://[REDACTED]@host/?q=a@b": invalid port ":p" after host`,
 		"http://127.0.0.1:4434/?email=alice@example.org": `kratos: New: URL "http://127.0.0.1:4434/?email=alice@example.org" must not have a query or fragment`,
 	} {
