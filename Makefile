@@ -10,6 +10,8 @@ STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
 .PHONY: all demo test vet staticcheck check-generated generate unit bench fuzz clean
 
+FUZZTIME ?= 20s
+
 all: test
 
 demo:
@@ -41,6 +43,10 @@ check-generated: generate
 		git status --porcelain -- gen api; git --no-pager diff --stat -- gen api; \
 		exit 1; \
 	fi
+
+# Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
+fuzz:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 clean:
 	rm -rf $(BIN)
