@@ -7,6 +7,7 @@ require (
 	github.com/oapi-codegen/nullable v1.2.0
 	github.com/oapi-codegen/oapi-codegen/v2 v2.8.2
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/crypto v0.54.0
 )
 
 require (
