@@ -37,7 +37,6 @@ type fakeIdentity struct {
 }
 
 type fakeKratos struct {
-	t   testing.TB
 	srv *httptest.Server
 
 	mu         sync.Mutex
@@ -65,12 +64,19 @@ func fakeMiddleware(mw func(http.Handler) http.Handler) fakeOption {
 
 func newFake(t testing.TB, opts ...fakeOption) *fakeKratos {
 	t.Helper()
+	f := startFake(opts...)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// startFake starts a double that the caller closes (f.srv.Close), for
+// examples, which have no testing.T.
+func startFake(opts ...fakeOption) *fakeKratos {
 	var cfg fakeConfig
 	for _, o := range opts {
 		o(&cfg)
 	}
 	f := &fakeKratos{
-		t:         t,
 		byID:      map[string]*fakeIdentity{},
 		byIdent:   map[string]string{},
 		byExt:     map[string]string{},
@@ -90,7 +96,6 @@ func newFake(t testing.TB, opts ...fakeOption) *fakeKratos {
 		h = cfg.mw(h)
 	}
 	f.srv = httptest.NewServer(h)
-	t.Cleanup(f.srv.Close)
 	return f
 }
 
@@ -527,7 +532,7 @@ func (f *fakeKratos) seed(b client.CreateIdentityBody) string {
 	defer f.mu.Unlock()
 	fi, status, msg := f.insert(&b)
 	if fi == nil {
-		f.t.Fatalf("seed: %d %s", status, msg)
+		panic(fmt.Sprintf("seed: %d %s", status, msg))
 	}
 	return fi.identity.ID
 }

@@ -466,13 +466,15 @@ func (im *importer) newPreparer() *preparer {
 }
 
 func (p *preparer) prepare(el inputElem) *importItem {
-	im, body, err := p.im, el.body, el.err
+	im := p.im
 	it := &importItem{index: p.index, line: el.line}
 	p.index++
 	if im.ctx.Err() != nil {
 		im.emit(it.outcome(ImportNotAttempted, "", im.stopCause()))
 		return nil
 	}
+	el.decode()
+	body, err := el.body, el.err
 	if err != nil {
 		if errors.Is(err, ErrInputRead) && im.inputErr == nil {
 			im.inputErr = err

@@ -43,6 +43,7 @@ var ErrInputRead = errors.New("kratos: reading input")
 func ReadJSONL(r io.Reader) iter.Seq2[CreateIdentityBody, error] {
 	return func(yield func(CreateIdentityBody, error) bool) {
 		for el := range readJSONLines(r) {
+			el.decode()
 			if !yield(el.body, el.err) {
 				return
 			}
@@ -51,11 +52,24 @@ func ReadJSONL(r io.Reader) iter.Seq2[CreateIdentityBody, error] {
 }
 
 // inputElem is one element of an import's input, with its line number
-// when it was read from JSON Lines.
+// when it was read from JSON Lines. A line is decoded only when needed
+// (decode): after a cancellation the rest of the input is just counted.
 type inputElem struct {
 	line int
+	raw  []byte // the line, not yet decoded
 	body CreateIdentityBody
 	err  error
+}
+
+func (el *inputElem) decode() {
+	if el.raw == nil {
+		return
+	}
+	var err error
+	if el.body, err = parseCreateBody(el.raw); err != nil {
+		el.err = &LineError{Line: el.line, Err: err}
+	}
+	el.raw = nil
 }
 
 // readJSONLines is ReadJSONL with each item's line number.
@@ -94,11 +108,7 @@ func readJSONLines(r io.Reader) iter.Seq[inputElem] {
 					return
 				}
 			case len(trimmed) > 0:
-				body, perr := parseCreateBody(trimmed)
-				if perr != nil {
-					perr = &LineError{Line: line, Err: perr}
-				}
-				if !yield(inputElem{line: line, body: body, err: perr}) {
+				if !yield(inputElem{line: line, raw: bytes.Clone(trimmed)}) {
 					return
 				}
 			}
