@@ -446,8 +446,8 @@ func (im *importer) emit(o ImportOutcome) { im.outcomes <- o }
 // stopCause is why items are not attempted.
 func (im *importer) stopCause() error { return context.Cause(im.ctx) }
 
-// prepare turns an input element into an item ready to send, or emits its
-// outcome and returns nil.
+// preparer validates input elements, derives their identifiers and finds
+// duplicates and resumed items, in the producer goroutine.
 type preparer struct {
 	im       *importer
 	op       string
@@ -465,6 +465,8 @@ func (im *importer) newPreparer() *preparer {
 	}
 }
 
+// prepare turns an input element into an item ready to send, or emits its
+// outcome and returns nil.
 func (p *preparer) prepare(el inputElem) *importItem {
 	im := p.im
 	it := &importItem{index: p.index, line: el.line}

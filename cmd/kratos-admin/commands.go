@@ -266,13 +266,15 @@ number of identities.`,
 			if *pageSize < 1 || *pageSize > client.MaxPageSize {
 				return a.usageError(fmt.Sprintf("--page-size %d is outside 1..%d", *pageSize, client.MaxPageSize), a.cmd)
 			}
+			filter := &client.ListIdentitiesParams{PageSize: int64(*pageSize), OrganizationID: *org, CredentialsIdentifier: *identifier}
+			if *ids != "" {
+				if filter.IDs = splitList(*ids); len(filter.IDs) > 500 {
+					return a.usageError(fmt.Sprintf("--ids: %d ids, the server takes at most 500", len(filter.IDs)), a.cmd)
+				}
+			}
 			c, code := a.connect()
 			if c == nil {
 				return code
-			}
-			filter := &client.ListIdentitiesParams{PageSize: int64(*pageSize), OrganizationID: *org, CredentialsIdentifier: *identifier}
-			if *ids != "" {
-				filter.IDs = splitList(*ids)
 			}
 			out := a.stdout
 			if *output != "" && *output != "-" {

@@ -108,6 +108,7 @@ func TestUsageErrors(t *testing.T) {
 		"bad active":        {env, []string{"sessions", "--active", "maybe", "00000000-0000-4000-8000-000000000001"}, "want true or false"},
 		"bad page size":     {env, []string{"export", "--page-size", "0"}, "--page-size 0"},
 		"export takes none": {env, []string{"export", "extra"}, `unexpected argument "extra"`},
+		"too many ids":      {env, []string{"export", "--ids", strings.Repeat("x,", 501)}, "--ids: 501 ids"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
