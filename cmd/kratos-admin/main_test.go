@@ -161,8 +161,10 @@ func TestImportEndToEnd(t *testing.T) {
 	assert.Equal(t, client.ImportFailed, byLine[6].Status)
 
 	// Importing the same file again: everything good is already there.
-	r = kratosAdmin(t, t.Context(), envFor(f), "", "import", in)
+	r = kratosAdmin(t, t.Context(), envFor(f), "", "import", "--max-errors", "1", in)
 	assert.Contains(t, r.stdout, "0 created, 3 already present")
+	assert.Equal(t, 2, strings.Count(r.stderr, "\n"), "one failure shown, then a count: %s", r.stderr)
+	assert.Contains(t, r.stderr, "... and 3 more failed items (use --report to see them all)")
 	assert.Equal(t, 3, f.count())
 }
 
