@@ -920,7 +920,9 @@ func (im *importer) findExisting(ctx context.Context, it *importItem) (*Identity
 		}
 	}
 	for _, id := range it.idents {
-		page, err := im.s.ListPage(ctx, &ListIdentitiesParams{CredentialsIdentifier: id})
+		// Strong consistency: an identity created moments ago by a request
+		// whose answer was lost must be seen (Ory Network reads may lag).
+		page, err := im.s.ListPage(ctx, &ListIdentitiesParams{CredentialsIdentifier: id, Consistency: ReadConsistencyLevelStrong})
 		if err != nil {
 			return nil, err
 		}
