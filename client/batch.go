@@ -80,6 +80,12 @@ func (e *BatchError) Is(target error) bool { return target == ErrBatchItemsFaile
 //
 // It corresponds to PATCH /admin/identities.
 func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPatch) (*BatchResult, error) {
+	return s.batchCreate(ctx, items, false)
+}
+
+// batchCreate is BatchCreate; noRetry sends the request once whatever the
+// retry policy says (the importer decides about resending itself).
+func (s *IdentitiesService) batchCreate(ctx context.Context, items []IdentityPatch, noRetry bool) (*BatchResult, error) {
 	const op = "Identities.BatchCreate"
 	if len(items) > MaxBatchSize {
 		return nil, &ArgumentError{Op: op, Argument: "items", Reason: fmt.Sprintf("%d items, the server takes at most %d", len(items), MaxBatchSize)}
@@ -109,7 +115,7 @@ func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPat
 	if err != nil {
 		return nil, err
 	}
-	cl := &call{op: op, method: http.MethodPatch, path: identitiesPath, body: b}
+	cl := &call{op: op, method: http.MethodPatch, path: identitiesPath, body: b, noRetry: noRetry}
 	var out gen.BatchPatchIdentitiesResponse
 	resp, err := s.c.do(ctx, cl)
 	if err != nil {

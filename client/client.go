@@ -173,6 +173,7 @@ type call struct {
 	rawPath string // the same, escaped ("" when equal to path)
 	query   string // encoded query, without "?"
 	body    []byte // JSON request body, nil for none
+	noRetry bool   // send once, whatever the retry policy says
 }
 
 // idempotent reports whether the request may be sent twice.
@@ -262,7 +263,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
 	}
 	policy := c.cfg.retry
-	retryable := policy.MaxAttempts > 1 && (cl.idempotent() || policy.RetryNonIdempotent)
+	retryable := !cl.noRetry && policy.MaxAttempts > 1 && (cl.idempotent() || policy.RetryNonIdempotent)
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, cl, attempt)
 		if err == nil && resp.status >= 200 && resp.status < 300 {

@@ -1,0 +1,269 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"iter"
+	"slices"
+	"time"
+)
+
+// ExportOptions tune Identities.Export.
+type ExportOptions struct {
+	// Credentials includes password hashes (hashed_password) and OIDC and
+	// SAML provider links, so that imported identities can sign in as
+	// before. The server only includes credentials in list results when
+	// filtering by credentials identifier; identities listed without them
+	// are fetched one by one (Concurrency at a time).
+	Credentials bool
+	// Filter selects the identities (nil: all): IDs, OrganizationID,
+	// CredentialsIdentifier, PreviewCredentialsIdentifierSimilar,
+	// Consistency and PageSize, as Identities.List takes them.
+	Filter *ListIdentitiesParams
+	// Concurrency is the number of identities fetched at once for their
+	// credentials (0: 4).
+	Concurrency int
+}
+
+// exportCredentialTypes are the credentials Export carries over.
+var exportCredentialTypes = []IdentityCredentialsType{CredentialsTypePassword, CredentialsTypeOIDC, CredentialsTypeSAML}
+
+// Export walks identities page by page and yields each as the body that
+// creates it again (see CreateBodyFromIdentity), in the server's order.
+// Memory use does not depend on the number of identities. It yields an
+// error once and stops; break out of the loop to stop early.
+func (s *IdentitiesService) Export(ctx context.Context, opts *ExportOptions) iter.Seq2[*CreateIdentityBody, error] {
+	var o ExportOptions
+	if opts != nil {
+		o = *opts
+	}
+	var params ListIdentitiesParams
+	if o.Filter != nil {
+		params = *o.Filter
+	}
+	if o.Concurrency < 0 {
+		return failSeq[CreateIdentityBody](&ArgumentError{Op: "Identities.Export", Argument: "opts.Concurrency", Reason: "negative"})
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 4
+	}
+	if o.Credentials {
+		params.IncludeCredential = slices.Clone(params.IncludeCredential)
+		for _, t := range exportCredentialTypes {
+			if !slices.Contains(params.IncludeCredential, t) {
+				params.IncludeCredential = append(params.IncludeCredential, t)
+			}
+		}
+	}
+	return func(yield func(*CreateIdentityBody, error) bool) {
+		if !o.Credentials {
+			for identity, err := range s.List(ctx, &params) {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				body := CreateBodyFromIdentity(identity)
+				if !yield(&body, nil) {
+					return
+				}
+			}
+			return
+		}
+		s.exportWithCredentials(ctx, &params, o.Concurrency, yield)
+	}
+}
+
+type exportResult struct {
+	body *CreateIdentityBody // nil: skip (deleted meanwhile)
+	err  error
+}
+
+// exportWithCredentials fetches identities whose list entry lacks their
+// credentials, up to conc at a time, and yields them in list order.
+func (s *IdentitiesService) exportWithCredentials(ctx context.Context, params *ListIdentitiesParams, conc int, yield func(*CreateIdentityBody, error) bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	// In order: one future per identity. Its capacity bounds how far the
+	// listing runs ahead of the caller.
+	futures := make(chan chan exportResult, conc)
+	defer func() {
+		cancel()
+		for f := range futures { // let every fetch finish: no goroutine outlives Export
+			<-f
+		}
+	}()
+	go func() {
+		defer close(futures)
+		sem := make(chan struct{}, conc)
+		getParams := &GetIdentityParams{IncludeCredential: exportCredentialTypes}
+		for identity, err := range s.List(ctx, params) {
+			f := make(chan exportResult, 1)
+			select {
+			case futures <- f:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				f <- exportResult{err: err}
+				return
+			}
+			if !needsCredentials(identity) {
+				body := CreateBodyFromIdentity(identity)
+				f <- exportResult{body: &body}
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				f <- exportResult{err: ctx.Err()}
+				return
+			}
+			id := identity.ID
+			go func() {
+				defer func() { <-sem }()
+				full, err := s.Get(ctx, id, getParams)
+				switch {
+				case errors.Is(err, ErrNotFound):
+					f <- exportResult{} // deleted since it was listed
+				case err != nil:
+					f <- exportResult{err: err}
+				default:
+					body := CreateBodyFromIdentity(full)
+					f <- exportResult{body: &body}
+				}
+			}()
+		}
+	}()
+	for f := range futures {
+		r := <-f
+		if r.err != nil {
+			yield(nil, r.err)
+			return
+		}
+		if r.body != nil && !yield(r.body, nil) {
+			return
+		}
+	}
+}
+
+// needsCredentials reports whether a listed identity lacks the credential
+// configurations Export carries over.
+func needsCredentials(i *Identity) bool {
+	if i.Credentials == nil {
+		return true
+	}
+	for _, t := range exportCredentialTypes {
+		if c, ok := i.Credentials[string(t)]; ok && len(bytes.TrimSpace(c.Config)) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ExportJSONL writes identities as JSON Lines, one CreateIdentityBody per
+// line (the input ReadJSONL and ImportJSONL take), and returns how many it
+// wrote.
+func (s *IdentitiesService) ExportJSONL(ctx context.Context, w io.Writer, opts *ExportOptions) (int, error) {
+	if w == nil {
+		return 0, &ArgumentError{Op: "Identities.ExportJSONL", Argument: "w", Reason: "nil"}
+	}
+	jw := newJSONLWriter(w)
+	n := 0
+	for body, err := range s.Export(ctx, opts) {
+		if err != nil {
+			_ = jw.flush()
+			return n, err
+		}
+		if err := jw.write(body); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, jw.flush()
+}
+
+// CreateBodyFromIdentity returns the body that creates identity again:
+// schema, traits, state, external id, organization, metadata, addresses
+// (with their verification state) and, when identity carries them with
+// their configuration, the password hash and OIDC and SAML provider links.
+// Server-assigned ids and timestamps are left out.
+func CreateBodyFromIdentity(identity *Identity) CreateIdentityBody {
+	b := CreateIdentityBody{
+		SchemaID:       identity.SchemaID,
+		Traits:         identity.Traits,
+		ExternalID:     identity.ExternalID,
+		State:          identity.State,
+		MetadataPublic: nonNullJSON(identity.MetadataPublic),
+		MetadataAdmin:  nonNullJSON(identity.MetadataAdmin),
+	}
+	if org, err := identity.OrganizationID.Get(); err == nil && org != "" {
+		b.OrganizationID = NewNullable(org)
+	}
+	for _, a := range identity.VerifiableAddresses {
+		a.ID, a.CreatedAt, a.UpdatedAt = "", time.Time{}, time.Time{}
+		b.VerifiableAddresses = append(b.VerifiableAddresses, a)
+	}
+	for _, a := range identity.RecoveryAddresses {
+		b.RecoveryAddresses = append(b.RecoveryAddresses, RecoveryIdentityAddress{Value: a.Value, Via: a.Via})
+	}
+	if c, ok := identity.Credentials[string(CredentialsTypePassword)]; ok {
+		var cfg struct {
+			HashedPassword           string `json:"hashed_password"`
+			UsePasswordMigrationHook bool   `json:"use_password_migration_hook"`
+		}
+		if json.Unmarshal(c.Config, &cfg) == nil {
+			b.Credentials.Password.Config = ImportPasswordConfig{HashedPassword: cfg.HashedPassword, UsePasswordMigrationHook: cfg.UsePasswordMigrationHook}
+		}
+	}
+	for _, p := range storedProviders(identity, CredentialsTypeOIDC) {
+		b.Credentials.OIDC.Config.Providers = append(b.Credentials.OIDC.Config.Providers, ImportOIDCProvider{Provider: p.Provider, Subject: p.Subject, UseAutoLink: p.UseAutoLink, Organization: p.organization()})
+	}
+	for _, p := range storedProviders(identity, CredentialsTypeSAML) {
+		b.Credentials.SAML.Config.Providers = append(b.Credentials.SAML.Config.Providers, ImportSAMLProvider{Provider: p.Provider, Subject: p.Subject, Organization: p.organization()})
+	}
+	return b
+}
+
+// storedProvider is a provider link in a stored oidc or saml configuration.
+type storedProvider struct {
+	Provider     string  `json:"provider"`
+	Subject      string  `json:"subject"`
+	Organization *string `json:"organization"`
+	UseAutoLink  bool    `json:"use_auto_link"`
+}
+
+func (p storedProvider) organization() Nullable[string] {
+	if p.Organization == nil || *p.Organization == "" {
+		return Nullable[string]{}
+	}
+	return NewNullable(*p.Organization)
+}
+
+func storedProviders(identity *Identity, t IdentityCredentialsType) []storedProvider {
+	c, ok := identity.Credentials[string(t)]
+	if !ok {
+		return nil
+	}
+	var cfg struct {
+		Providers []storedProvider `json:"providers"`
+	}
+	if json.Unmarshal(c.Config, &cfg) != nil {
+		return nil
+	}
+	out := cfg.Providers[:0]
+	for _, p := range cfg.Providers {
+		if p.Provider != "" && p.Subject != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func nonNullJSON(raw json.RawMessage) json.RawMessage {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || bytes.Equal(t, Null) {
+		return nil
+	}
+	return raw
+}
