@@ -33,6 +33,19 @@ func uuidFor(kind, n int) string {
 	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", kind<<24|n>>8, n&0xffff, n%0xfff, (n*7)%0xfff, n*2654435761%(1<<48))
 }
 
+// indexOf inverts uuidFor(1, n).
+func indexOf(id string) (int, bool) {
+	var hi, lo int
+	if len(id) != 36 {
+		return 0, false
+	}
+	if _, err := fmt.Sscanf(id[:13], "%08x-%04x", &hi, &lo); err != nil {
+		return 0, false
+	}
+	n := (hi&0xffffff)<<8 | lo&0xff
+	return n, uuidFor(1, n) == id
+}
+
 var baseTime = time.Date(2026, 11, 27, 5, 51, 44, 251886000, time.UTC)
 
 func ts(i int, offset time.Duration) string {

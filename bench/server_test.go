@@ -169,7 +169,8 @@ func (h *handler) write(w http.ResponseWriter, status int, body []byte) {
 }
 
 // generated serves /generated/{total}/admin/identities, encoding each page
-// on request; its page token is the index of the page ("p12").
+// on request. Its page tokens are Kratos's: the id of the last identity
+// served.
 func (h *handler) generated(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/generated/")
 	totalStr, tail, _ := strings.Cut(rest, "/")
@@ -180,15 +181,14 @@ func (h *handler) generated(w http.ResponseWriter, r *http.Request) {
 	}
 	p := 0
 	if tok := r.URL.Query().Get("page_token"); tok != "" {
-		if p, err = strconv.Atoi(strings.TrimPrefix(tok, "p")); err != nil {
+		n, ok := indexOf(tok)
+		if !ok || (n+1)%pageSize != 0 {
 			http.Error(w, `{"error":{"code":400,"status":"Bad Request"}}`, http.StatusBadRequest)
 			return
 		}
+		p = (n + 1) / pageSize
 	}
 	body, next := identityPage(nil, p, total)
-	if next != "" {
-		next = "p" + strconv.Itoa(p+1)
-	}
 	w.Header()["Link"] = []string{linkHeader("/generated/"+totalStr, next)}
 	h.write(w, http.StatusOK, body)
 }
