@@ -30,8 +30,11 @@ func TestWalkHeapIsBounded(t *testing.T) {
 	if limit := uint64(4 * pageBytes); large > limit {
 		t.Errorf("walking 100,000 identities peaked at %d KB of live heap, want under %d KB (a few pages)", large>>10, limit>>10)
 	}
-	// Ten times the items may not cost more than a quarter page more.
-	if large > small+pageBytes/4 {
+	// Ten times the items may cost no more than a sixteenth of a page more.
+	// The one thing that grows is the walk's set of the page tokens seen,
+	// which catches a server that hands out a token twice: about 100 bytes
+	// a page, some 40 KB over the 360 extra pages.
+	if large > small+pageBytes/16 {
 		t.Errorf("the peak grew with the total: %d KB for 10,000, %d KB for 100,000", small>>10, large>>10)
 	}
 }

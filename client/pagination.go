@@ -119,7 +119,9 @@ func pageTokenOf(target string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("malformed query in Link next target %q: %w", snippet([]byte(target), 200), err)
 	}
-	return q.Get("page_token"), nil
+	// A copy: the token would otherwise keep the whole Link header alive,
+	// which matters where tokens are kept (walk remembers every one).
+	return strings.Clone(q.Get("page_token")), nil
 }
 
 type link struct {
