@@ -3,9 +3,15 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"net/http"
 	"reflect"
+	"slices"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	ory "github.com/ory/client-go"
 
@@ -52,32 +58,54 @@ type clients struct {
 	ctx    context.Context
 }
 
-func newClients(tb testing.TB) *clients {
-	tb.Helper()
-	sdk, err := client.New(serverURL, client.WithBearerToken(benchToken))
-	if err != nil {
-		tb.Fatal(err)
-	}
+// With -inmemory all three get an *http.Client whose transport answers
+// in-process; otherwise each uses its default: the SDK its own pooled
+// transport, ory/client-go and the floor http.DefaultTransport.
+func newClients() *clients {
+	opts := []client.Option{client.WithBearerToken(benchToken)}
 	cfg := ory.NewConfiguration()
 	cfg.Servers = ory.ServerConfigurations{{URL: serverURL}}
+	fl := newFloor(serverURL, benchToken)
+	if *inMemory {
+		hc := &http.Client{Transport: memoryTransport{memoryHandler()}}
+		opts = append(opts, client.WithHTTPClient(hc))
+		cfg.HTTPClient = hc
+		fl.hc = hc
+	}
+	sdk, err := client.New(serverURL, opts...)
+	if err != nil {
+		panic(err) // the arguments are constants
+	}
 	ctx := context.Background()
 	return &clients{
 		sdk:    sdk,
 		ory:    ory.NewAPIClient(cfg),
 		oryCtx: context.WithValue(ctx, ory.ContextAccessToken, benchToken),
-		floor:  newFloor(serverURL, benchToken),
+		floor:  fl,
 		ctx:    ctx,
 	}
 }
 
+var memoryHandler = sync.OnceValue(func() http.Handler { return newHandler() })
+
+// reverse runs the implementations in the opposite order (floor first);
+// run.sh sets it on every other round so that drift on the machine and the
+// position within a case favour neither side.
+var reverse = flag.Bool("reverse", false, "run floor, oryclient, sdk instead of sdk, oryclient, floor")
+
 func run(b *testing.B, newCase func(*clients) benchCase) {
-	c := newCase(newClients(b))
-	for _, impl := range []struct {
+	c := newCase(newClients())
+	impls := []struct {
 		name string
 		op   op
-	}{{"sdk", c.sdk}, {"oryclient", c.oryclient}, {"floor", c.floor}} {
+	}{{"sdk", c.sdk}, {"oryclient", c.oryclient}, {"floor", c.floor}}
+	if *reverse {
+		slices.Reverse(impls)
+	}
+	for _, impl := range impls {
 		b.Run(impl.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				got, err := impl.op()
 				if err != nil {
@@ -87,19 +115,51 @@ func run(b *testing.B, newCase func(*clients) benchCase) {
 					b.Fatalf("got %+v, want %+v", got, c.want)
 				}
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// processCPU is the CPU time this process has used, user and system, in
+// nanoseconds. The server runs in another process, so per operation it is
+// the client's own cost (the garbage collector's included), which the
+// wall-clock ns/op buries under loopback and scheduling latency.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// warmUp runs every case of every implementation for a while before the
+// benchmarks, so that the first benchmark of a run does not pay for a cold
+// server process, cold caches and connections that the others find warm.
+func warmUp() {
+	c := newClients()
+	for _, newCase := range allCases {
+		bc := newCase(c)
+		for _, op := range []op{bc.sdk, bc.oryclient, bc.floor} {
+			for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+				if _, err := op(); err != nil {
+					panic(err)
+				}
+			}
+		}
+	}
+}
+
+var allCases = map[string]func(*clients) benchCase{
+	"GetIdentity": getIdentityCase, "ListIdentitiesPage": listPageCase,
+	"WalkIdentities": walkCase, "CreateIdentity": createCase, "GetSession": getSessionCase,
 }
 
 // TestCasesAgree runs every case once per implementation and checks the
 // summaries, so a broken benchmark fails `go test` rather than timing
 // something else.
 func TestCasesAgree(t *testing.T) {
-	for name, newCase := range map[string]func(*clients) benchCase{
-		"GetIdentity": getIdentityCase, "ListIdentitiesPage": listPageCase,
-		"WalkIdentities": walkCase, "CreateIdentity": createCase, "GetSession": getSessionCase,
-	} {
-		c := newCase(newClients(t))
+	for name, newCase := range allCases {
+		c := newCase(newClients())
 		for impl, op := range map[string]op{"sdk": c.sdk, "oryclient": c.oryclient, "floor": c.floor} {
 			got, err := op()
 			if err != nil {
@@ -318,7 +378,7 @@ func getSessionCase(c *clients) benchCase {
 // TestFloorDecodesLikeSDK checks that the floor does the SDK's work: the
 // same values, field for field, for every case.
 func TestFloorDecodesLikeSDK(t *testing.T) {
-	c := newClients(t)
+	c := newClients()
 	check := func(name string, sdk, floor any, errs ...error) {
 		t.Helper()
 		for _, err := range errs {

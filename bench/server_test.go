@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,6 +32,10 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: starting the server process:", err)
 		os.Exit(1)
+	}
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		warmUp()
 	}
 	code := m.Run()
 	stop()
