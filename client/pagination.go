@@ -227,12 +227,21 @@ func unquote(s string) (val, rest string, ok bool) {
 // query builds an encoded query string.
 type query struct{ b []byte }
 
-func (q *query) add(k, v string) {
-	if len(q.b) > 0 {
+// key starts the parameter k: "k=", after a separator unless it is the
+// first. The first one sizes the buffer for a usual query (page_size and a
+// page_token, two expands), which then needs no further growth.
+func (q *query) key(k string) {
+	if len(q.b) == 0 {
+		q.b = make([]byte, 0, 64)
+	} else {
 		q.b = append(q.b, '&')
 	}
 	q.b = append(q.b, k...)
 	q.b = append(q.b, '=')
+}
+
+func (q *query) add(k, v string) {
+	q.key(k)
 	q.b = append(q.b, url.QueryEscape(v)...)
 }
 
@@ -244,11 +253,7 @@ func (q *query) addString(k, v string) {
 
 func (q *query) addInt(k string, v int64) {
 	if v != 0 {
-		if len(q.b) > 0 {
-			q.b = append(q.b, '&')
-		}
-		q.b = append(q.b, k...)
-		q.b = append(q.b, '=')
+		q.key(k)
 		q.b = strconv.AppendInt(q.b, v, 10)
 	}
 }
