@@ -119,7 +119,9 @@ func pageTokenOf(target string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("malformed query in Link next target %q: %w", snippet([]byte(target), 200), err)
 	}
-	return q.Get("page_token"), nil
+	// A copy: the token would otherwise keep the whole Link header alive,
+	// which matters where tokens are kept (walk remembers every one).
+	return strings.Clone(q.Get("page_token")), nil
 }
 
 type link struct {
@@ -225,12 +227,21 @@ func unquote(s string) (val, rest string, ok bool) {
 // query builds an encoded query string.
 type query struct{ b []byte }
 
-func (q *query) add(k, v string) {
-	if len(q.b) > 0 {
+// key starts the parameter k: "k=", after a separator unless it is the
+// first. The first one sizes the buffer for a usual query (page_size and a
+// page_token, two expands), which then needs no further growth.
+func (q *query) key(k string) {
+	if len(q.b) == 0 {
+		q.b = make([]byte, 0, 64)
+	} else {
 		q.b = append(q.b, '&')
 	}
 	q.b = append(q.b, k...)
 	q.b = append(q.b, '=')
+}
+
+func (q *query) add(k, v string) {
+	q.key(k)
 	q.b = append(q.b, url.QueryEscape(v)...)
 }
 
@@ -242,11 +253,7 @@ func (q *query) addString(k, v string) {
 
 func (q *query) addInt(k string, v int64) {
 	if v != 0 {
-		if len(q.b) > 0 {
-			q.b = append(q.b, '&')
-		}
-		q.b = append(q.b, k...)
-		q.b = append(q.b, '=')
+		q.key(k)
 		q.b = strconv.AppendInt(q.b, v, 10)
 	}
 }
