@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench fuzz clean
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean
 
 FUZZTIME ?= 20s
 
@@ -17,10 +17,15 @@ all: test
 demo:
 	$(GO) run ./cmd/kratos-demo
 
-test: vet staticcheck check-generated unit
+test: vet staticcheck check-generated unit bench-check
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The bench module (its own go.mod) must build, its cases must agree, and
+# the iterator's memory check must hold; timing runs only in make bench.
+bench-check:
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -43,6 +48,11 @@ check-generated: generate
 		git status --porcelain -- gen api; git --no-pager diff --stat -- gen api; \
 		exit 1; \
 	fi
+
+# Benchmarks against ory/client-go and a hand-written floor, as ratios
+# (bench/README.md; about 6 minutes; COUNT, BENCHTIME, TRANSPORT=memory).
+bench:
+	bench/run.sh
 
 # Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
 fuzz:

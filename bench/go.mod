@@ -11,5 +11,6 @@ require (
 
 require (
 	github.com/oapi-codegen/nullable v1.2.0 // indirect
+	golang.org/x/crypto v0.56.0 // indirect
 	golang.org/x/oauth2 v0.37.0 // indirect
 )
