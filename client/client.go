@@ -291,7 +291,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("%w (while waiting to retry after: %v)", ctx.Err(), apiErr)
+			return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), apiErr)
 		case <-t.C:
 		}
 	}
@@ -318,7 +318,15 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error
 		return nil, c.transportError(ctx, actx, cl, err)
 	}
 	defer resp.Body.Close()
-	buf, err := readBody(resp, c.cfg.maxBody)
+	var buf *bytes.Buffer
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		buf, err = readBody(resp, c.cfg.maxBody)
+	} else {
+		// An error answer keeps at most maxErrorBody bytes: enough for
+		// any Kratos error and a snippet of a proxy's page, whatever its
+		// size.
+		buf, err = readErrorBody(resp)
+	}
 	c.log(req, n, resp.StatusCode, start, err)
 	if err != nil {
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -658,6 +666,21 @@ func readBody(resp *http.Response, limit int64) (*bytes.Buffer, error) {
 
 var errTooLarge = errors.New("response body too large")
 
+// readErrorBody reads the first maxErrorBody bytes of an error answer and
+// drops the rest.
+func readErrorBody(resp *http.Response) (*bytes.Buffer, error) {
+	size := resp.ContentLength
+	if size > maxErrorBody {
+		size = maxErrorBody
+	}
+	buf := getBuffer(size)
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxErrorBody))
+	if err != nil {
+		return buf, fmt.Errorf("reading body after %d bytes: %w", n, err)
+	}
+	return buf, nil
+}
+
 const maxPooledBuffer = 4 << 20
 
 var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -666,7 +689,9 @@ func getBuffer(size int64) *bytes.Buffer {
 	buf := bufferPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	if size > 0 {
-		// Room for the body plus ReadFrom's final probe read.
+		// Room for the body plus ReadFrom's final probe read; a declared
+		// length beyond maxPooledBuffer grows as bytes really arrive.
+		size = min(size, maxPooledBuffer)
 		buf.Grow(int(size) + bytes.MinRead)
 	}
 	return buf
@@ -701,8 +726,11 @@ func (c *Client) decode(cl *call, r *response, out any) error {
 	if ct != "" && !isJSON(ct) {
 		return fail(fmt.Errorf("unexpected content type %q, want application/json", ct))
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	switch trimmed := bytes.TrimSpace(body); {
+	case len(trimmed) == 0:
 		return fail(errors.New("empty body, want JSON"))
+	case string(trimmed) == "null":
+		return fail(errors.New("body is JSON null, want a value"))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		var syn *json.SyntaxError

@@ -569,3 +569,46 @@ func TestCheckedDurationsPass(t *testing.T) {
 	}
 	assert.Contains(t, bodies[0], `"flow_type":"api"`)
 }
+
+func TestErrorBodyBeyondTheResponseLimitKeepsItsSnippet(t *testing.T) {
+	c, mux, _ := setup(t, client.WithoutRetries(), client.WithMaxResponseBytes(1024))
+	page := "<html><h1>502 Bad Gateway</h1>" + strings.Repeat("<p>upstream unavailable</p>", 200) + "</html>"
+	mux.HandleFunc("GET /admin/identities/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, page)
+	})
+	_, err := c.Identities.Get(context.Background(), aliceID, nil)
+	var apiErr *client.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.ErrorIs(t, err, client.ErrServerError)
+	assert.Equal(t, page, string(apiErr.Body), "an error body is kept up to 64 KiB whatever the success limit")
+	assert.Contains(t, err.Error(), "502 Bad Gateway")
+}
+
+func TestCancelWhileWaitingToRetryKeepsTheServerError(t *testing.T) {
+	c, mux, _ := setup(t, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Second, MaxBackoff: time.Second, MaxRetryAfter: time.Minute}))
+	ctx, cancel := context.WithCancel(context.Background())
+	mux.HandleFunc("GET /admin/identities/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		writeJSON(w, http.StatusServiceUnavailable, `{"error":{"code":503,"status":"Service Unavailable","message":"maintenance"}}`)
+		time.AfterFunc(50*time.Millisecond, cancel)
+	})
+	_, err := c.Identities.Get(ctx, aliceID, nil)
+	assert.ErrorIs(t, err, context.Canceled)
+	var apiErr *client.Error
+	require.ErrorAs(t, err, &apiErr, "the answer that caused the wait stays reachable")
+	assert.Equal(t, 503, apiErr.StatusCode)
+	assert.Equal(t, 30*time.Second, apiErr.RetryAfter)
+}
+
+func TestNullSuccessBodyIsAnError(t *testing.T) {
+	c, mux, _ := setup(t, client.WithoutRetries())
+	mux.HandleFunc("GET /admin/identities/{id}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, " null ")
+	})
+	got, err := c.Identities.Get(context.Background(), aliceID, nil)
+	assert.Nil(t, got)
+	require.ErrorIs(t, err, client.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "JSON null")
+}
