@@ -94,33 +94,15 @@ func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesPara
 	if params != nil {
 		p = *params
 	}
-	if p.Page != 0 || p.PerPage != 0 {
-		return failSeq[Identity](errLegacyWalk(op))
-	}
-	if _, err := listIdentitiesCall(op, &p); err != nil {
-		return failSeq[Identity](err)
-	}
-	return walk(p.PageToken, func(token string) (*Page[Identity], error) {
-		p.PageToken = token
-		cl, err := listIdentitiesCall(op, &p)
-		if err != nil {
-			return nil, err
-		}
-		return listPage[Identity](ctx, s.c, cl)
-	})
+	return listAll[Identity](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
+		func() (*call, error) { return listIdentitiesCall(op, &p) })
 }
 
 func listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
 	var q query
 	if p != nil {
-		if err := checkPageSize(op, "params.PageSize", p.PageSize); err != nil {
+		if err := addPagination(&q, op, p.PerPage, p.Page, p.PageSize, p.PageToken); err != nil {
 			return nil, err
-		}
-		if err := checkPageSize(op, "params.PerPage", p.PerPage); err != nil {
-			return nil, err
-		}
-		if p.Page < 0 {
-			return nil, &ArgumentError{Op: op, Argument: "params.Page", Reason: "negative"}
 		}
 		if !p.Consistency.Valid() {
 			return nil, &ArgumentError{Op: op, Argument: "params.Consistency", Reason: fmt.Sprintf("unknown level %q", p.Consistency)}
@@ -141,10 +123,6 @@ func listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
 		if err := checkCredentialTypes(op, "params.IncludeCredential", p.IncludeCredential); err != nil {
 			return nil, err
 		}
-		q.addInt("per_page", p.PerPage)
-		q.addInt("page", p.Page)
-		q.addInt("page_size", p.PageSize)
-		q.addString("page_token", p.PageToken)
 		q.addString("consistency", string(p.Consistency))
 		for _, id := range p.IDs {
 			q.add("ids", id)
@@ -321,20 +299,8 @@ func (s *IdentitiesService) ListSessions(ctx context.Context, id string, params 
 	if params != nil {
 		p = *params
 	}
-	if p.Page != 0 || p.PerPage != 0 {
-		return failSeq[Session](errLegacyWalk(op))
-	}
-	if _, err := listIdentitySessionsCall(op, id, &p); err != nil {
-		return failSeq[Session](err)
-	}
-	return walk(p.PageToken, func(token string) (*Page[Session], error) {
-		p.PageToken = token
-		cl, err := listIdentitySessionsCall(op, id, &p)
-		if err != nil {
-			return nil, err
-		}
-		return listPage[Session](ctx, s.c, cl)
-	})
+	return listAll[Session](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
+		func() (*call, error) { return listIdentitySessionsCall(op, id, &p) })
 }
 
 func listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*call, error) {
@@ -343,16 +309,9 @@ func listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*ca
 	}
 	var q query
 	if p != nil {
-		if err := checkPageSize(op, "params.PageSize", p.PageSize); err != nil {
+		if err := addPagination(&q, op, p.PerPage, p.Page, p.PageSize, p.PageToken); err != nil {
 			return nil, err
 		}
-		if err := checkPageSize(op, "params.PerPage", p.PerPage); err != nil {
-			return nil, err
-		}
-		q.addInt("per_page", p.PerPage)
-		q.addInt("page", p.Page)
-		q.addInt("page_size", p.PageSize)
-		q.addString("page_token", p.PageToken)
 		q.addBool("active", p.Active)
 	}
 	return &call{op: op, method: http.MethodGet, path: identitiesPath + "/" + id + "/sessions", query: q.String()}, nil
@@ -368,9 +327,4 @@ func (s *IdentitiesService) DeleteSessions(ctx context.Context, id string) error
 		return err
 	}
 	return s.c.invoke(ctx, &call{op: op, method: http.MethodDelete, path: identitiesPath + "/" + id + "/sessions"}, nil)
-}
-
-// failSeq is an iterator that yields one error.
-func failSeq[T any](err error) iter.Seq2[*T, error] {
-	return func(yield func(*T, error) bool) { yield(nil, err) }
 }

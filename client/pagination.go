@@ -56,6 +56,51 @@ func listPage[T any](ctx context.Context, c *Client, cl *call) (*Page[T], error)
 	return page, nil
 }
 
+// listAll is the body of the List iterators. legacy reports deprecated
+// page/per_page parameters, which cannot walk; build makes the call for
+// the current parameters, whose page token lives in *token. The parameters
+// are checked once before the walk starts.
+func listAll[T any](ctx context.Context, c *Client, op string, legacy bool, token *string, build func() (*call, error)) iter.Seq2[*T, error] {
+	if legacy {
+		return failSeq[T](errLegacyWalk(op))
+	}
+	if _, err := build(); err != nil {
+		return failSeq[T](err)
+	}
+	return walk(*token, func(t string) (*Page[T], error) {
+		*token = t
+		cl, err := build()
+		if err != nil {
+			return nil, err
+		}
+		return listPage[T](ctx, c, cl)
+	})
+}
+
+// failSeq is an iterator that yields one error.
+func failSeq[T any](err error) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) { yield(nil, err) }
+}
+
+// addPagination checks and adds the pagination parameters; perPage and
+// page are the deprecated ones (0 when the operation has none).
+func addPagination(q *query, op string, perPage, page, pageSize int64, pageToken string) error {
+	if err := checkPageSize(op, "params.PageSize", pageSize); err != nil {
+		return err
+	}
+	if err := checkPageSize(op, "params.PerPage", perPage); err != nil {
+		return err
+	}
+	if page < 0 {
+		return &ArgumentError{Op: op, Argument: "params.Page", Reason: "negative"}
+	}
+	q.addInt("per_page", perPage)
+	q.addInt("page", page)
+	q.addInt("page_size", pageSize)
+	q.addString("page_token", pageToken)
+	return nil
+}
+
 // walk yields every item of every page, starting at token. It stops when
 // yield returns false, after an empty page or a page without a next token,
 // and after yielding an error once. A token the server already handed out

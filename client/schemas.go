@@ -50,35 +50,16 @@ func (s *SchemasService) List(ctx context.Context, params *ListIdentitySchemasPa
 	if params != nil {
 		p = *params
 	}
-	if p.Page != 0 || p.PerPage != 0 {
-		return failSeq[IdentitySchemaContainer](errLegacyWalk(op))
-	}
-	if _, err := listSchemasCall(op, &p); err != nil {
-		return failSeq[IdentitySchemaContainer](err)
-	}
-	return walk(p.PageToken, func(token string) (*Page[IdentitySchemaContainer], error) {
-		p.PageToken = token
-		cl, err := listSchemasCall(op, &p)
-		if err != nil {
-			return nil, err
-		}
-		return listPage[IdentitySchemaContainer](ctx, s.c, cl)
-	})
+	return listAll[IdentitySchemaContainer](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
+		func() (*call, error) { return listSchemasCall(op, &p) })
 }
 
 func listSchemasCall(op string, p *ListIdentitySchemasParams) (*call, error) {
 	var q query
 	if p != nil {
-		if err := checkPageSize(op, "params.PageSize", p.PageSize); err != nil {
+		if err := addPagination(&q, op, p.PerPage, p.Page, p.PageSize, p.PageToken); err != nil {
 			return nil, err
 		}
-		if err := checkPageSize(op, "params.PerPage", p.PerPage); err != nil {
-			return nil, err
-		}
-		q.addInt("per_page", p.PerPage)
-		q.addInt("page", p.Page)
-		q.addInt("page_size", p.PageSize)
-		q.addString("page_token", p.PageToken)
 	}
 	return &call{op: op, method: http.MethodGet, public: true, path: "/schemas", query: q.String()}, nil
 }

@@ -53,30 +53,19 @@ func (s *SessionsService) List(ctx context.Context, params *ListSessionsParams) 
 	if params != nil {
 		p = *params
 	}
-	if _, err := listSessionsCall(op, &p); err != nil {
-		return failSeq[Session](err)
-	}
-	return walk(p.PageToken, func(token string) (*Page[Session], error) {
-		p.PageToken = token
-		cl, err := listSessionsCall(op, &p)
-		if err != nil {
-			return nil, err
-		}
-		return listPage[Session](ctx, s.c, cl)
-	})
+	return listAll[Session](ctx, s.c, op, false, &p.PageToken,
+		func() (*call, error) { return listSessionsCall(op, &p) })
 }
 
 func listSessionsCall(op string, p *ListSessionsParams) (*call, error) {
 	var q query
 	if p != nil {
-		if err := checkPageSize(op, "params.PageSize", p.PageSize); err != nil {
+		if err := addPagination(&q, op, 0, 0, p.PageSize, p.PageToken); err != nil {
 			return nil, err
 		}
 		if err := checkExpand(op, p.Expand); err != nil {
 			return nil, err
 		}
-		q.addInt("page_size", p.PageSize)
-		q.addString("page_token", p.PageToken)
 		q.addBool("active", p.Active)
 		addExpand(&q, p.Expand)
 	}
