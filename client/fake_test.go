@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -124,14 +123,6 @@ var defaultSchema = func() json.RawMessage {
 	}
 	return ex.Response.Body
 }()
-
-// anonSchema marks no identifiers: its identities cannot be looked up.
-var anonSchema = json.RawMessage(`{"type":"object","properties":{"traits":{"type":"object","properties":{"nickname":{"type":"string"}}}}}`)
-
-// multiSchema has a list of email identifiers and a username.
-var multiSchema = json.RawMessage(`{"properties":{"traits":{"properties":{
-  "emails":{"type":"array","items":{"type":"string","ory.sh/kratos":{"credentials":{"password":{"identifier":true}}}}},
-  "username":{"type":"string","ory.sh/kratos":{"credentials":{"password":{"identifier":true}}}}}}}}`)
 
 func writeErr(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -534,16 +525,4 @@ func (f *fakeKratos) seed(b client.CreateIdentityBody) string {
 		panic(fmt.Sprintf("seed: %d %s", status, msg))
 	}
 	return fi.identity.ID
-}
-
-// batchCount reads the number of identities in a batch request body and
-// restores the body for the next handler.
-func batchCount(r *http.Request) int {
-	raw, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(raw))
-	var body struct {
-		Identities []json.RawMessage `json:"identities"`
-	}
-	_ = json.Unmarshal(raw, &body)
-	return len(body.Identities)
 }
