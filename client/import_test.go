@@ -713,7 +713,7 @@ func TestImportPrehashesPasswords(t *testing.T) {
 	assert.Equal(t, []int{100, 1000}, sizes)
 
 	// The stored hashes, as the server lists them.
-	s := listServer(t, c, true)
+	s := listServer(t, c, client.CredentialsTypePassword)
 	require.Len(t, s.all, n)
 	for i := range n {
 		got, ok := s.byEmail[email(i)]

@@ -256,17 +256,15 @@ type onServer struct {
 	byEmail map[string]*client.Identity
 }
 
-// listServer lists every identity on the server; with hashes, with their
-// password configuration (Kratos includes credentials in the list when
-// include_credential is given). Listing is slow under the race detector
-// (the fake checks every answer against the spec): list once per test.
-func listServer(t testing.TB, c *client.Client, hashes bool) onServer {
+// listServer lists every identity on the server, with the configuration
+// of the credentials of the included types (Kratos includes credentials in
+// the list when include_credential is given). Listing is slow under the
+// race detector (the fake checks every answer against the spec): list
+// once per test.
+func listServer(t testing.TB, c *client.Client, include ...client.IdentityCredentialsType) onServer {
 	t.Helper()
 	s := onServer{byID: map[string]*client.Identity{}, byEmail: map[string]*client.Identity{}}
-	params := &client.ListIdentitiesParams{PageSize: 500}
-	if hashes {
-		params.IncludeCredential = []client.IdentityCredentialsType{client.CredentialsTypePassword}
-	}
+	params := &client.ListIdentitiesParams{PageSize: 500, IncludeCredential: include}
 	for i, err := range c.Identities.List(t.Context(), params) {
 		require.NoError(t, err)
 		s.all = append(s.all, i)
@@ -324,7 +322,7 @@ func noDuplicates(t *testing.T, c *client.Client, srv *kratostest.Server, obs *o
 	t.Helper()
 	key, n := obs.maxCreations()
 	assert.LessOrEqual(t, n, 1, "%q was created %d times", key, n)
-	s := listServer(t, c, false)
+	s := listServer(t, c)
 	assert.Len(t, s.all, srv.IdentityCount(), "listed identities")
 	for k, n := range traitsCount(s) {
 		assert.Equal(t, 1, n, "%q is on the server %d times", k, n)
