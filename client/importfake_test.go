@@ -70,7 +70,6 @@ type observer struct {
 	// times the fake answered it created, by POST or in a batch: more than
 	// one is a duplicate.
 	creations map[string]int
-	auth      []string // Authorization headers, all requests
 }
 
 // createSeen is the part of a create body the observer looks at.
@@ -90,9 +89,6 @@ func (c *createSeen) key() string { return c.SchemaID + " " + canonical(c.Traits
 
 func (o *observer) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o.mu.Lock()
-		o.auth = append(o.auth, r.Header.Get("Authorization"))
-		o.mu.Unlock()
 		if r.URL.Path != "/admin/identities" || (r.Method != http.MethodPatch && r.Method != http.MethodPost) {
 			next.ServeHTTP(w, r)
 			return
@@ -201,12 +197,6 @@ func (o *observer) plaintextReceived() int {
 		}
 	}
 	return n
-}
-
-func (o *observer) authHeaders() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.auth)
 }
 
 // maxCreations is the most times the fake created one identity.
