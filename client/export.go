@@ -15,9 +15,10 @@ import (
 type ExportOptions struct {
 	// Credentials includes password hashes (hashed_password) and OIDC and
 	// SAML provider links, so that imported identities can sign in as
-	// before. The server only includes credentials in list results when
-	// filtering by credentials identifier; identities listed without them
-	// are fetched one by one (Concurrency at a time).
+	// before. The list asks for them (include_credential), which current
+	// Kratos honours; identities listed without them (older servers list
+	// credentials only when filtering by credentials identifier) are
+	// fetched one by one (Concurrency at a time).
 	Credentials bool
 	// Filter selects the identities (nil: all): IDs, OrganizationID,
 	// CredentialsIdentifier, PreviewCredentialsIdentifierSimilar,

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/kratostest"
 )
 
 // varied returns identities using every field the export carries over.
@@ -40,42 +43,80 @@ func varied(n int) []client.CreateIdentityBody {
 	return out
 }
 
-func TestExportImportRoundTrip(t *testing.T) {
-	var gets atomic.Int32
-	src := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
+// countGets counts the requests for single identities.
+func countGets(n *atomic.Int32) kratostest.Option {
+	return kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/admin/identities/") {
-				gets.Add(1)
+				n.Add(1)
 			}
 			next.ServeHTTP(w, r)
 		})
-	}))
+	})
+}
+
+// listsWithoutCredentials makes the server ignore include_credential on
+// GET /admin/identities, as Kratos did before lists took it: identities
+// are then listed without their credentials, and the export fetches each.
+func listsWithoutCredentials() kratostest.Option {
+	return kratostest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Path == "/admin/identities" {
+				q := r.URL.Query()
+				q.Del("include_credential")
+				r = r.Clone(r.Context())
+				r.URL.RawQuery = q.Encode()
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+}
+
+func TestExportImportRoundTrip(t *testing.T) {
 	const n = 120
 	originals := varied(n)
-	for _, b := range originals {
-		src.seed(b)
-	}
-	c := src.client(t)
+	// Both sources hold the same identities at the same times (verified
+	// addresses carry verified_at).
+	at := kratostest.WithClock(func() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) })
+	var gets atomic.Int32
+	src, _ := importFake(t, at, kratostest.WithIdentities(originals...), countGets(&gets))
+	c := fakeClient(src)
 
 	var buf bytes.Buffer
 	written, err := c.Identities.ExportJSONL(t.Context(), &buf, &client.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 25}})
 	require.NoError(t, err)
 	assert.Equal(t, n, written)
 	assert.Equal(t, n, strings.Count(buf.String(), "\n"))
-	assert.Equal(t, int32(n), gets.Load(), "the list has no credentials: each identity is fetched")
+	assert.Zero(t, gets.Load(), "the list carries the credentials: nothing is fetched")
 	assert.NotContains(t, buf.String(), `"id"`, "server ids are not exported")
 	assert.NotContains(t, buf.String(), `"created_at"`)
 
-	dst := newFake(t)
+	// A server whose lists leave the credentials out: each identity is
+	// fetched, and the export is the same.
+	var oldGets atomic.Int32
+	old, _ := importFake(t, at, kratostest.WithIdentities(originals...), listsWithoutCredentials(), countGets(&oldGets))
+	var oldBuf bytes.Buffer
+	written, err = fakeClient(old).Identities.ExportJSONL(t.Context(), &oldBuf, &client.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 25}})
+	require.NoError(t, err)
+	assert.Equal(t, n, written)
+	assert.Equal(t, int32(n), oldGets.Load(), "the list has no credentials: each identity is fetched")
+	assert.Equal(t, sortedLines(buf.String()), sortedLines(oldBuf.String()))
+
+	dst, obs := importFake(t)
+	dc := fakeClient(dst)
 	o := &outcomes{}
-	sum, err := dst.client(t).Identities.ImportJSONL(t.Context(), bytes.NewReader(buf.Bytes()), &client.ImportOptions{OnOutcome: o.add})
+	sum, err := dc.Identities.ImportJSONL(t.Context(), bytes.NewReader(buf.Bytes()), &client.ImportOptions{OnOutcome: o.add})
 	require.NoError(t, err)
 	accounted(t, n, sum, o)
 	require.Equal(t, n, sum.Created)
+	noDuplicates(t, dc, dst, obs)
 
+	withCreds := []client.IdentityCredentialsType{client.CredentialsTypePassword, client.CredentialsTypeOIDC}
+	before, after := listServer(t, c, withCreds...), listServer(t, dc, withCreds...)
+	require.Len(t, after.all, n)
 	for i, want := range originals {
-		a, apw, _ := src.byEmail(email(i))
-		b, bpw, ok := dst.byEmail(email(i))
+		a := before.byEmail[email(i)]
+		b, ok := after.byEmail[email(i)]
 		require.True(t, ok, "identity %d not imported", i)
 		assert.Equal(t, a.SchemaID, b.SchemaID)
 		assert.JSONEq(t, string(a.Traits), string(b.Traits))
@@ -83,36 +124,55 @@ func TestExportImportRoundTrip(t *testing.T) {
 		assert.Equal(t, a.ExternalID, b.ExternalID)
 		assert.Equal(t, canonical(a.MetadataPublic), canonical(b.MetadataPublic), "item %d", i)
 		assert.Equal(t, canonical(a.MetadataAdmin), canonical(b.MetadataAdmin))
-		assert.Equal(t, apw, bpw)
-		assert.Equal(t, want.Credentials.Password.Config.HashedPassword, bpw.HashedPassword)
+		assert.Equal(t, hashOf(t, a), hashOf(t, b))
+		assert.Equal(t, want.Credentials.Password.Config.HashedPassword, hashOf(t, b))
+		assert.Equal(t, providers(t, a), providers(t, b), "item %d", i)
 		require.Len(t, b.VerifiableAddresses, len(a.VerifiableAddresses))
 		for j := range a.VerifiableAddresses {
 			x, y := a.VerifiableAddresses[j], b.VerifiableAddresses[j]
 			assert.Equal(t, []any{x.Value, x.Verified, x.Via, x.Status}, []any{y.Value, y.Verified, y.Via, y.Status})
 		}
 		require.Len(t, b.RecoveryAddresses, len(a.RecoveryAddresses))
+		for j := range a.RecoveryAddresses {
+			x, y := a.RecoveryAddresses[j], b.RecoveryAddresses[j]
+			assert.Equal(t, []any{x.Value, x.Via}, []any{y.Value, y.Via})
+		}
 	}
 	// OIDC links came along: the imported identities are found by them.
-	page, err := dst.client(t).Identities.ListPage(t.Context(), &client.ListIdentitiesParams{CredentialsIdentifier: "google:sub-2", IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypeOIDC}})
+	page, err := dc.Identities.ListPage(t.Context(), &client.ListIdentitiesParams{CredentialsIdentifier: "google:sub-2", IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypeOIDC}})
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)
 	assert.Contains(t, string(page.Items[0].Credentials["oidc"].Config), `"subject":"sub-2"`)
 }
 
+// providers returns an identity's OIDC links as provider:subject.
+func providers(t *testing.T, i *client.Identity) []string {
+	t.Helper()
+	var cfg struct {
+		Providers []struct{ Provider, Subject string }
+	}
+	c, ok := i.Credentials[string(client.CredentialsTypeOIDC)]
+	if !ok {
+		return nil
+	}
+	require.NoError(t, json.Unmarshal(c.Config, &cfg))
+	var out []string
+	for _, p := range cfg.Providers {
+		out = append(out, p.Provider+":"+p.Subject)
+	}
+	return out
+}
+
+func sortedLines(s string) []string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	slices.Sort(lines)
+	return lines
+}
+
 func TestExportWithoutCredentialsAndFiltered(t *testing.T) {
 	var gets atomic.Int32
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/admin/identities/") {
-				gets.Add(1)
-			}
-			next.ServeHTTP(w, r)
-		})
-	}))
-	for _, b := range varied(10) {
-		f.seed(b)
-	}
-	c := f.client(t)
+	srv, _ := importFake(t, kratostest.WithIdentities(varied(10)...), countGets(&gets))
+	c := fakeClient(srv)
 
 	var bodies []*client.CreateIdentityBody
 	for b, err := range c.Identities.Export(t.Context(), nil) {
@@ -138,19 +198,22 @@ func TestExportWithoutCredentialsAndFiltered(t *testing.T) {
 
 func TestExportStopsEarlyAndReportsErrors(t *testing.T) {
 	var lists atomic.Int32
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
+	var seed []client.CreateIdentityBody
+	for i := range 50 {
+		seed = append(seed, person(i))
+	}
+	srv, _ := importFake(t, kratostest.WithIdentities(seed...), kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodGet && r.URL.Path == "/admin/identities" && lists.Add(1) == 3 {
-				writeErr(w, http.StatusBadRequest, "bad page token")
+				writeKratosError(w, http.StatusBadRequest, "bad page token")
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
-	}))
-	for i := range 50 {
-		f.seed(person(i))
-	}
-	c := f.client(t)
+	}), listsWithoutCredentials()) // so that identities are fetched, Concurrency at a time
+	checkGoroutines := goroutines(t) // the server's own are running already
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	c := fakeClient(srv, client.WithHTTPClient(&http.Client{Transport: tr}))
 	params := &client.ListIdentitiesParams{PageSize: 10}
 
 	// Breaking out stops the walk; the fetches in flight end with it.
@@ -162,6 +225,8 @@ func TestExportStopsEarlyAndReportsErrors(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 5, n)
+	tr.CloseIdleConnections()
+	checkGoroutines()
 
 	// A failing page ends the export with one error, after the good pages.
 	lists.Store(0)

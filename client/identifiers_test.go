@@ -8,10 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/kratostest"
 )
 
 func TestIdentifierPaths(t *testing.T) {
-	paths, err := client.IdentifierPaths(defaultSchema) // the recorded schema
+	paths, err := client.IdentifierPaths(kratostest.DefaultIdentitySchema()) // the recorded schema
 	require.NoError(t, err)
 	assert.Equal(t, []string{"traits.email"}, paths)
 
@@ -43,8 +44,8 @@ func TestIdentifierPaths(t *testing.T) {
 }
 
 func TestImportDerivesIdentifiersFromTheSchema(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	multi := func(traits string) client.CreateIdentityBody {
 		return client.CreateIdentityBody{SchemaID: "multi", Traits: json.RawMessage(traits)}
 	}
@@ -64,4 +65,24 @@ func TestImportDerivesIdentifiersFromTheSchema(t *testing.T) {
 	assert.ErrorIs(t, m[3].Err, client.ErrDuplicateInput)
 	assert.Equal(t, client.ImportValid, m[4].Status)
 	assert.Equal(t, []string{"e@x.org"}, m[4].Identifiers)
+	assert.Empty(t, obs.served(), "a dry run sends nothing")
+
+	// The identifiers are the ones the server derives from the schema: the
+	// valid items are created, and found by each of them.
+	sum, o, err = runImport(t, c, t.Context(), seqOf(
+		multi(`{"emails":["A@x.org"," b@x.org "],"username":"Ann"}`),
+		multi(`{"emails":["c@x.org"],"username":"bob"}`),
+		multi(`{"emails":["e@x.org"],"email":"c@x.org"}`),
+	), client.ImportOptions{})
+	require.NoError(t, err)
+	m = accounted(t, 3, sum, o)
+	require.Equal(t, 3, sum.Created)
+	for k, x := range m {
+		for _, id := range x.Identifiers {
+			page, err := c.Identities.ListPage(t.Context(), &client.ListIdentitiesParams{CredentialsIdentifier: id})
+			require.NoError(t, err)
+			require.Len(t, page.Items, 1, "item %d: %s", k, id)
+			assert.Equal(t, x.IdentityID, page.Items[0].ID, "item %d: %s", k, id)
+		}
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/kratostest"
 )
 
 // person is an identity of the default schema (email identifier).
@@ -126,32 +126,28 @@ func runImport(t *testing.T, c *client.Client, ctx context.Context, items iter.S
 	return sum, o, err
 }
 
-func noDuplicates(t *testing.T, f *fakeKratos) {
-	t.Helper()
-	key, n := f.maxCreations()
-	assert.LessOrEqual(t, n, 1, "%q was created %d times", key, n)
-}
-
 func TestImport10000AllAccountedFor(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	const n = 10000
 	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, n, sum, o)
 	assert.Equal(t, n, sum.Created)
 	assert.True(t, sum.OK())
-	assert.Equal(t, n, f.count())
-	noDuplicates(t, f)
+	assert.Equal(t, n, srv.IdentityCount())
+	s := noDuplicates(t, c, srv, obs)
+	require.Len(t, s.all, n)
 	for i := range n {
-		got, _, ok := f.byEmail(email(i))
+		got, ok := s.byEmail[email(i)]
 		require.True(t, ok, "user %d missing on the server", i)
 		require.Equal(t, client.ImportCreated, m[i].Status)
 		require.Equal(t, got.ID, m[i].IdentityID, "item %d", i)
 		require.Equal(t, []string{email(i)}, m[i].Identifiers)
 	}
 	assert.Equal(t, 10, sum.Batches)
-	for _, s := range f.sizes() {
+	assert.Len(t, obs.served(), 10)
+	for _, s := range obs.sizes() {
 		assert.Equal(t, client.MaxBatchSize, s)
 	}
 }
@@ -159,36 +155,43 @@ func TestImport10000AllAccountedFor(t *testing.T) {
 func TestImportSplitsBatchesOn504(t *testing.T) {
 	const threshold = 100
 	var timeouts atomic.Int32
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
+	// A gateway in front of the server gives up on large batches before
+	// they reach it.
+	srv, obs := importFake(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPatch && batchCount(r) > threshold {
 				timeouts.Add(1)
-				writeErr(w, http.StatusGatewayTimeout, "upstream timed out")
+				writeKratosError(w, http.StatusGatewayTimeout, "upstream timed out")
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}))
-	c := f.client(t)
+	c := fakeClient(srv)
 	const n = 3000
 	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{Concurrency: 2})
 	require.NoError(t, err)
-	accounted(t, n, sum, o)
+	m := accounted(t, n, sum, o)
 	assert.Equal(t, n, sum.Created, "every item created after splitting")
-	assert.Equal(t, n, f.count())
-	noDuplicates(t, f)
-	for _, s := range f.sizes() {
+	assert.Equal(t, n, srv.IdentityCount())
+	s := noDuplicates(t, c, srv, obs)
+	for i := range n {
+		require.Equal(t, s.byEmail[email(i)].ID, m[i].IdentityID, "item %d", i)
+	}
+	for _, s := range obs.sizes() {
 		assert.LessOrEqual(t, s, threshold)
 	}
+	assert.Equal(t, sum.Batches, len(obs.served())+int(timeouts.Load()), "every request answered 504 or served")
 	// The importer learns: 3 batches of 1,000 each halved down to 62 from
 	// scratch would take 45 timeouts.
 	assert.Less(t, int(timeouts.Load()), 20, "timeouts: %d", timeouts.Load())
-	t.Logf("%d requests, %d answered 504, sizes %v", sum.Batches, timeouts.Load(), f.sizes())
+	t.Logf("%d requests, %d answered 504, sizes %v", sum.Batches, timeouts.Load(), obs.sizes())
 }
 
-// dropAfterApply applies a batch request (or its first half) on the server
+// dropAfterApply lets the fake apply a batch request (or its first half)
 // and then drops the connection without an answer, for the requests that
-// drop selects.
+// drop selects: the fake answers into a recorder, and the handler aborts
+// (http.ErrAbortHandler closes the connection without a response).
 func dropAfterApply(drop func(call, size int) (bool, bool)) func(http.Handler) http.Handler {
 	var calls atomic.Int32
 	return func(next http.Handler) http.Handler {
@@ -221,10 +224,10 @@ func dropAfterApply(drop func(call, size int) (bool, bool)) func(http.Handler) h
 }
 
 func TestImportPartialApplyThenDroppedConnection(t *testing.T) {
-	f := newFake(t, fakeMiddleware(dropAfterApply(func(call, size int) (bool, bool) {
+	srv, obs := importFake(t, kratostest.WithMiddleware(dropAfterApply(func(call, size int) (bool, bool) {
 		return call <= 4 && size > 1, call%2 == 0 // whole batches and half batches
 	})))
-	c := f.client(t)
+	c := fakeClient(srv)
 	var items []client.CreateIdentityBody
 	for i := range 400 {
 		switch i % 10 {
@@ -239,13 +242,13 @@ func TestImportPartialApplyThenDroppedConnection(t *testing.T) {
 	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{BatchSize: 50, Concurrency: 2})
 	require.NoError(t, err)
 	m := accounted(t, len(items), sum, o)
-	noDuplicates(t, f)
+	s := noDuplicates(t, c, srv, obs)
 	assert.Positive(t, sum.AlreadyPresent, "applied items whose answer was lost are found present")
 
-	onServer := f.traitsCount()
+	counts := traitsCount(s)
 	for i, it := range items {
 		out := m[i]
-		onServer := onServer[canonical(it.Traits)]
+		onServer := counts[it.SchemaID+" "+canonical(it.Traits)]
 		require.LessOrEqual(t, onServer, 1, "item %d created twice", i)
 		switch {
 		case it.ExternalID == "" && it.SchemaID == "anon":
@@ -261,64 +264,86 @@ func TestImportPartialApplyThenDroppedConnection(t *testing.T) {
 			require.Contains(t, []client.ImportStatus{client.ImportCreated, client.ImportAlreadyPresent}, out.Status, "item %d: %v", i, out.Err)
 			require.Equal(t, 1, onServer, "item %d lost", i)
 		}
+		if out.IdentityID != "" {
+			got := s.byID[out.IdentityID]
+			require.NotNil(t, got, "item %d: reported id %s is not on the server", i, out.IdentityID)
+			require.JSONEq(t, string(it.Traits), string(got.Traits), "item %d: reported id is another identity", i)
+		}
 	}
 	assert.NotEmpty(t, o.withStatus(client.ImportFailed), "the first dropped batches hold unverifiable items")
+	// Nothing is on the server that no outcome accounts for: the created
+	// and present ones, and perhaps some whose outcome is unknown.
+	assert.GreaterOrEqual(t, len(s.all), sum.Created+sum.AlreadyPresent)
+	assert.LessOrEqual(t, len(s.all), sum.Created+sum.AlreadyPresent+sum.Failed)
 	t.Logf("summary %+v", *sum)
 }
 
 func TestImportTimeoutAfterApplyIsCheckedNotDuplicated(t *testing.T) {
 	var slow atomic.Int32
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
+	srv, obs := importFake(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r)
 			if r.Method == http.MethodPatch && slow.Add(1) <= 2 {
-				time.Sleep(600 * time.Millisecond) // applied, answered too late
+				// Applied, but answered too late.
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				time.Sleep(600 * time.Millisecond)
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(rec.Body.Bytes())
+				return
 			}
+			next.ServeHTTP(w, r)
 		})
 	}))
-	c := f.client(t, client.WithTimeout(250*time.Millisecond))
+	c := fakeClient(srv, client.WithTimeout(250*time.Millisecond))
 	const n = 300
 	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{BatchSize: 100, Concurrency: 3})
 	require.NoError(t, err)
-	accounted(t, n, sum, o)
+	m := accounted(t, n, sum, o)
 	assert.Equal(t, n, sum.Created+sum.AlreadyPresent)
 	assert.Positive(t, sum.AlreadyPresent)
-	assert.Equal(t, n, f.count())
-	noDuplicates(t, f)
+	assert.Equal(t, n, srv.IdentityCount())
+	s := noDuplicates(t, c, srv, obs)
+	for i := range n {
+		require.Equal(t, s.byEmail[email(i)].ID, m[i].IdentityID, "item %d", i)
+	}
 }
 
 func TestImportRetriesSameBatchOn429And503(t *testing.T) {
 	var calls atomic.Int32
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
+	srv, obs := importFake(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPatch {
 				switch calls.Add(1) {
 				case 1:
 					w.Header().Set("Retry-After", "1")
-					writeErr(w, http.StatusTooManyRequests, "slow down")
+					writeKratosError(w, http.StatusTooManyRequests, "slow down")
 					return
 				case 2:
-					writeErr(w, http.StatusServiceUnavailable, "busy")
+					writeKratosError(w, http.StatusServiceUnavailable, "busy")
 					return
 				}
 			}
 			next.ServeHTTP(w, r)
 		})
 	}))
-	c := f.client(t)
+	c := fakeClient(srv)
 	start := time.Now()
 	sum, o, err := runImport(t, c, t.Context(), people(150), client.ImportOptions{Concurrency: 1})
 	require.NoError(t, err)
 	accounted(t, 150, sum, o)
 	assert.Equal(t, 150, sum.Created)
-	assert.Equal(t, []int{150}, f.sizes(), "the same batch was sent again, not split")
+	assert.Equal(t, 150, srv.IdentityCount())
+	assert.Equal(t, []int{150}, obs.sizes(), "the same batch was sent again, not split")
 	assert.Equal(t, 3, sum.Batches)
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After honoured")
 }
 
 func TestImportWholeBatchRefusedIsSplitToTheBadItem(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	items := make([]client.CreateIdentityBody, 64)
 	for i := range items {
 		items[i] = person(i)
@@ -331,12 +356,23 @@ func TestImportWholeBatchRefusedIsSplitToTheBadItem(t *testing.T) {
 	require.Equal(t, client.ImportFailed, m[37].Status)
 	assert.ErrorIs(t, m[37].Err, client.ErrBadRequest)
 	assert.Contains(t, m[37].Err.Error(), "hash format")
-	assert.Equal(t, 63, f.count())
+	assert.Equal(t, 63, srv.IdentityCount())
+	// Kratos refuses the whole request (and creates nothing of it) when
+	// one body is invalid: the halves holding item 37 were refused.
+	refused := 0
+	for _, b := range obs.served() {
+		if b.status == http.StatusBadRequest {
+			refused++
+		}
+	}
+	assert.Equal(t, 7, refused, "64, 32, 16, 8, 4, 2 and 1 items")
+	assert.Equal(t, 63, sumInts(obs.sizes()), "the applied batches hold every other item once")
+	noDuplicates(t, c, srv, obs)
 }
 
 func TestImportItemErrorsFromTheBatchAnswer(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	bad := client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"not-an-email"}`)}
 	unknown := client.CreateIdentityBody{SchemaID: "nope", Traits: json.RawMessage(`{"email":"x@example.org"}`)}
 	invalid := client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"y@example.org"}`), State: "bogus"}
@@ -347,16 +383,17 @@ func TestImportItemErrorsFromTheBatchAnswer(t *testing.T) {
 	assert.ErrorIs(t, m[1].Err, client.ErrBadRequest)
 	assert.Contains(t, m[2].Err.Error(), "Unable to find JSON Schema ID: nope")
 	assert.ErrorIs(t, m[3].Err, client.ErrInvalidArgument, "refused before sending")
-	assert.Equal(t, []int{4}, f.sizes())
+	assert.Equal(t, []int{4}, obs.sizes())
+	assert.Equal(t, 2, srv.IdentityCount())
 }
 
 func TestImportConflictsAreChecked(t *testing.T) {
-	f := newFake(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	same := person(1)
-	sameID := f.seed(same)
-	f.seed(client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"user00002@example.org","name":{"first":"Other"}}`)})
-	f.seed(client.CreateIdentityBody{SchemaID: "anon", ExternalID: "ext-9", Traits: json.RawMessage(`{"nickname":"someone else"}`)})
-	c := f.client(t)
+	sameID := create(t, c, same)
+	create(t, c, client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"user00002@example.org","name":{"first":"Other"}}`)})
+	create(t, c, client.CreateIdentityBody{SchemaID: "anon", ExternalID: "ext-9", Traits: json.RawMessage(`{"nickname":"someone else"}`)})
 
 	// Whitespace and key order do not make traits differ.
 	sameReformatted := same
@@ -387,13 +424,21 @@ func TestImportConflictsAreChecked(t *testing.T) {
 	assert.Equal(t, client.ImportAlreadyPresent, m2[3].Status)
 	assert.Equal(t, m[3].IdentityID, m2[3].IdentityID)
 	assert.Equal(t, 0, sum2.Created)
-	assert.Equal(t, 4, f.count())
-	noDuplicates(t, f)
+	assert.Equal(t, 4, srv.IdentityCount())
+	noDuplicates(t, c, srv, obs)
+}
+
+// create creates an identity through the API and returns its id.
+func create(t *testing.T, c *client.Client, body client.CreateIdentityBody) string {
+	t.Helper()
+	i, err := c.Identities.Create(t.Context(), &body)
+	require.NoError(t, err)
+	return i.ID
 }
 
 func TestImportDuplicatesInTheInput(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	dupEmail := client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"  USER00001@Example.org "}`)}
 	items := []client.CreateIdentityBody{
 		person(1), anon(2, "ext-2"), person(3),
@@ -414,17 +459,15 @@ func TestImportDuplicatesInTheInput(t *testing.T) {
 	}
 	assert.Contains(t, m[3].Err.Error(), "user00001@example.org")
 	assert.Equal(t, 4, sum.Created)
-	assert.Equal(t, 4, f.count())
-	total := 0
-	for _, s := range f.sizes() {
-		total += s
-	}
-	assert.Equal(t, 4, total, "duplicates are never sent")
+	assert.Equal(t, 4, srv.IdentityCount())
+	assert.Equal(t, 4, sumInts(obs.sizes()), "duplicates are never sent")
+	assert.Len(t, obs.served(), 1)
+	noDuplicates(t, c, srv, obs)
 }
 
 func TestImportIdentifierFallbacks(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	withEmail := func(i int, addr string) client.CreateIdentityBody {
 		return client.CreateIdentityBody{SchemaID: "anon", Traits: json.RawMessage(fmt.Sprintf(`{"nickname":"n%d","email":%q}`, i, addr))}
 	}
@@ -446,12 +489,13 @@ func TestImportIdentifierFallbacks(t *testing.T) {
 	m = accounted(t, 2, sum, o)
 	assert.Equal(t, []string{"n1"}, m[0].Identifiers)
 	assert.ErrorIs(t, m[1].Err, client.ErrDuplicateInput)
-	assert.Empty(t, f.sizes(), "dry runs send nothing")
+	assert.Empty(t, obs.served(), "dry runs send nothing")
+	assert.Zero(t, srv.IdentityCount())
 }
 
 func TestImportDryRun(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	var items []client.CreateIdentityBody
 	for i := range 450 {
 		p := person(i)
@@ -470,8 +514,8 @@ func TestImportDryRun(t *testing.T) {
 	// 450 with plaintext passwords: 200+200+50 (the last one topped up to
 	// 200 with others), then 1,000-item batches for the rest.
 	assert.Equal(t, 5, sum.Batches)
-	assert.Equal(t, 0, f.count())
-	assert.Empty(t, f.sizes())
+	assert.Equal(t, 0, srv.IdentityCount())
+	assert.Empty(t, obs.served())
 
 	sum, _, err = runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{DryRun: true, HashPasswords: true})
 	require.NoError(t, err)
@@ -479,8 +523,7 @@ func TestImportDryRun(t *testing.T) {
 }
 
 func TestImportCancellationMidRun(t *testing.T) {
-	baseline := runtime.NumGoroutine()
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
+	srv, obs := importFake(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPatch {
 				time.Sleep(5 * time.Millisecond)
@@ -488,8 +531,9 @@ func TestImportCancellationMidRun(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}))
+	checkGoroutines := goroutines(t) // the server's own are running already
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	c := f.client(t, client.WithHTTPClient(&http.Client{Transport: tr}))
+	c := fakeClient(srv, client.WithHTTPClient(&http.Client{Transport: tr}))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var seen atomic.Int32
@@ -504,12 +548,13 @@ func TestImportCancellationMidRun(t *testing.T) {
 	assert.Positive(t, sum.Created)
 	assert.Positive(t, sum.NotAttempted)
 	assert.Equal(t, n, sum.Created+sum.NotAttempted+sum.Failed)
-	noDuplicates(t, f)
+	s := noDuplicates(t, c, srv, obs)
 	for i := range n {
-		_, _, onServer := f.byEmail(email(i))
+		got, onServer := s.byEmail[email(i)]
 		switch m[i].Status {
 		case client.ImportCreated:
 			require.True(t, onServer, "item %d reported created but missing", i)
+			require.Equal(t, got.ID, m[i].IdentityID, "item %d", i)
 		case client.ImportNotAttempted:
 			require.False(t, onServer, "item %d reported not attempted but exists", i)
 			require.ErrorIs(t, m[i].Err, context.Canceled)
@@ -518,32 +563,18 @@ func TestImportCancellationMidRun(t *testing.T) {
 		}
 	}
 	// Items whose request was cut off by the cancellation may exist.
-	assert.GreaterOrEqual(t, f.count(), sum.Created)
-	assert.LessOrEqual(t, f.count(), sum.Created+sum.Failed)
+	assert.GreaterOrEqual(t, srv.IdentityCount(), sum.Created)
+	assert.LessOrEqual(t, srv.IdentityCount(), sum.Created+sum.Failed)
 
+	// Nothing the import started outlives it: with the client's idle
+	// connections closed, the server's goroutines for them end too.
 	tr.CloseIdleConnections()
-	f.srv.CloseClientConnections()
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > baseline+2 && time.Now().Before(deadline) { // +2: the test server
-		time.Sleep(20 * time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > baseline+2 {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("goroutines: %d after, %d before\n%s", g, baseline, buf[:runtime.Stack(buf, true)])
-	}
+	checkGoroutines()
 }
 
 func TestImportStopsOnUnauthorized(t *testing.T) {
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPatch {
-				writeErr(w, http.StatusUnauthorized, "The request could not be authorized")
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}))
-	c := f.client(t)
+	srv, obs := importFake(t, kratostest.WithBearerToken("the-right-token"))
+	c := fakeClient(srv, client.WithBearerToken("a-revoked-token"))
 	const n = 2500
 	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{BatchSize: 100, Concurrency: 1})
 	require.ErrorIs(t, err, client.ErrUnauthorized)
@@ -551,11 +582,13 @@ func TestImportStopsOnUnauthorized(t *testing.T) {
 	assert.Equal(t, 100, sum.Failed)
 	assert.Equal(t, n-100, sum.NotAttempted)
 	assert.Equal(t, 1, sum.Batches)
+	assert.Equal(t, []batchSeen{{size: 100, status: http.StatusUnauthorized}}, obs.served())
+	assert.Zero(t, srv.IdentityCount())
 }
 
 func TestImportResumesFromReport(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	const n = 3000
 	var report bytes.Buffer
 	rep := client.NewImportReport(&report)
@@ -580,7 +613,7 @@ func TestImportResumesFromReport(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, done, resume.Done(), 1)
 
-	sentBefore := sumInts(f.sizes())
+	sentBefore := sumInts(obs.sizes())
 	var report2 bytes.Buffer
 	rep2 := client.NewImportReport(&report2)
 	sum2, o2, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{Resume: resume, OnOutcome: func(x client.ImportOutcome) { require.NoError(t, rep2.Write(x)) }})
@@ -590,11 +623,12 @@ func TestImportResumesFromReport(t *testing.T) {
 	assert.Equal(t, resume.Done(), sum2.Skipped)
 	assert.Equal(t, n, sum2.Skipped+sum2.Created+sum2.AlreadyPresent)
 	assert.LessOrEqual(t, sum2.AlreadyPresent, 1, "only the item whose report line was cut is found present")
-	assert.Equal(t, n-resume.Done(), sumInts(f.sizes())-sentBefore, "skipped items are not sent")
-	assert.Equal(t, n, f.count())
-	noDuplicates(t, f)
+	assert.Equal(t, n-resume.Done(), sumInts(obs.sizes())-sentBefore, "skipped items are not sent")
+	assert.Equal(t, n, srv.IdentityCount())
+	s := noDuplicates(t, c, srv, obs)
 	for i := range n {
-		got, _, _ := f.byEmail(email(i))
+		got, ok := s.byEmail[email(i)]
+		require.True(t, ok, "item %d missing on the server", i)
 		require.Equal(t, got.ID, m2[i].IdentityID, "item %d", i)
 	}
 
@@ -642,8 +676,8 @@ func TestReadImportReportRejectsGarbage(t *testing.T) {
 }
 
 func TestImportPrehashesPasswords(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	const n = 1100
 	bcryptHash, err := bcrypt.GenerateFromPassword([]byte("already"), 4)
 	require.NoError(t, err)
@@ -661,8 +695,6 @@ func TestImportPrehashesPasswords(t *testing.T) {
 			p.Credentials.Password.Config.HashedPassword = string(bcryptHash)
 		case i == 3:
 			p.Credentials.Password.Config.Password = argon
-		case i == n-1:
-			p.Credentials.Password.Config.Password = strings.Repeat("x", 80) // too long for bcrypt
 		case plain(i):
 			p.Credentials.Password.Config.Password = fmt.Sprintf("pw-%d", i)
 		default:
@@ -672,40 +704,84 @@ func TestImportPrehashesPasswords(t *testing.T) {
 	}
 	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{HashPasswords: true, HashCost: 4})
 	require.NoError(t, err)
-	accounted(t, n, sum, o)
+	m := accounted(t, n, sum, o)
 	require.Equal(t, n, sum.Created)
-	assert.Equal(t, 1, f.plaintextReceived(), "only the over-long password reached the server in plaintext")
-	// 1,000-item batches once hashed; the over-long password, last in the
-	// input, travels in the rest batch (at most 200 with plaintext).
-	sizes := f.sizes()
+	assert.Equal(t, 0, obs.plaintextReceived(), "no password reached the server in plaintext")
+	// 1,000-item batches once hashed.
+	sizes := obs.sizes()
 	slices.Sort(sizes)
 	assert.Equal(t, []int{100, 1000}, sizes)
 
+	// The stored hashes, as the server lists them.
+	s := listServer(t, c, client.CredentialsTypePassword)
+	require.Len(t, s.all, n)
 	for i := range n {
-		_, pw, ok := f.byEmail(email(i))
-		require.True(t, ok)
+		got, ok := s.byEmail[email(i)]
+		require.True(t, ok, "item %d missing", i)
+		require.Equal(t, got.ID, m[i].IdentityID)
+		hash := hashOf(t, got)
 		switch {
 		case i == 3:
-			assert.Equal(t, argon, pw.HashedPassword, "a hash in the password field is moved, not hashed again")
-		case i == n-1:
-			assert.Equal(t, "$fake-server-hash$"+strings.Repeat("x", 80), pw.HashedPassword)
+			assert.Equal(t, argon, hash, "a hash in the password field is moved, not hashed again")
 		case plain(i):
-			require.True(t, strings.HasPrefix(pw.HashedPassword, "$2a$04$"), pw.HashedPassword)
-			require.NoError(t, bcrypt.CompareHashAndPassword([]byte(pw.HashedPassword), []byte(fmt.Sprintf("pw-%d", i))), "item %d", i)
+			require.True(t, strings.HasPrefix(hash, "$2a$04$"), hash)
+			require.NoError(t, bcrypt.CompareHashAndPassword([]byte(hash), []byte(fmt.Sprintf("pw-%d", i))), "item %d", i)
 		default:
-			assert.Equal(t, string(bcryptHash), pw.HashedPassword, "item %d untouched", i)
+			require.Equal(t, string(bcryptHash), hash, "item %d untouched", i)
 		}
 	}
+	// And one of them the way a caller would check it.
+	got, ok := byEmail(t, c, email(50))
+	require.True(t, ok)
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(hashOf(t, got)), []byte("pw-50")))
 
-	// Without pre-hashing the same input goes in batches of 200.
-	f2 := newFake(t)
-	sum, _, err = runImport(t, f2.client(t), t.Context(), seqOf(items...), client.ImportOptions{})
+	// A password over bcrypt's 72 bytes is left for the server, the only
+	// one of the run to reach it in plaintext. Kratos (bcrypt hasher)
+	// refuses it, with a 500 for the whole request: it travels alone here
+	// (BatchSize 1), so that its neighbour is not refused with it.
+	srv2, obs2 := importFake(t)
+	long := person(n)
+	long.Credentials.Password.Config.Password = strings.Repeat("x", 80)
+	short := person(n + 1)
+	short.Credentials.Password.Config.Password = "short"
+	sum, o, err = runImport(t, fakeClient(srv2), t.Context(), seqOf(long, short), client.ImportOptions{HashPasswords: true, HashCost: 4, BatchSize: 1, Concurrency: 1})
 	require.NoError(t, err)
-	assert.Equal(t, n, sum.Created)
-	sizes = f2.sizes()
+	m = accounted(t, 2, sum, o)
+	require.Equal(t, client.ImportFailed, m[0].Status)
+	assert.ErrorIs(t, m[0].Err, client.ErrServerError)
+	assert.Contains(t, m[0].Err.Error(), "72 characters")
+	require.Equal(t, client.ImportCreated, m[1].Status)
+	for _, b := range obs2.served() {
+		if b.plaintext > 0 {
+			assert.Equal(t, batchSeen{size: 1, plaintext: 1, status: http.StatusInternalServerError}, b, "only the over-long password is sent in plaintext")
+		}
+	}
+	assert.Equal(t, []int{1}, obs2.sizes())
+	assert.Equal(t, 0, obs2.plaintextReceived())
+	got, ok = byEmail(t, fakeClient(srv2), email(n+1))
+	require.True(t, ok)
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(hashOf(t, got)), []byte("short")))
+	assert.Equal(t, 1, srv2.IdentityCount())
+
+	// Without pre-hashing the same input goes in batches of 200, all in
+	// plaintext: a hash in the password field is hashed again by the
+	// server, which is why the importer moves it. (The first 201 items:
+	// hashing is the server's, and slow under the race detector.)
+	srv3, obs3 := importFake(t)
+	c3 := fakeClient(srv3)
+	const n3 = 201
+	sum, _, err = runImport(t, c3, t.Context(), seqOf(items[:n3]...), client.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, n3, sum.Created)
+	sizes = obs3.sizes()
 	slices.Sort(sizes)
-	assert.Equal(t, []int{100, 200, 200, 200, 200, 200}, sizes)
-	assert.Equal(t, n-1, f2.plaintextReceived())
+	assert.Equal(t, []int{1, 200}, sizes)
+	assert.Equal(t, n3-1, obs3.plaintextReceived(), "all but the hashed_password of item 1")
+	got, ok = byEmail(t, c3, email(2))
+	require.True(t, ok)
+	hash := hashOf(t, got)
+	assert.NotEqual(t, string(bcryptHash), hash)
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(hash), bcryptHash), "the hash was taken for the password")
 }
 
 func TestIsPasswordHash(t *testing.T) {
@@ -736,12 +812,14 @@ func TestIsPasswordHash(t *testing.T) {
 }
 
 func TestImportPlaintextBatchesStayWithinLimit(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	var items []client.CreateIdentityBody
 	for i := range 450 {
 		p := person(i)
-		if i%3 == 0 {
+		// Every 10th: the server hashes them, slowly under -race. A batch
+		// with any plaintext password is held to 200.
+		if i%10 == 0 {
 			p.Credentials.Password.Config.Password = "plain"
 		}
 		items = append(items, p)
@@ -749,14 +827,16 @@ func TestImportPlaintextBatchesStayWithinLimit(t *testing.T) {
 	sum, _, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{Concurrency: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 450, sum.Created)
-	assert.Equal(t, []int{200, 200, 50}, f.sizes())
+	assert.Equal(t, []int{200, 200, 50}, obs.sizes())
+	assert.Equal(t, 45, obs.plaintextReceived())
+	assert.Equal(t, 450, srv.IdentityCount())
 }
 
 // TestImportMemoryDoesNotGrowWithInput counts items taken from the input
 // but not yet settled: it stays bounded by the batches in flight.
 func TestImportMemoryDoesNotGrowWithInput(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, _ := importFake(t)
+	c := fakeClient(srv)
 	const n = 20000
 	var pulled, settled, maxInFlight atomic.Int64
 	items := func(yield func(client.CreateIdentityBody, error) bool) {
@@ -772,6 +852,7 @@ func TestImportMemoryDoesNotGrowWithInput(t *testing.T) {
 	sum, err := c.Identities.Import(t.Context(), items, &client.ImportOptions{BatchSize: 100, Concurrency: 2, OnOutcome: func(client.ImportOutcome) { settled.Add(1) }})
 	require.NoError(t, err)
 	assert.Equal(t, n, sum.Created)
+	assert.Equal(t, n, srv.IdentityCount())
 	// Channels (256 + 256 outcomes), the batch being built, one waiting
 	// and two in flight: well under 1,500 however long the input is.
 	assert.Less(t, maxInFlight.Load(), int64(1500), "items in memory at once")
@@ -808,26 +889,26 @@ func canonical(raw json.RawMessage) string {
 
 func TestImport502MayHaveAppliedTheBatch(t *testing.T) {
 	var calls atomic.Int32
-	f := newFake(t, fakeMiddleware(func(next http.Handler) http.Handler {
+	srv, obs := importFake(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPatch && calls.Add(1) == 1 {
 				next.ServeHTTP(httptest.NewRecorder(), r) // applied behind the gateway
-				writeErr(w, http.StatusBadGateway, "bad gateway")
+				writeKratosError(w, http.StatusBadGateway, "bad gateway")
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}))
-	c := f.client(t)
+	c := fakeClient(srv)
 	items := []client.CreateIdentityBody{person(1), anon(2, ""), anon(3, "ext-3"), person(4)}
 	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, len(items), sum, o)
 	assert.Equal(t, 3, sum.AlreadyPresent, "resent and found present")
 	assert.ErrorIs(t, m[1].Err, client.ErrOutcomeUnknown, "no identifier, no external id: not resent")
-	assert.Equal(t, []int{4, 3}, f.sizes(), "the same batch again, without the item that cannot be checked")
-	assert.Equal(t, 4, f.count())
-	noDuplicates(t, f)
+	assert.Equal(t, []int{4, 3}, obs.sizes(), "the same batch again, without the item that cannot be checked")
+	assert.Equal(t, 4, srv.IdentityCount())
+	noDuplicates(t, c, srv, obs)
 }
 
 func TestImportConnectionRefusedIsRetriedThenFails(t *testing.T) {

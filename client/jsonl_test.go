@@ -101,8 +101,8 @@ func TestReadJSONLLongLineAndReadError(t *testing.T) {
 }
 
 func TestImportJSONLReportsBadLinesAndGoesOn(t *testing.T) {
-	f := newFake(t)
-	c := f.client(t)
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
 	input := strings.Join([]string{
 		`{"schema_id":"default","traits":{"email":"one@example.org"}}`,
 		`not json`,
@@ -125,6 +125,11 @@ func TestImportJSONLReportsBadLinesAndGoesOn(t *testing.T) {
 	assert.Contains(t, m[3].Err.Error(), "duplicate of line 1")
 	assert.Equal(t, 6, m[4].Line)
 	assert.Equal(t, client.ImportCreated, m[4].Status)
+	assert.Equal(t, []int{2}, obs.sizes(), "bad lines and the duplicate are not sent")
+	for _, e := range []string{"one@example.org", "three@example.org"} {
+		_, ok := byEmail(t, c, e)
+		assert.True(t, ok, e)
+	}
 
 	// The iterator form keeps line numbers of bad lines too.
 	o = &outcomes{}
@@ -140,4 +145,6 @@ func TestImportJSONLReportsBadLinesAndGoesOn(t *testing.T) {
 	require.ErrorIs(t, err, client.ErrInputRead)
 	accounted(t, 2, sum, o)
 	assert.Equal(t, 1, sum.Created)
+	assert.Equal(t, 3, srv.IdentityCount())
+	noDuplicates(t, c, srv, obs)
 }

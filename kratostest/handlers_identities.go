@@ -218,7 +218,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		var matched []*identity
-		for _, id := range s.order {
+		for _, id := range s.sortedIDs() {
 			if i := s.identities[id]; match(i) {
 				matched = append(matched, i)
 			}
@@ -266,8 +266,9 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var out []*identityOut
 	next := ""
-	start, _ := slices.BinarySearch(s.order, after)
-	for _, id := range s.order[start:] {
+	order := s.sortedIDs()
+	start, _ := slices.BinarySearch(order, after)
+	for _, id := range order[start:] {
 		if id == after {
 			continue
 		}

@@ -262,13 +262,36 @@ func (s *Server) put(i *identity) {
 			delete(s.unique, k)
 		}
 	} else {
-		pos, _ := slices.BinarySearch(s.order, i.ID)
-		s.order = slices.Insert(s.order, pos, i.ID)
+		// Sorted in when the order is next read: inserting each id into
+		// the sorted slice would make a bulk import quadratic.
+		s.unsorted = append(s.unsorted, i.ID)
 	}
 	s.identities[i.ID] = i
 	for _, k := range i.uniqueKeys() {
 		s.unique[k] = i.ID
 	}
+}
+
+// sortedIDs returns the ids of all identities, sorted (the order of the
+// identity lists), merging in the ids added since the last call. The
+// caller holds s.mu.
+func (s *Server) sortedIDs() []string {
+	if len(s.unsorted) == 0 {
+		return s.order
+	}
+	slices.Sort(s.unsorted)
+	merged := make([]string, 0, len(s.order)+len(s.unsorted))
+	a, b := s.order, s.unsorted
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			merged, a = append(merged, a[0]), a[1:]
+		} else {
+			merged, b = append(merged, b[0]), b[1:]
+		}
+	}
+	merged = append(append(merged, a...), b...)
+	s.order, s.unsorted = merged, nil
+	return s.order
 }
 
 // remove deletes an identity and its sessions. The caller holds s.mu.
@@ -281,8 +304,9 @@ func (s *Server) remove(id string) bool {
 		delete(s.unique, k)
 	}
 	delete(s.identities, id)
-	if pos, ok := slices.BinarySearch(s.order, id); ok {
-		s.order = slices.Delete(s.order, pos, pos+1)
+	order := s.sortedIDs()
+	if pos, ok := slices.BinarySearch(order, id); ok {
+		s.order = slices.Delete(order, pos, pos+1)
 	}
 	for sid, sess := range s.sessions {
 		if sess.IdentityID == id {

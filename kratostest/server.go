@@ -37,7 +37,8 @@ type Server struct {
 
 	mu         sync.Mutex
 	identities map[string]*identity
-	order      []string          // identity ids, sorted
+	order      []string          // identity ids, sorted (see sortedIDs)
+	unsorted   []string          // identity ids added since, not yet in order
 	unique     map[string]string // unique value -> identity id
 	sessions   map[string]*session
 	// lastSession is the creation time of the newest session.
@@ -191,7 +192,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.identities = map[string]*identity{}
-	s.order = nil
+	s.order, s.unsorted = nil, nil
 	s.unique = map[string]string{}
 	s.sessions = map[string]*session{}
 }

@@ -176,6 +176,68 @@ func TestIdentityKeysetPagination(t *testing.T) {
 	}
 }
 
+// TestIdentityOrderAfterBulkWrites lists identities in id order after
+// batches, single creates and deletes interleaved with reads.
+func TestIdentityOrderAfterBulkWrites(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	c := srv.Client()
+	want := map[string]bool{}
+	batch := func(from, n int) {
+		t.Helper()
+		items := make([]client.IdentityPatch, n)
+		for k := range items {
+			items[k].Create = client.CreateIdentityBody{SchemaID: "default", Traits: traits(fmt.Sprintf("bulk%04d@example.org", from+k))}
+		}
+		res, err := c.Identities.BatchCreate(t.Context(), items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range res.Items {
+			want[it.IdentityID] = true
+		}
+	}
+	walk := func() []string {
+		t.Helper()
+		var ids []string
+		for i, err := range c.Identities.List(t.Context(), &client.ListIdentitiesParams{PageSize: 50}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, i.ID)
+		}
+		return ids
+	}
+	batch(0, 300)
+	walk()
+	for k := range 5 {
+		want[mustCreate(t, c, fmt.Sprintf("single%d@example.org", k)).ID] = true
+	}
+	var gone []string
+	for id := range want {
+		if len(gone) == 3 {
+			break
+		}
+		if err := c.Identities.Delete(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		delete(want, id)
+		gone = append(gone, id)
+	}
+	batch(1000, 100)
+	got := walk()
+	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+		t.Errorf("not in strictly ascending id order")
+	}
+	if len(got) != len(want) || srv.IdentityCount() != len(want) {
+		t.Fatalf("listed %d, count %d, want %d", len(got), srv.IdentityCount(), len(want))
+	}
+	for _, id := range got {
+		if !want[id] {
+			t.Errorf("listed %s, deleted or never created", id)
+		}
+	}
+}
+
 func TestSessionPaginationWithEqualTimes(t *testing.T) {
 	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	srv := kratostest.NewServer(t, kratostest.WithClock(func() time.Time { return at }))

@@ -254,7 +254,7 @@ number of identities.`,
 	flags: func(fs *flag.FlagSet) func(context.Context, *app, []string) int {
 		var (
 			output      = new(string)
-			credentials = fs.Bool("credentials", false, "include password hashes and OIDC/SAML links (one extra request per identity)")
+			credentials = fs.Bool("credentials", false, "include password hashes and OIDC/SAML links (one extra request per identity on servers whose lists leave them out)")
 			pageSize    = fs.Int("page-size", 500, "`N` identities per list request")
 			ids         = fs.String("ids", "", "only these identity `IDS` (comma-separated, at most 500)")
 			org         = fs.String("organization", "", "only identities of organization `ID`")

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/kratostest"
 )
 
 type result struct {
@@ -34,8 +37,88 @@ func kratosAdmin(t *testing.T, ctx context.Context, env map[string]string, stdin
 	return result{code, out.String(), errOut.String()}
 }
 
+// fakeKratos is kratostest, the project's fake Kratos, for the command's
+// end-to-end tests: its clock stands still at clockAt and its ids count
+// up in creation order (identities 00000000-0000-4000-8000-000000000001,
+// ..., sessions 5f1e0e1c-0000-4000-8000-000000000001, ...), so that lists
+// come in creation order. It records the Authorization headers it gets.
+type fakeKratos struct {
+	*kratostest.Server
+	mu   sync.Mutex
+	auth []string
+}
+
+var clockAt = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+
+func newFake(t *testing.T, opts ...kratostest.Option) *fakeKratos {
+	t.Helper()
+	f := &fakeKratos{}
+	var mu sync.Mutex
+	next := map[string]int{}
+	prefix := map[string]string{
+		kratostest.IDKindIdentity: "00000000-0000-4000-8000-",
+		kratostest.IDKindSession:  "5f1e0e1c-0000-4000-8000-",
+		kratostest.IDKindDevice:   "de71ce00-0000-4000-8000-",
+		kratostest.IDKindAddress:  "add7e550-0000-4000-8000-",
+		kratostest.IDKindFlow:     "f1000000-0000-4000-8000-",
+	}
+	base := []kratostest.Option{
+		kratostest.WithClock(func() time.Time { return clockAt }),
+		kratostest.WithIDGenerator(func(kind string) string {
+			mu.Lock()
+			defer mu.Unlock()
+			next[kind]++
+			return fmt.Sprintf("%s%012d", prefix[kind], next[kind])
+		}),
+		kratostest.WithMiddleware(func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				f.mu.Lock()
+				f.auth = append(f.auth, r.Header.Get("Authorization"))
+				f.mu.Unlock()
+				h.ServeHTTP(w, r)
+			})
+		}),
+	}
+	f.Server = kratostest.NewServer(t, append(base, opts...)...)
+	return f
+}
+
+func (f *fakeKratos) authHeaders() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.auth)
+}
+
+// ids lists the identities' ids in the server's order.
+func (f *fakeKratos) ids(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	for i, err := range f.Client().Identities.List(t.Context(), nil) {
+		require.NoError(t, err)
+		ids = append(ids, i.ID)
+	}
+	return ids
+}
+
+// password returns the stored password hash of the identity with this
+// email, read through the API.
+func (f *fakeKratos) password(t *testing.T, email string) string {
+	t.Helper()
+	c := f.Client()
+	page, err := c.Identities.ListPage(t.Context(), &client.ListIdentitiesParams{CredentialsIdentifier: email})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, email)
+	i, err := c.Identities.Get(t.Context(), page.Items[0].ID, &client.GetIdentityParams{IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypePassword}})
+	require.NoError(t, err)
+	var cfg struct {
+		HashedPassword string `json:"hashed_password"`
+	}
+	require.NoError(t, json.Unmarshal(i.Credentials[string(client.CredentialsTypePassword)].Config, &cfg))
+	return cfg.HashedPassword
+}
+
 func envFor(f *fakeKratos) map[string]string {
-	return map[string]string{envURL: f.srv.URL}
+	return map[string]string{envURL: f.URL}
 }
 
 func writeFile(t *testing.T, lines ...string) string {
@@ -87,7 +170,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	f := newFake(t, nil)
+	f := newFake(t)
 	env := envFor(f)
 	cases := map[string]struct {
 		env  map[string]string
@@ -121,7 +204,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestImportEndToEnd(t *testing.T) {
-	f := newFake(t, nil)
+	f := newFake(t)
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.jsonl")
 	in := writeFile(t,
@@ -145,7 +228,7 @@ func TestImportEndToEnd(t *testing.T) {
 	} {
 		assert.Contains(t, r.stderr, want)
 	}
-	assert.Equal(t, 3, f.count())
+	assert.Equal(t, 3, f.IdentityCount())
 
 	entries := readReport(t, report)
 	require.Len(t, entries, 7, "one report line per input item")
@@ -165,11 +248,11 @@ func TestImportEndToEnd(t *testing.T) {
 	assert.Contains(t, r.stdout, "0 created, 3 already present")
 	assert.Equal(t, 2, strings.Count(r.stderr, "\n"), "one failure shown, then a count: %s", r.stderr)
 	assert.Contains(t, r.stderr, "... and 3 more failed items (use --report to see them all)")
-	assert.Equal(t, 3, f.count())
+	assert.Equal(t, 3, f.IdentityCount())
 }
 
 func TestImportAllGoodExitsZero(t *testing.T) {
-	f := newFake(t, nil)
+	f := newFake(t)
 	var lines []string
 	for i := range 250 {
 		lines = append(lines, personLine(i))
@@ -180,11 +263,11 @@ func TestImportAllGoodExitsZero(t *testing.T) {
 	assert.Contains(t, r.stdout, "250 items: 250 created")
 	assert.Contains(t, r.stdout, "(3 requests,")
 	assert.Empty(t, r.stderr, "quiet when stderr is not a terminal")
-	assert.Equal(t, 250, f.count())
+	assert.Equal(t, 250, f.IdentityCount())
 }
 
 func TestImportFromStdinDryRun(t *testing.T) {
-	f := newFake(t, nil)
+	f := newFake(t)
 	var lines []string
 	for i := range 1500 {
 		lines = append(lines, fmt.Sprintf(`{"schema_id":"default","traits":{"email":"user%04d@example.org"},"credentials":{"password":{"config":{"password":"pw-%d"}}}}`, i, i))
@@ -193,38 +276,38 @@ func TestImportFromStdinDryRun(t *testing.T) {
 	r := kratosAdmin(t, t.Context(), envFor(f), stdin, "import", "--dry-run", "-")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, "dry run: 1,500 items: 1,500 valid, 0 skipped, 0 failed; would send 8 batches\n", r.stdout)
-	r = kratosAdmin(t, t.Context(), envFor(f), stdin, "--url", f.srv.URL, "import", "-", "--dry-run", "--hash-passwords")
+	r = kratosAdmin(t, t.Context(), nil, stdin, "--url", f.URL, "import", "-", "--dry-run", "--hash-passwords")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "would send 2 batches")
-	assert.Equal(t, 0, f.count(), "a dry run sends nothing")
+	assert.Equal(t, 0, f.IdentityCount(), "a dry run sends nothing")
 }
 
 func TestImportHashesPasswords(t *testing.T) {
-	f := newFake(t, nil)
+	f := newFake(t)
 	in := writeFile(t,
 		`{"schema_id":"default","traits":{"email":"a@example.org"},"credentials":{"password":{"config":{"password":"correct horse"}}}}`,
 		`{"schema_id":"default","traits":{"email":"b@example.org"},"credentials":{"password":{"config":{"hashed_password":"$2a$04$abcdefghijklmnopqrstuuJ0xLhVfvVb8y6PZ/CEBC6Ff4NsqE/6y"}}}}`,
 	)
 	r := kratosAdmin(t, t.Context(), envFor(f), "", "import", "--hash-passwords", "--hash-cost", "4", in)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	hash := f.password("a@example.org")
+	hash := f.password(t, "a@example.org")
 	require.True(t, strings.HasPrefix(hash, "$2a$04$"), hash)
 	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(hash), []byte("correct horse")))
-	assert.Equal(t, "$2a$04$abcdefghijklmnopqrstuuJ0xLhVfvVb8y6PZ/CEBC6Ff4NsqE/6y", f.password("b@example.org"))
+	assert.Equal(t, "$2a$04$abcdefghijklmnopqrstuuJ0xLhVfvVb8y6PZ/CEBC6Ff4NsqE/6y", f.password(t, "b@example.org"))
 }
 
 func TestImportInterruptedThenResumed(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var batches atomic.Int32
-	f := newFake(t, func(next http.Handler) http.Handler {
+	f := newFake(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			next.ServeHTTP(w, r)
 			if r.Method == http.MethodPatch && batches.Add(1) == 2 {
 				cancel() // Ctrl-C during the run
 			}
 		})
-	})
+	}))
 	var lines []string
 	for i := range 1000 {
 		lines = append(lines, personLine(i))
@@ -243,7 +326,7 @@ func TestImportInterruptedThenResumed(t *testing.T) {
 	r = kratosAdmin(t, t.Context(), envFor(f), "", "import", "--resume", report, "--report", report2, in)
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "1,000 items: 800 created, 0 already present, 200 skipped, 0 failed")
-	assert.Equal(t, 1000, f.count())
+	assert.Equal(t, 1000, f.IdentityCount())
 	assert.Len(t, readReport(t, report2), 1000)
 
 	// Resuming in place, with the same file as report and resume.
@@ -254,29 +337,22 @@ func TestImportInterruptedThenResumed(t *testing.T) {
 }
 
 func TestImportStopsOnUnauthorized(t *testing.T) {
-	f := newFake(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") != "Bearer good" && r.URL.Path != "/schemas/default" {
-				writeErr(w, http.StatusUnauthorized, "The request could not be authorized")
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	})
+	f := newFake(t, kratostest.WithBearerToken("good"))
 	in := writeFile(t, personLine(1), personLine(2))
-	r := kratosAdmin(t, t.Context(), map[string]string{envURL: f.srv.URL, envToken: "bad"}, "", "import", in)
+	r := kratosAdmin(t, t.Context(), map[string]string{envURL: f.URL, envToken: "bad"}, "", "import", in)
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "401 Unauthorized")
-	r = kratosAdmin(t, t.Context(), map[string]string{envURL: f.srv.URL, envToken: "bad"}, "", "import", "--token", "good", in)
+	assert.Equal(t, 0, f.IdentityCount())
+	r = kratosAdmin(t, t.Context(), map[string]string{envURL: f.URL, envToken: "bad"}, "", "import", "--token", "good", in)
 	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, 2, f.count())
+	assert.Equal(t, 2, f.IdentityCount())
 	for _, h := range f.authHeaders() {
 		assert.Contains(t, []string{"Bearer bad", "Bearer good", ""}, h)
 	}
 }
 
 func TestExportImportRoundTrip(t *testing.T) {
-	src := newFake(t, nil)
+	src := newFake(t)
 	var lines []string
 	for i := range 30 {
 		lines = append(lines, fmt.Sprintf(`{"schema_id":"default","traits":{"email":"user%04d@example.org"},"external_id":"ext-%d","state":"inactive","metadata_public":{"n":%d},"credentials":{"password":{"config":{"hashed_password":"$2a$04$abcdefghijklmnopqrstuuJ0xLhVfvVb8y6PZ/CEBC6Ff4NsqE/6y"}}}}`, i, i, i))
@@ -293,11 +369,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 	assert.Equal(t, 30, bytes.Count(raw, []byte("\n")))
 	assert.Contains(t, string(raw), `"hashed_password":"$2a$04$`)
 
-	dst := newFake(t, nil)
+	dst := newFake(t)
 	r = kratosAdmin(t, t.Context(), envFor(dst), "", "import", out)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "30 items: 30 created")
-	assert.Equal(t, src.password("user0007@example.org"), dst.password("user0007@example.org"))
+	assert.Equal(t, src.password(t, "user0007@example.org"), dst.password(t, "user0007@example.org"))
 
 	// Export to stdout.
 	r = kratosAdmin(t, t.Context(), envFor(dst), "", "export")
@@ -307,13 +383,16 @@ func TestExportImportRoundTrip(t *testing.T) {
 }
 
 func TestListGetDeleteSessions(t *testing.T) {
-	f := newFake(t, nil)
+	f := newFake(t)
 	var lines []string
 	for i := range 5 {
 		lines = append(lines, personLine(i))
 	}
 	require.Equal(t, exitOK, kratosAdmin(t, t.Context(), envFor(f), "", "import", writeFile(t, lines...)).code)
-	ids := f.ids()
+	ids := f.ids(t)
+	require.Len(t, ids, 5)
+	_, err := f.CreateSession(ids[1], kratostest.WithSessionAuthenticatedAt(clockAt))
+	require.NoError(t, err)
 
 	r := kratosAdmin(t, t.Context(), envFor(f), "", "list", "--page-size", "2")
 	require.Equal(t, exitOK, r.code, r.stderr)
@@ -343,7 +422,8 @@ func TestListGetDeleteSessions(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code)
 	assert.Equal(t, "deleted "+ids[0]+"\ndeleted "+ids[2]+"\n", r.stdout)
 	assert.Contains(t, r.stderr, "delete "+missing+": kratos: DELETE /admin/identities/"+missing+": 404 Not Found")
-	assert.Equal(t, 3, f.count())
+	assert.Equal(t, 3, f.IdentityCount())
+	assert.Equal(t, []string{ids[1], ids[3], ids[4]}, f.ids(t))
 
 	r = kratosAdmin(t, t.Context(), envFor(f), "", "get", ids[0])
 	assert.Equal(t, exitFailure, r.code)
