@@ -219,7 +219,8 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // it becomes a failed outcome and the import goes on.
 //
 // It never loses an identity and never creates one twice:
-//   - a batch answered 504, timed out or cut off is split in halves and
+//   - a batch answered 504, timed out or cut off, or a 5xx twice, is split
+//     in halves and
 //     sent again, down to single identities (a bounded number of times);
 //     429, 502 and 503 are waited out (Retry-After is honoured) and the
 //     same batch is sent again; a batch refused as a whole (400, 413) is
@@ -769,6 +770,18 @@ func (im *importer) process(items []*importItem) {
 			}
 		case retryMaybe:
 			markMaybeApplied(items)
+			if len(items) > 1 && attempt >= 2 {
+				// A 5xx that outlives a resend may come from one item (a
+				// password the server's bcrypt refuses answers 500 for the
+				// whole request): split to isolate it. What was applied is
+				// found by the conflict check on resend.
+				if !im.sleep(im.policy.backoff(1)) {
+					im.abandon(items)
+					return
+				}
+				im.split(items)
+				return
+			}
 			fallthrough
 		case retrySame:
 			if attempt >= im.opts.MaxAttempts {
