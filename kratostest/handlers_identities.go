@@ -92,6 +92,12 @@ func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request, rawID strin
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.identities[id]
+	s.writeIdentity(w, r, i)
+}
+
+// writeIdentity answers a read of i (404 when nil), with the credential
+// configurations include_credential asks for. The caller holds s.mu.
+func (s *Server) writeIdentity(w http.ResponseWriter, r *http.Request, i *identity) {
 	if i == nil {
 		writeError(w, errNoRows())
 		return
@@ -109,16 +115,7 @@ func (s *Server) getIdentityByExternalID(w http.ResponseWriter, r *http.Request,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.identities[s.unique["external_id\x00"+externalID]]
-	if i == nil {
-		writeError(w, errNoRows())
-		return
-	}
-	declassify, apiErr := parseIncludeCredential(r.URL.Query())
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.render(i, viewGet(declassify)))
+	s.writeIdentity(w, r, i)
 }
 
 // GET /admin/identities

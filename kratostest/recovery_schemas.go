@@ -55,20 +55,30 @@ func (s *Server) recoveryExpiry(expiresIn string) (time.Duration, *apiError) {
 	return d, nil
 }
 
-// POST /admin/recovery/code
-func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
-	var req recoveryCodeBody
+// decodeRecovery decodes a recovery body into req and returns the lifetime
+// its expires_in asks for; on failure it has answered and returns false.
+func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any, expiresIn *string) (time.Duration, bool) {
 	b, err := body(r)
 	if err == nil {
-		err = lenientDecode(b, &req)
+		err = lenientDecode(b, req)
 	}
 	if err != nil {
 		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
-		return
+		return 0, false
 	}
-	d, apiErr := s.recoveryExpiry(req.ExpiresIn)
+	d, apiErr := s.recoveryExpiry(*expiresIn)
 	if apiErr != nil {
 		writeError(w, apiErr)
+		return 0, false
+	}
+	return d, true
+}
+
+// POST /admin/recovery/code
+func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
+	var req recoveryCodeBody
+	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn)
+	if !ok {
 		return
 	}
 	switch req.FlowType {
@@ -103,17 +113,8 @@ func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
 // POST /admin/recovery/link
 func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
 	var req recoveryLinkBody
-	b, err := body(r)
-	if err == nil {
-		err = lenientDecode(b, &req)
-	}
-	if err != nil {
-		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
-		return
-	}
-	d, apiErr := s.recoveryExpiry(req.ExpiresIn)
-	if apiErr != nil {
-		writeError(w, apiErr)
+	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn)
+	if !ok {
 		return
 	}
 	if rt := r.URL.Query().Get("return_to"); rt != "" && !s.returnToAllowed(rt) {
