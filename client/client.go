@@ -177,13 +177,7 @@ type call struct {
 }
 
 // idempotent reports whether the request may be sent twice.
-func (cl *call) idempotent() bool {
-	switch cl.method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
-}
+func (cl *call) idempotent() bool { return isIdempotentMethod(cl.method) }
 
 // response is a complete response whose body was read into a pooled buffer.
 type response struct {
@@ -279,20 +273,12 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		if !retryable || attempt >= policy.MaxAttempts || !shouldRetry(ctx, apiErr) {
 			return nil, apiErr
 		}
-		wait, ok := policy.wait(attempt, apiErr)
+		wait, ok := policy.next(ctx, attempt, apiErr)
 		if !ok {
 			return nil, apiErr
 		}
-		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
-			// Waiting would outlive the caller's deadline.
-			return nil, apiErr
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), apiErr)
-		case <-t.C:
 		}
 	}
 }
@@ -602,8 +588,8 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 			return resp, nil
 		}
-		wait, ok := policy.wait(attempt, failure)
-		if dl, has := ctx.Deadline(); !ok || (has && time.Until(dl) < wait) {
+		wait, ok := policy.next(ctx, attempt, failure)
+		if !ok {
 			if err != nil {
 				cancel()
 				return nil, fmt.Errorf("kratos: %s: %w", op, err)
@@ -615,13 +601,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			cancel()
 			return nil, fmt.Errorf("kratos: %s: %w", op, ctx.Err())
-		case <-t.C:
 		}
 	}
 }
@@ -638,7 +620,11 @@ func (c *cancelOnClose) Close() error {
 }
 
 func isIdempotentMethod(m string) bool {
-	return (&call{method: m}).idempotent()
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
 }
 
 // readBody reads a whole response body into a pooled buffer, refusing more

@@ -961,19 +961,7 @@ func identityDifference(found *Identity, body *CreateIdentityBody) string {
 }
 
 // sleep waits d, or returns false when the run stops first.
-func (im *importer) sleep(d time.Duration) bool {
-	if d <= 0 {
-		return im.ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-im.ctx.Done():
-		return false
-	}
-}
+func (im *importer) sleep(d time.Duration) bool { return sleep(im.ctx, d) }
 
 // requestContext is the context of one batch and the look-ups that settle
 // it. It outlives the run's context by CancelGrace, so that a request in

@@ -91,6 +91,36 @@ func (p RetryPolicy) wait(attempt int, err error) (time.Duration, bool) {
 	return p.backoff(attempt), true
 }
 
+// next is the wait before retrying after failure, or false when the
+// policy's Retry-After cap or the context's deadline rules a retry out
+// (waiting would outlive the caller).
+func (p RetryPolicy) next(ctx context.Context, attempt int, failure error) (time.Duration, bool) {
+	wait, ok := p.wait(attempt, failure)
+	if !ok {
+		return 0, false
+	}
+	if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
+		return 0, false
+	}
+	return wait, true
+}
+
+// sleep waits d, or less when ctx ends; it reports whether ctx is still
+// live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // retryableStatus reports the statuses worth another try.
 func retryableStatus(status int) bool {
 	switch status {
