@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import require-kratos
 
 FUZZTIME ?= 20s
 
@@ -53,6 +53,22 @@ check-generated: generate
 # (bench/README.md; about 6 minutes; COUNT, BENCHTIME, TRANSPORT=memory).
 bench:
 	bench/run.sh
+
+# Real-server suites. They start nothing: point KRATOS_ADMIN_URL (and
+# KRATOS_PUBLIC_URL for sessions) at a running Kratos; .ci/run starts a fresh
+# one from ../shared/kratos for each target when it is there.
+live: live-contract live-import
+
+require-kratos:
+	@test -n "$$KRATOS_ADMIN_URL" || { echo "set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL) to a running Kratos" >&2; exit 2; }
+
+# The contract suite against the real server.
+live-contract: require-kratos
+	$(GO) test -count=1 -run 'TestContractRealServer' -v ./kratostest/
+
+# Import proofs and figures against the real server (issue 10).
+live-import: require-kratos
+	@echo "live-import: not yet implemented"
 
 # Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
 fuzz:
