@@ -228,7 +228,10 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 //   - a conflict (409) is checked: when the identity found by external id
 //     or credential identifier has the same schema, traits and external
 //     id, the item is reported ImportAlreadyPresent with its id, so that
-//     importing the same input again is harmless;
+//     importing the same input again is harmless. Conflicts and lost
+//     answers are checked in bulk, by one walk of the identities for all
+//     waiting items (never one lookup per item, which a real Kratos
+//     answers by scanning its store), so their outcomes come late;
 //   - an item without identifiers and external id cannot be checked, so
 //     after a lost answer it is never sent again: it fails with
 //     ErrOutcomeUnknown;
@@ -239,7 +242,9 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // returns the summary with ctx's error. A 401, 403, 404 or 405 answer to a
 // batch stops the import the same way, returning that error. Failed items
 // alone are no error: check the summary. Memory use does not grow with the
-// input, except for the set of identifiers seen.
+// input, except for the set of identifiers seen and the items waiting for
+// the bulk check (at most 10,000 before a walk settles them); it never
+// grows with the number of identities on the server.
 func (s *IdentitiesService) Import(ctx context.Context, items iter.Seq2[CreateIdentityBody, error], opts *ImportOptions) (*ImportSummary, error) {
 	if items == nil {
 		return nil, &ArgumentError{Op: "Identities.Import", Argument: "items", Reason: "nil"}
@@ -354,13 +359,14 @@ type importer struct {
 
 	outcomes chan ImportOutcome
 	sizer    batchSizer
+	settle   *settler
 	batches  atomic.Int64
 	inputErr error // a failed read of the input (producer goroutine only)
 }
 
 func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *importer {
 	runCtx, cancel := context.WithCancelCause(ctx)
-	return &importer{
+	im := &importer{
 		s:        s,
 		opts:     o,
 		parent:   ctx,
@@ -370,6 +376,8 @@ func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *im
 		outcomes: make(chan ImportOutcome, 256),
 		sizer:    batchSizer{size: o.BatchSize, ceiling: o.BatchSize},
 	}
+	im.settle = newSettler(im)
+	return im
 }
 
 // run drives the pipeline: the caller's goroutine reads the input
@@ -422,6 +430,7 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 		}
 		close(toBatch)
 		senders.Wait()
+		im.settle.flush()
 	}
 	close(im.outcomes)
 	<-collected
@@ -823,7 +832,7 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 			return kind, err
 		}
 		for _, it := range items {
-			im.settleConflict(ctx, it, err)
+			im.settleConflict(it, err)
 		}
 		return 0, nil
 	}
@@ -834,7 +843,7 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		case r.Err == nil:
 			im.emit(it.outcome(ImportCreated, r.IdentityID, nil))
 		case errors.Is(r.Err, ErrConflict):
-			im.settleConflict(ctx, it, r.Err)
+			im.settleConflict(it, r.Err)
 		default:
 			im.emit(it.outcome(ImportFailed, "", r.Err))
 		}
@@ -869,42 +878,27 @@ func (im *importer) dropUnknown(items []*importItem) []*importItem {
 }
 
 // resolveOrFail settles items whose last attempt failed: those that may
-// have been applied are looked up, the rest fail with err.
+// have been applied wait for the bulk check (see settler), the rest fail
+// with err.
 func (im *importer) resolveOrFail(items []*importItem, err error) {
-	ctx, done := im.requestContext()
-	defer done()
 	for _, it := range items {
 		if !it.maybeApplied {
 			im.emit(it.outcome(ImportFailed, "", err))
 			continue
 		}
-		found, lookupErr := im.findExisting(ctx, it)
-		switch {
-		case lookupErr != nil:
-			im.emit(it.outcome(ImportFailed, "", fmt.Errorf("%w: %w (checking for it failed: %v)", ErrOutcomeUnknown, err, lookupErr)))
-		case found == nil:
-			im.emit(it.outcome(ImportFailed, "", err))
-		default:
-			im.settleFound(it, found, err)
-		}
+		im.settle.add(it, settleLost, err)
 	}
 }
 
-// settleConflict checks an item the server refused as a conflict.
-func (im *importer) settleConflict(ctx context.Context, it *importItem, conflict error) {
+// settleConflict checks an item the server refused as a conflict: it waits
+// for the bulk check (see settler), which finds the identity it conflicts
+// with.
+func (im *importer) settleConflict(it *importItem, conflict error) {
 	if !it.checkable() {
 		im.emit(it.outcome(ImportFailed, "", conflict))
 		return
 	}
-	found, err := im.findExisting(ctx, it)
-	switch {
-	case err != nil:
-		im.emit(it.outcome(ImportFailed, "", fmt.Errorf("%w (checking for an existing identity failed: %v)", conflict, err)))
-	case found == nil:
-		im.emit(it.outcome(ImportFailed, "", conflict))
-	default:
-		im.settleFound(it, found, conflict)
-	}
+	im.settle.add(it, settleConflict, conflict)
 }
 
 // settleFound reports an item found on the server: already present when it
@@ -918,32 +912,6 @@ func (im *importer) settleFound(it *importItem, found *Identity, cause error) {
 		return
 	}
 	im.emit(it.outcome(ImportAlreadyPresent, found.ID, nil))
-}
-
-// findExisting looks an item up by external id, then by each identifier.
-// It returns nil, nil when none is found.
-func (im *importer) findExisting(ctx context.Context, it *importItem) (*Identity, error) {
-	if ext := it.body.ExternalID; ext != "" {
-		found, err := im.s.GetByExternalID(ctx, ext, nil)
-		if err == nil {
-			return found, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-	}
-	for _, id := range it.idents {
-		// Strong consistency: an identity created moments ago by a request
-		// whose answer was lost must be seen (Ory Network reads may lag).
-		page, err := im.s.ListPage(ctx, &ListIdentitiesParams{CredentialsIdentifier: id, Consistency: ReadConsistencyLevelStrong})
-		if err != nil {
-			return nil, err
-		}
-		if len(page.Items) > 0 {
-			return &page.Items[0], nil
-		}
-	}
-	return nil, nil
 }
 
 // identityDifference says how an existing identity differs from a body to
