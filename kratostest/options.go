@@ -30,6 +30,7 @@ type config struct {
 	allowedReturnURLs []string
 	idGen             func(kind string) string
 	logger            *slog.Logger
+	queryCost         QueryCosts
 	errs              []error
 }
 

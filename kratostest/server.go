@@ -34,6 +34,7 @@ type Server struct {
 	validator *contract.Validator
 	rep       *reporter
 	closeOnce sync.Once
+	counts    queryCounters
 
 	mu         sync.Mutex
 	identities map[string]*identity
@@ -101,7 +102,7 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		unique:     map[string]string{},
 		sessions:   map[string]*session{},
 	}
-	s.admin = httptest.NewUnstartedServer(s.handler(s.serveAdmin))
+	s.admin = httptest.NewUnstartedServer(s.costing(s.handler(s.serveAdmin)))
 	s.public = httptest.NewUnstartedServer(s.handler(s.servePublic))
 	// The URLs are known before the servers run, so that no handler can
 	// see them unset.
@@ -186,8 +187,9 @@ func (s *Server) SessionCount() int {
 	return len(s.sessions)
 }
 
-// Reset deletes every identity and session, as if the server had just
-// started (identities from WithIdentities are not recreated).
+// Reset deletes every identity and session and zeroes QueryCounts, as if
+// the server had just started (identities from WithIdentities are not
+// recreated).
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,6 +197,7 @@ func (s *Server) Reset() {
 	s.order, s.unsorted = nil, nil
 	s.unique = map[string]string{}
 	s.sessions = map[string]*session{}
+	s.counts.reset()
 }
 
 func (s *Server) now() time.Time { return s.cfg.clock().UTC() }
