@@ -633,10 +633,34 @@ func (im *importer) batcher(in <-chan *importItem, out chan<- []*importItem) {
 		}
 		out <- batch
 	}
+	// In a re-run (see settler) items gather in a window that one walk
+	// probes; only those not found are sent.
+	var window []*importItem
+	probeWindow := func() {
+		items := window
+		window = nil
+		if im.ctx.Err() == nil && im.settle.shouldProbe(len(items)) {
+			items = im.settle.probe(items)
+		}
+		for _, it := range items {
+			for _, batch := range b.add(it, im.sizer.get()) {
+				send(batch)
+			}
+		}
+	}
 	for it := range in {
+		if window != nil || im.settle.shouldProbe(settleWindow) {
+			if window = append(window, it); len(window) >= settleWindow {
+				probeWindow()
+			}
+			continue
+		}
 		for _, batch := range b.add(it, im.sizer.get()) {
 			send(batch)
 		}
+	}
+	if len(window) > 0 {
+		probeWindow()
 	}
 	if len(b.items) > 0 {
 		send(b.take())
@@ -765,11 +789,17 @@ func (im *importer) process(items []*importItem) {
 		case splitAmbiguous:
 			markMaybeApplied(items)
 			im.sizer.shrink(len(items))
+			if !im.sleep(im.policy.backoff(1)) {
+				im.abandon(items)
+				return
+			}
+			// What the server applied is found with one walk, not by
+			// sending it again to collect conflicts (which a real Kratos
+			// answers as slowly as creations); the rest is sent again.
+			if items = im.settle.probe(items); len(items) == 0 {
+				return
+			}
 			if len(items) > 1 {
-				if !im.sleep(im.policy.backoff(1)) {
-					im.abandon(items)
-					return
-				}
 				im.split(items)
 				return
 			}
@@ -821,6 +851,7 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		patches[i].Create = it.body
 	}
 	im.batches.Add(1)
+	start := time.Now()
 	res, err := im.s.batchCreate(ctx, patches, true)
 	var batchErr *BatchError
 	if err != nil && !errors.As(err, &batchErr) {
@@ -837,17 +868,20 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		return 0, nil
 	}
 	im.sizer.ok(len(items))
+	conflicts := 0
 	for i, r := range res.Items {
 		it := items[i]
 		switch {
 		case r.Err == nil:
 			im.emit(it.outcome(ImportCreated, r.IdentityID, nil))
 		case errors.Is(r.Err, ErrConflict):
+			conflicts++
 			im.settleConflict(it, r.Err)
 		default:
 			im.emit(it.outcome(ImportFailed, "", r.Err))
 		}
 	}
+	im.settle.batchAnswered(len(items), conflicts, time.Since(start))
 	return 0, nil
 }
 

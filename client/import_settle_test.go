@@ -66,10 +66,12 @@ func TestImportRerunSettlesInBulk(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	sum2, o, err := runImport(t, c, ctx, seqOf(items...), client.ImportOptions{})
+	sum2, o, err := runImport(t, c, ctx, seqOf(items...), client.ImportOptions{BatchSize: 100, Concurrency: 1})
 	require.NoError(t, err, "a re-run must not need a lookup per item")
 	m := accounted(t, len(items), sum2, o)
-	noPerItemLookups(t, before, srv.QueryCounts(), n+10, 1)
+	// One walk probes the input after the first conflicts, one settles
+	// the conflicts of the batches already under way.
+	noPerItemLookups(t, before, srv.QueryCounts(), n+10, 2)
 
 	s := noDuplicates(t, c, srv, obs)
 	for i := range n {
@@ -93,6 +95,10 @@ func TestImportRerunSettlesInBulk(t *testing.T) {
 		require.Equal(t, client.ImportCreated, m[i].Status, "item %d: %v", i, m[i].Err)
 	}
 	assert.Equal(t, n+10, srv.IdentityCount())
+	// Once the first batches came back as conflicts, the rest of the input
+	// was found by a walk instead of being sent: of 13 batches of 100, the
+	// first, one queued behind it, one being formed, and the 10 new ones.
+	assert.LessOrEqual(t, sum2.Batches, 4, "batches sent in the re-run")
 	t.Logf("re-run of %d against a fake with real lookup costs: %v, %+v", len(items), time.Since(start).Round(time.Millisecond), *sum2)
 }
 
