@@ -360,8 +360,13 @@ type importer struct {
 	outcomes chan ImportOutcome
 	sizer    batchSizer
 	settle   *settler
-	batches  atomic.Int64
-	inputErr error // a failed read of the input (producer goroutine only)
+	// firstAnswered is closed when the first batch is settled: until
+	// then the batcher holds further input back, to learn whether this
+	// is a re-run (see settler) before sending more.
+	firstAnswered chan struct{}
+	firstOnce     sync.Once
+	batches       atomic.Int64
+	inputErr      error // a failed read of the input (producer goroutine only)
 }
 
 func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *importer {
@@ -377,6 +382,7 @@ func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *im
 		sizer:    batchSizer{size: o.BatchSize, ceiling: o.BatchSize},
 	}
 	im.settle = newSettler(im)
+	im.firstAnswered = make(chan struct{})
 	return im
 }
 
@@ -410,6 +416,7 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 			senders.Go(func() {
 				for b := range batches {
 					im.process(b)
+					im.firstOnce.Do(func() { close(im.firstAnswered) })
 				}
 			})
 		}
@@ -623,44 +630,87 @@ func (b *batchBuilder) take() []*importItem {
 // batcher forms batches and hands them to the senders. A partial batch
 // waits for more items until the input ends: pre-hashing or a slow reader
 // must not shrink the batches.
+//
+// After the first batch it holds items back in a window until that batch
+// is answered; when the answer was mostly conflicts (a re-run, see
+// settler), windows of input are probed with one walk each and only the
+// items not found are sent.
 func (im *importer) batcher(in <-chan *importItem, out chan<- []*importItem) {
 	defer close(out)
 	var b batchBuilder
+	firstSent := false
 	send := func(batch []*importItem) {
 		if im.ctx.Err() != nil {
 			im.abandon(batch)
 			return
 		}
 		out <- batch
+		firstSent = true
 	}
-	// In a re-run (see settler) items gather in a window that one walk
-	// probes; only those not found are sent.
-	var window []*importItem
-	probeWindow := func() {
-		items := window
-		window = nil
-		if im.ctx.Err() == nil && im.settle.shouldProbe(len(items)) {
-			items = im.settle.probe(items)
-		}
-		for _, it := range items {
-			for _, batch := range b.add(it, im.sizer.get()) {
-				send(batch)
-			}
-		}
-	}
-	for it := range in {
-		if window != nil || im.settle.shouldProbe(settleWindow) {
-			if window = append(window, it); len(window) >= settleWindow {
-				probeWindow()
-			}
-			continue
-		}
+	add := func(it *importItem) {
 		for _, batch := range b.add(it, im.sizer.get()) {
 			send(batch)
 		}
 	}
+	var window []*importItem
+	holding := false // items wait in window for the first answer
+	release := func(wait bool) {
+		if wait {
+			select {
+			case <-im.firstAnswered:
+			case <-im.ctx.Done():
+			}
+		}
+		holding = false
+		items := window
+		window = nil
+		if len(items) > 0 && im.ctx.Err() == nil && im.settle.shouldProbe(len(items)) {
+			items = im.settle.probe(items)
+		}
+		for _, it := range items {
+			add(it)
+		}
+	}
+	answered := im.firstAnswered
+	for {
+		var it *importItem
+		var ok bool
+		if holding {
+			select {
+			case it, ok = <-in:
+			case <-answered:
+				answered = nil
+				holding = false
+				if !im.settle.shouldProbe(settleWindow) {
+					release(false)
+				}
+				continue
+			}
+		} else {
+			it, ok = <-in
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case firstSent && answered != nil:
+			holding = true
+			fallthrough
+		case window != nil || im.settle.shouldProbe(settleWindow):
+			// While holding, no more than would be in flight anyway.
+			limit := settleWindow
+			if holding {
+				limit = min(limit, im.opts.BatchSize*im.opts.Concurrency)
+			}
+			if window = append(window, it); len(window) >= limit {
+				release(holding)
+			}
+		default:
+			add(it)
+		}
+	}
 	if len(window) > 0 {
-		probeWindow()
+		release(holding)
 	}
 	if len(b.items) > 0 {
 		send(b.take())

@@ -1,6 +1,9 @@
 package kratostest
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -23,6 +26,10 @@ type QueryCosts struct {
 	ExternalID time.Duration
 	// Page is added to every other GET /admin/identities (a page).
 	Page time.Duration
+	// BatchItem is added for every identity of a PATCH /admin/identities
+	// (a real Kratos on SQLite takes 1 ms to 7 ms an identity, about as
+	// long for one that conflicts as for one it creates).
+	BatchItem time.Duration
 }
 
 // WithQueryCost delays the requests named in c (see QueryCosts). The
@@ -77,6 +84,9 @@ func (s *Server) costing(next http.Handler) http.Handler {
 		switch {
 		case r.Method == http.MethodPatch && path == "/admin/identities":
 			s.counts.batches.Add(1)
+			if s.cfg.queryCost.BatchItem > 0 {
+				cost = s.cfg.queryCost.BatchItem * time.Duration(batchItems(r))
+			}
 		case r.Method != http.MethodGet:
 		case path == "/admin/identities":
 			q := r.URL.Query()
@@ -101,4 +111,21 @@ func (s *Server) costing(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// batchItems counts the identities of a batch request, leaving its body
+// to be read again.
+func batchItems(r *http.Request) int {
+	b, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return 0
+	}
+	var req struct {
+		Identities []json.RawMessage `json:"identities"`
+	}
+	if json.Unmarshal(b, &req) != nil {
+		return 0
+	}
+	return len(req.Identities)
 }
