@@ -152,6 +152,10 @@ type ImportOptions struct {
 	// CancelGrace is how long requests already in flight may finish after
 	// ctx is cancelled, so that their items get a real outcome (0: 5s).
 	CancelGrace time.Duration
+
+	// Progress, when set, is updated as the import runs (phase, items
+	// hashed, sent and being settled), for a status line.
+	Progress *ImportProgress
 }
 
 // Defaults of ImportOptions.
@@ -425,6 +429,7 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 		in := toBatch
 		var hashers sync.WaitGroup
 		if im.opts.HashPasswords {
+			im.opts.Progress.setHashing(true)
 			in = make(chan *importItem, 2*im.opts.HashWorkers)
 			for range im.opts.HashWorkers {
 				hashers.Go(func() { im.hashWorker(in, toBatch) })
@@ -434,6 +439,7 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 		if im.opts.HashPasswords {
 			close(in)
 			hashers.Wait()
+			im.opts.Progress.setHashing(false)
 		}
 		close(toBatch)
 		senders.Wait()
@@ -590,6 +596,7 @@ func (im *importer) hashWorker(in <-chan *importItem, out chan<- *importItem) {
 		}
 		_ = prehashPassword(&it.body, im.opts.HashCost) // on error the server hashes it
 		it.plaintext = hasPlaintextPassword(&it.body)
+		im.opts.Progress.addHashed()
 		out <- it
 	}
 }
@@ -918,6 +925,7 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		return 0, nil
 	}
 	im.sizer.ok(len(items))
+	im.opts.Progress.addSent(len(items))
 	conflicts := 0
 	for i, r := range res.Items {
 		it := items[i]

@@ -84,6 +84,7 @@ func newSettler(im *importer) *settler {
 
 // add queues an item; when flushAt items wait, the caller settles them.
 func (st *settler) add(it *importItem, kind settleKind, cause error) {
+	st.im.opts.Progress.addSettling(1)
 	st.mu.Lock()
 	st.pending = append(st.pending, pendingSettle{it: it, kind: kind, cause: cause})
 	var batch []pendingSettle
@@ -129,6 +130,7 @@ func (st *settler) probe(items []*importItem) []*importItem {
 	for _, it := range items {
 		batch = append(batch, pendingSettle{it: it, kind: settleProbe})
 	}
+	st.im.opts.Progress.addSettling(len(items))
 	return st.settle(batch)
 }
 
@@ -152,6 +154,12 @@ func identifierKey(id string) string { return "identifier " + id }
 func (st *settler) settle(batch []pendingSettle) []*importItem {
 	ctx, done := st.im.requestContext()
 	defer done()
+	progress := st.im.opts.Progress
+	progress.walking(1)
+	defer func() {
+		progress.walking(-1)
+		progress.addSettling(-len(batch))
+	}()
 
 	want := map[string]*Identity{}
 	for _, p := range batch {
