@@ -57,13 +57,11 @@ type pendingSettle struct {
 
 // settler collects items to settle and settles them in bulk.
 type settler struct {
-	im       *importer
-	mu       sync.Mutex
-	pending  []pendingSettle
-	flushAt  int
-	walks    int // walks made (for tests, under mu)
-	resolver *identifierResolver
-	rmu      sync.Mutex // guards resolver
+	im      *importer
+	mu      sync.Mutex
+	pending []pendingSettle
+	flushAt int
+	walks   int // walks made (under mu)
 
 	// probing: a batch came back mostly conflicting, so input is probed
 	// before it is sent (under mu, like the costs).
@@ -75,11 +73,7 @@ type settler struct {
 }
 
 func newSettler(im *importer) *settler {
-	return &settler{
-		im:       im,
-		flushAt:  settleFlushAt,
-		resolver: newIdentifierResolver(im.s.c.Schemas, im.opts.IdentifierFunc),
-	}
+	return &settler{im: im, flushAt: settleFlushAt}
 }
 
 // add queues an item; when flushAt items wait, the caller settles them.
@@ -172,12 +166,11 @@ func (st *settler) settle(batch []pendingSettle) []*importItem {
 	}
 	start := time.Now()
 	walkErr := st.walk(ctx, want)
-	st.mu.Lock()
-	st.walks++
 	if walkErr == nil {
+		st.mu.Lock()
 		st.walkCost = time.Since(start)
+		st.mu.Unlock()
 	}
-	st.mu.Unlock()
 
 	var unsettled []*importItem
 	for _, p := range batch {
@@ -246,7 +239,7 @@ func (st *settler) walk(ctx context.Context, want map[string]*Identity) error {
 		if idn == nil {
 			return errors.New("kratos: a page of identities held null")
 		}
-		for _, k := range st.keysOf(ctx, idn) {
+		for _, k := range keysOf(idn) {
 			if v, ok := want[k]; ok && v == nil {
 				want[k] = &Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits}
 				if missing--; missing == 0 {
@@ -258,10 +251,9 @@ func (st *settler) walk(ctx context.Context, want map[string]*Identity) error {
 	return nil
 }
 
-// keysOf lists the keys an existing identity holds: its external id, its
-// credentials' identifiers and the identifiers its traits give under its
-// schema (as the items' are derived).
-func (st *settler) keysOf(ctx context.Context, idn *Identity) []string {
+// keysOf lists the keys an existing identity holds, those the server
+// keeps unique: its external id and its credentials' identifiers.
+func keysOf(idn *Identity) []string {
 	var keys []string
 	if idn.ExternalID != "" {
 		keys = append(keys, externalKey(idn.ExternalID))
@@ -270,12 +262,6 @@ func (st *settler) keysOf(ctx context.Context, idn *Identity) []string {
 		for _, id := range c.Identifiers {
 			keys = append(keys, identifierKey(trimLower(id)))
 		}
-	}
-	st.rmu.Lock()
-	ids := st.resolver.identifiers(ctx, &CreateIdentityBody{SchemaID: idn.SchemaID, Traits: idn.Traits})
-	st.rmu.Unlock()
-	for _, id := range ids {
-		keys = append(keys, identifierKey(id))
 	}
 	return keys
 }
