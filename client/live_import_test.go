@@ -69,7 +69,9 @@ type liveFigures struct {
 func (f *liveFigures) add(format string, args ...any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.rows = append(f.rows, fmt.Sprintf(format, args...))
+	row := fmt.Sprintf(format, args...)
+	f.rows = append(f.rows, row)
+	fmt.Printf("live-import: %s\n", row) // as it comes, for a long run
 }
 
 // liveCheck records a target: met, missed within tolerance (reported, not
