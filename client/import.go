@@ -709,8 +709,20 @@ func (im *importer) batcher(in <-chan *importItem, out chan<- []*importItem) {
 			if holding {
 				limit = min(limit, im.opts.BatchSize*im.opts.Concurrency)
 			}
-			if window = append(window, it); len(window) >= limit {
-				release(holding)
+			window = append(window, it)
+			if holding && len(window) >= limit {
+				// Wait for the first answer; in a re-run the window goes
+				// on filling, so that one walk covers as much as it may.
+				select {
+				case <-answered:
+				case <-im.ctx.Done():
+				}
+				answered, holding = nil, false
+				if !im.settle.shouldProbe(settleWindow) {
+					release(false)
+				}
+			} else if len(window) >= limit {
+				release(false)
 			}
 		default:
 			add(it)
