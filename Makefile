@@ -72,7 +72,7 @@ live-contract: require-kratos
 # Use a fresh, empty server. Knobs: LIVE_IMPORT_N, LIVE_HASH_N,
 # LIVE_HASH_COST, LIVE_SMALL_N, LIVE_TOLERANCE, KRATOS_BIN.
 live-import: require-kratos
-	$(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./client/
+	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./client/
 
 # Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
 fuzz:
