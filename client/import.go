@@ -223,9 +223,10 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // it becomes a failed outcome and the import goes on.
 //
 // It never loses an identity and never creates one twice:
-//   - a batch answered 504, timed out or cut off, or a 5xx twice, is split
-//     in halves and
-//     sent again, down to single identities (a bounded number of times);
+//   - a batch answered 504, timed out or cut off is looked for on the
+//     server with one walk (see below), and what was not applied is split
+//     in halves and sent again, down to single identities (a bounded
+//     number of times); a 5xx twice is split the same way;
 //     429, 502 and 503 are waited out (Retry-After is honoured) and the
 //     same batch is sent again; a batch refused as a whole (400, 413) is
 //     split to find the item at fault;
