@@ -520,28 +520,36 @@ func TestLiveImport(t *testing.T) {
 		check.atMost(fmt.Sprintf("%s: time vs the fault-free import", mode), d.Seconds()/impTime.Seconds(), 2, "x")
 	}
 
-	// 5. Plaintext passwords hashed here, against the same hashing alone.
+	// 5. Plaintext passwords hashed here, against the same hashing alone
+	// on every core: half of it before the import and half after, so that
+	// both meet the same machine on average.
 	hashSet := liveSet{tag: tag, name: "hash", plaintext: true}
 	workers := runtime.GOMAXPROCS(0)
-	start, cpu0 := time.Now(), cpuTime(t)
-	var next atomic.Int64
-	var hashers sync.WaitGroup
-	for range workers {
-		hashers.Go(func() {
-			for i := int(next.Add(1)) - 1; i < hashN; i = int(next.Add(1)) - 1 {
-				if _, err := bcrypt.GenerateFromPassword([]byte(fmt.Sprintf("pw-hash-%d-secret", i)), hashCost); err != nil {
-					t.Error(err)
-					return
+	hashAlone := func(from, to int) (time.Duration, time.Duration) {
+		start, cpu0 := time.Now(), cpuTime(t)
+		var next atomic.Int64
+		next.Store(int64(from))
+		var hashers sync.WaitGroup
+		for range workers {
+			hashers.Go(func() {
+				for i := int(next.Add(1)) - 1; i < to; i = int(next.Add(1)) - 1 {
+					if _, err := bcrypt.GenerateFromPassword([]byte(fmt.Sprintf("pw-hash-%d-secret", i)), hashCost); err != nil {
+						t.Error(err)
+						return
+					}
 				}
-			}
-		})
+			})
+		}
+		hashers.Wait()
+		return time.Since(start), cpuTime(t) - cpu0
 	}
-	hashers.Wait()
-	hashAlone, hashCPU := time.Since(start), cpuTime(t)-cpu0
+	alone1, cpu1 := hashAlone(0, hashN/2)
 	hashData := hashSet.jsonl(t, 0, hashN)
-	start, cpu0 = time.Now(), cpuTime(t)
+	start, cpu0 := time.Now(), cpuTime(t)
 	sum, m = liveImport(t, c, hashData, client.ImportOptions{HashPasswords: true, HashCost: hashCost})
 	hashImport, importCPU := time.Since(start), cpuTime(t)-cpu0
+	alone2, cpu2 := hashAlone(hashN/2, hashN)
+	hashAloneTime, hashCPU := alone1+alone2, cpu1+cpu2
 	if sum.Created != hashN {
 		t.Errorf("hashed import: %+v, want %d created", *sum, hashN)
 	}
@@ -558,12 +566,15 @@ func TestLiveImport(t *testing.T) {
 		if bcrypt.CompareHashAndPassword([]byte(cfg.HashedPassword), []byte(fmt.Sprintf("pw-hash-%d-secret", i))) != nil {
 			t.Errorf("hashed import: item %d's stored hash does not match its password", i)
 		}
+		if cost, err := bcrypt.Cost([]byte(cfg.HashedPassword)); err != nil || cost != hashCost {
+			t.Errorf("hashed import: item %d's stored hash has cost %d (%v), want %d", i, cost, err, hashCost)
+		}
 	}
-	busyAlone := hashCPU.Seconds() / hashAlone.Seconds()
+	busyAlone := hashCPU.Seconds() / hashAloneTime.Seconds()
 	busyImport := importCPU.Seconds() / hashImport.Seconds()
-	figs.add("%-58s %6.1fs  %.2f of %d cores busy", fmt.Sprintf("bcrypt cost %d of %d passwords alone, %d goroutines", hashCost, hashN, workers), hashAlone.Seconds(), busyAlone, workers)
+	figs.add("%-58s %6.1fs  %.2f of %d cores busy", fmt.Sprintf("bcrypt cost %d of %d passwords alone (half before, half after), %d goroutines", hashCost, hashN, workers), hashAloneTime.Seconds(), busyAlone, workers)
 	figs.add("%-58s %6.1fs  %.2f of %d cores busy", fmt.Sprintf("import: %d plaintext with HashPasswords", hashN), hashImport.Seconds(), busyImport, workers)
-	check.atMost("hashed import time vs hashing alone", hashImport.Seconds()/hashAlone.Seconds(), 1.2, "x")
+	check.atMost("hashed import time vs hashing alone", hashImport.Seconds()/hashAloneTime.Seconds(), 1.2, "x")
 	check.atLeast("cores kept busy by the hashed import vs hashing alone", busyImport/busyAlone, 0.9)
 
 	// 6. `kratos import identities` (one create request per identity)
