@@ -61,7 +61,6 @@ type settler struct {
 	mu      sync.Mutex
 	pending []pendingSettle
 	flushAt int
-	walks   int // walks made (under mu)
 
 	// probing: a batch came back mostly conflicting, so input is probed
 	// before it is sent (under mu, like the costs).
