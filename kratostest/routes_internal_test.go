@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -247,5 +248,54 @@ func TestRouterAllowOrder(t *testing.T) {
 	allow := strings.Split(w.header.Get("Allow"), ", ")
 	if w.status != http.StatusMethodNotAllowed || len(allow) != 3 || allow[0] != "GET" || allow[1] != "DELETE" || allow[2] != "QUERY" {
 		t.Errorf("got %d Allow %q", w.status, w.header.Get("Allow"))
+	}
+}
+
+// queryParametersRead lists, per operation, the query parameters the
+// fake's handler reads (they read the query themselves, as Kratos does).
+// A parameter added to the spec fails TestFakeReadsEveryQueryParameter
+// until the fake handles it and it is added here.
+var queryParametersRead = map[string][]string{
+	"listIdentities": {"per_page", "page", "page_size", "page_token", "ids", "credentials_identifier",
+		"preview_credentials_identifier_similar", "include_credential", "organization_id",
+		"consistency"}, // consistency: accepted, no effect (see the package doc)
+	"getIdentity":                   {"include_credential"},
+	"getIdentityByExternalID":       {"include_credential"},
+	"deleteIdentityCredentials":     {"identifier"},
+	"listIdentitySessions":          {"per_page", "page", "page_size", "page_token", "active"},
+	"listSessions":                  {"page_size", "page_token", "active", "expand"},
+	"getSession":                    {"expand"},
+	"createRecoveryLinkForIdentity": {"return_to"},
+	"listIdentitySchemas":           {"per_page", "page", "page_size", "page_token"},
+}
+
+func TestFakeReadsEveryQueryParameter(t *testing.T) {
+	v, err := contract.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSpec := map[string][]string{}
+	for _, item := range v.Doc().Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range append(item.Parameters, op.Parameters...) {
+				if p.Value.In == "query" {
+					inSpec[op.OperationID] = append(inSpec[op.OperationID], p.Value.Name)
+				}
+			}
+		}
+	}
+	for op, params := range inSpec {
+		for _, p := range params {
+			if !slices.Contains(queryParametersRead[op], p) {
+				t.Errorf("%s: the spec has query parameter %q; make the fake handle it, then list it in queryParametersRead", op, p)
+			}
+		}
+	}
+	for op, params := range queryParametersRead {
+		for _, p := range params {
+			if !slices.Contains(inSpec[op], p) {
+				t.Errorf("%s: queryParametersRead lists %q, which the spec does not have", op, p)
+			}
+		}
 	}
 }
