@@ -122,4 +122,9 @@
 //   - No CSRF cookie is set on /schemas; /admin/sessions/whoami is not
 //     redirected; consistency and organizations are accepted but have no
 //     effect beyond filtering by organization_id.
+//   - Routing corners: Kratos answers HEAD on its GET routes, lists HEAD
+//     and the methods alphabetically in a 405's Allow, and redirects (307)
+//     a path with "//", "." or ".." segments to the cleaned path; the fake
+//     answers 405 to HEAD, lists GET, POST, PUT, PATCH, DELETE in that
+//     order, and routes such paths as they are (404 for "//").
 package kratostest
