@@ -57,6 +57,23 @@
 //     deny list, re-validation), sessions (disable, extend, delete), recovery
 //     codes and links.
 //
+// # Generated from the spec
+//
+// The fake implements gen.ServerInterface, the std-http server interface
+// oapi-codegen makes from api/kratos-admin.yaml (gen/server.gen.go, config
+// api/oapi-codegen-server.yaml): gen.HandlerWithOptions registers its
+// routes, one per operation, and binds path parameters with
+// oapi-codegen/runtime; an operation added to the spec is a compile error
+// here (var _ gen.ServerInterface) until the fake implements it. The
+// routes are matched by the package's own gen.ServeMux, not
+// http.ServeMux: paths are not cleaned, so an external id of ".." or
+// "a%2Fb" reaches its operation; a method mismatch is a 405 with Allow; a
+// path with an empty segment ("/admin/identities/") is a text/plain 404,
+// as on Kratos. The handlers read query parameters themselves, as Kratos
+// does; where the generated binding refuses one that Kratos reads (a
+// page_size of "abc", a repeated value), the operation answers as Kratos
+// does.
+//
 // # Checked against the spec
 //
 // Every request and every answer goes through the spec checker the SDK's
@@ -105,4 +122,9 @@
 //   - No CSRF cookie is set on /schemas; /admin/sessions/whoami is not
 //     redirected; consistency and organizations are accepted but have no
 //     effect beyond filtering by organization_id.
+//   - Routing corners: Kratos answers HEAD on its GET routes, lists HEAD
+//     and the methods alphabetically in a 405's Allow, and redirects (307)
+//     a path with "//", "." or ".." segments to the cleaned path; the fake
+//     answers 405 to HEAD, lists GET, POST, PUT, PATCH, DELETE in that
+//     order, and routes such paths as they are (404 for "//").
 package kratostest

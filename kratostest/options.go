@@ -31,6 +31,9 @@ type config struct {
 	idGen             func(kind string) string
 	logger            *slog.Logger
 	errs              []error
+	// onOperation, set by the package's tests, sees every request that
+	// reaches an operation through the generated binding.
+	onOperation func(*http.Request)
 }
 
 func defaultConfig() config {

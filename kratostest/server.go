@@ -33,6 +33,7 @@ type Server struct {
 	public    *httptest.Server
 	validator *contract.Validator
 	rep       *reporter
+	routes    *router // the spec's operations (routes.go)
 	closeOnce sync.Once
 
 	mu         sync.Mutex
@@ -101,6 +102,7 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		unique:     map[string]string{},
 		sessions:   map[string]*session{},
 	}
+	s.routes = s.newRoutes()
 	s.admin = httptest.NewUnstartedServer(s.handler(s.serveAdmin))
 	s.public = httptest.NewUnstartedServer(s.handler(s.servePublic))
 	// The URLs are known before the servers run, so that no handler can
@@ -425,7 +427,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errUnauthorized("The request did not carry a valid bearer token in the Authorization header."))
 		return
 	}
-	s.routeAdmin(w, r, seg[1:])
+	s.routes.serve(w, r, seg)
 }
 
 func isSchemaPath(seg []string) bool {
@@ -452,93 +454,5 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Vary", "Cookie")
-	if len(seg) == 1 {
-		s.listSchemas(w, r)
-		return
-	}
-	s.getSchema(w, r, seg[1])
-}
-
-func (s *Server) routeAdmin(w http.ResponseWriter, r *http.Request, seg []string) {
-	m := r.Method
-	switch {
-	case len(seg) == 1 && seg[0] == "identities":
-		switch m {
-		case http.MethodGet:
-			s.listIdentities(w, r)
-		case http.MethodPost:
-			s.createIdentity(w, r)
-		case http.MethodPatch:
-			s.batchPatchIdentities(w, r)
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodPost, http.MethodPatch)
-		}
-	case len(seg) == 4 && seg[0] == "identities" && seg[1] == "by" && seg[2] == "external" && seg[3] != "":
-		if m != http.MethodGet {
-			methodNotAllowed(w, http.MethodGet)
-			return
-		}
-		s.getIdentityByExternalID(w, r, seg[3])
-	case len(seg) == 2 && seg[0] == "identities":
-		switch m {
-		case http.MethodGet:
-			s.getIdentity(w, r, seg[1])
-		case http.MethodPut:
-			s.updateIdentity(w, r, seg[1])
-		case http.MethodPatch:
-			s.patchIdentity(w, r, seg[1])
-		case http.MethodDelete:
-			s.deleteIdentity(w, r, seg[1])
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
-		}
-	case len(seg) == 4 && seg[0] == "identities" && seg[2] == "credentials":
-		if m != http.MethodDelete {
-			methodNotAllowed(w, http.MethodDelete)
-			return
-		}
-		s.deleteIdentityCredentials(w, r, seg[1], seg[3])
-	case len(seg) == 3 && seg[0] == "identities" && seg[2] == "sessions":
-		switch m {
-		case http.MethodGet:
-			s.listIdentitySessions(w, r, seg[1])
-		case http.MethodDelete:
-			s.deleteIdentitySessions(w, r, seg[1])
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodDelete)
-		}
-	case len(seg) == 1 && seg[0] == "sessions":
-		if m != http.MethodGet {
-			methodNotAllowed(w, http.MethodGet)
-			return
-		}
-		s.listSessions(w, r)
-	case len(seg) == 2 && seg[0] == "sessions":
-		switch m {
-		case http.MethodGet:
-			s.getSession(w, r, seg[1])
-		case http.MethodDelete:
-			s.disableSession(w, r, seg[1])
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodDelete)
-		}
-	case len(seg) == 3 && seg[0] == "sessions" && seg[2] == "extend":
-		if m != http.MethodPatch {
-			methodNotAllowed(w, http.MethodPatch)
-			return
-		}
-		s.extendSession(w, r, seg[1])
-	case len(seg) == 2 && seg[0] == "recovery" && (seg[1] == "code" || seg[1] == "link"):
-		if m != http.MethodPost {
-			methodNotAllowed(w, http.MethodPost)
-			return
-		}
-		if seg[1] == "code" {
-			s.createRecoveryCode(w, r)
-		} else {
-			s.createRecoveryLink(w, r)
-		}
-	default:
-		http.NotFound(w, r)
-	}
+	s.routes.serve(w, r, seg)
 }

@@ -97,6 +97,12 @@ func (e *Exchange) OperationID() string { return e.input.Route.Operation.Operati
 
 // Route finds the operation for req without validating it.
 func (v *Validator) Route(req *http.Request) (*Exchange, error) {
+	if p := req.URL.EscapedPath(); strings.Contains(p, "//") || len(p) > 1 && strings.HasSuffix(p, "/") {
+		// kin-openapi's router ignores empty segments; Kratos' router
+		// routes no path with one to an operation (a trailing "/" is a
+		// text/plain 404, "//" a redirect to the cleaned path).
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, ErrNoRoute)
+	}
 	routed := req
 	if req.URL.RawPath != "" {
 		// An escaped "/" in a path parameter must not split the segment:
