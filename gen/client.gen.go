@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/oapi-codegen/runtime"
 )
@@ -38,6 +39,71 @@ func isZeroParam[T comparable](v T) bool {
 // that is exactly "." or "..": resolved against the server URL it would
 // address another endpoint.
 var ErrDotSegment = errors.New("path parameter is a dot segment")
+
+// lastServerURL caches the most recently parsed server URL: the builders
+// are called with the same server again and again, and never modify it.
+var lastServerURL atomic.Pointer[parsedServerURL]
+
+type parsedServerURL struct {
+	raw string
+	url *url.URL
+}
+
+// parseServerURL is url.Parse(server), remembering the last result.
+func parseServerURL(server string) (*url.URL, error) {
+	if last := lastServerURL.Load(); last != nil && last.raw == server {
+		return last.url, nil
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+	lastServerURL.Store(&parsedServerURL{raw: server, url: u})
+	return u, nil
+}
+
+// resolveOperation returns serverURL.Parse("." + path): the escaped
+// operation path (starting with "/") below the server URL's base path.
+// Without dot segments in either, it builds the same URL directly, without
+// ResolveReference's allocations.
+func resolveOperation(serverURL *url.URL, path string) (*url.URL, error) {
+	base := serverURL.EscapedPath()
+	if serverURL.Opaque != "" || (base != "" && base[0] != '/') || path == "" || path[0] != '/' || hasDotSegment(base) || hasDotSegment(path) {
+		return serverURL.Parse("." + path)
+	}
+	dir := "/"
+	if base != "" {
+		dir = base[:strings.LastIndexByte(base, '/')+1]
+	}
+	p := dir + path[1:]
+	decoded, err := url.PathUnescape(p)
+	if err != nil {
+		return nil, err
+	}
+	u := *serverURL
+	u.Path, u.RawPath = decoded, ""
+	if decoded != p {
+		u.RawPath = p
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return &u, nil
+}
+
+// hasDotSegment reports whether an escaped path has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	for p != "" {
+		seg := p
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			seg, p = p[:i], p[i+1:]
+		} else {
+			p = ""
+		}
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
 
 // Client which conforms to the OpenAPI3 specification for this service.
 type Client struct {
@@ -854,17 +920,13 @@ func (c *Client) GetIdentitySchema(ctx context.Context, id string, reqEditors ..
 func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities")
 	if err != nil {
 		return nil, err
 	}
@@ -872,20 +934,23 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if !isZeroParam(params.PerPage) {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -895,9 +960,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -907,9 +975,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -919,9 +990,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -931,9 +1005,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "consistency", params.Consistency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -943,9 +1020,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ids", params.IDs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -955,9 +1035,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "credentials_identifier", params.CredentialsIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -967,9 +1050,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "preview_credentials_identifier_similar", params.PreviewCredentialsIdentifierSimilar, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -979,9 +1065,12 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_credential", params.IncludeCredential, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -991,22 +1080,34 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organization_id", params.OrganizationID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1027,24 +1128,35 @@ func NewBatchPatchIdentitiesRequest(server string, body BatchPatchIdentitiesJSON
 func NewBatchPatchIdentitiesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodPatch,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+	if body != nil {
+		// http.NewRequest sets ContentLength and GetBody for the body.
+		withBody, err := http.NewRequest(req.Method, "", body)
+		if err != nil {
+			return nil, err
+		}
+		withBody.URL, withBody.Host = req.URL, req.Host
+		req = withBody
 	}
 
 	req.Header.Add("Content-Type", contentType)
@@ -1067,24 +1179,35 @@ func NewCreateIdentityRequest(server string, body CreateIdentityJSONRequestBody)
 func NewCreateIdentityRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodPost,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+	if body != nil {
+		// http.NewRequest sets ContentLength and GetBody for the body.
+		withBody, err := http.NewRequest(req.Method, "", body)
+		if err != nil {
+			return nil, err
+		}
+		withBody.URL, withBody.Host = req.URL, req.Host
+		req = withBody
 	}
 
 	req.Header.Add("Content-Type", contentType)
@@ -1107,17 +1230,13 @@ func NewGetIdentityByExternalIDRequest(server string, externalID string, params 
 		return nil, fmt.Errorf("externalID %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/by/external/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/by/external/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
@@ -1125,33 +1244,45 @@ func NewGetIdentityByExternalIDRequest(server string, externalID string, params 
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if len(params.IncludeCredential) > 0 {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_credential", params.IncludeCredential, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1172,24 +1303,26 @@ func NewDeleteIdentityRequest(server string, id IdentityID) (*http.Request, erro
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodDelete,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1210,17 +1343,13 @@ func NewGetIdentityRequest(server string, id IdentityID, params *GetIdentityPara
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
@@ -1228,33 +1357,45 @@ func NewGetIdentityRequest(server string, id IdentityID, params *GetIdentityPara
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if len(params.IncludeCredential) > 0 {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_credential", params.IncludeCredential, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1286,24 +1427,35 @@ func NewPatchIdentityRequestWithBody(server string, id IdentityID, contentType s
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodPatch,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+	if body != nil {
+		// http.NewRequest sets ContentLength and GetBody for the body.
+		withBody, err := http.NewRequest(req.Method, "", body)
+		if err != nil {
+			return nil, err
+		}
+		withBody.URL, withBody.Host = req.URL, req.Host
+		req = withBody
 	}
 
 	req.Header.Add("Content-Type", contentType)
@@ -1337,24 +1489,35 @@ func NewUpdateIdentityRequestWithBody(server string, id IdentityID, contentType 
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodPut,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+	if body != nil {
+		// http.NewRequest sets ContentLength and GetBody for the body.
+		withBody, err := http.NewRequest(req.Method, "", body)
+		if err != nil {
+			return nil, err
+		}
+		withBody.URL, withBody.Host = req.URL, req.Host
+		req = withBody
 	}
 
 	req.Header.Add("Content-Type", contentType)
@@ -1388,17 +1551,13 @@ func NewDeleteIdentityCredentialsRequest(server string, id IdentityID, pType Ide
 		return nil, fmt.Errorf("type %q: %w", pathParam1, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/%s/credentials/%s", pathParam0, pathParam1)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/"+pathParam0+"/credentials/"+pathParam1+"")
 	if err != nil {
 		return nil, err
 	}
@@ -1406,33 +1565,45 @@ func NewDeleteIdentityCredentialsRequest(server string, id IdentityID, pType Ide
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if !isZeroParam(params.Identifier) {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "identifier", params.Identifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodDelete,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1453,24 +1624,26 @@ func NewDeleteIdentitySessionsRequest(server string, id IdentityID) (*http.Reque
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/%s/sessions", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/"+pathParam0+"/sessions")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodDelete,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1491,17 +1664,13 @@ func NewListIdentitySessionsRequest(server string, id IdentityID, params *ListId
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/identities/%s/sessions", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/identities/"+pathParam0+"/sessions")
 	if err != nil {
 		return nil, err
 	}
@@ -1509,20 +1678,23 @@ func NewListIdentitySessionsRequest(server string, id IdentityID, params *ListId
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if !isZeroParam(params.PerPage) {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1532,9 +1704,12 @@ func NewListIdentitySessionsRequest(server string, id IdentityID, params *ListId
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1544,9 +1719,12 @@ func NewListIdentitySessionsRequest(server string, id IdentityID, params *ListId
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1556,9 +1734,12 @@ func NewListIdentitySessionsRequest(server string, id IdentityID, params *ListId
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1568,22 +1749,34 @@ func NewListIdentitySessionsRequest(server string, id IdentityID, params *ListId
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1604,24 +1797,35 @@ func NewCreateRecoveryCodeForIdentityRequest(server string, body CreateRecoveryC
 func NewCreateRecoveryCodeForIdentityRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/recovery/code")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/recovery/code")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodPost,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+	if body != nil {
+		// http.NewRequest sets ContentLength and GetBody for the body.
+		withBody, err := http.NewRequest(req.Method, "", body)
+		if err != nil {
+			return nil, err
+		}
+		withBody.URL, withBody.Host = req.URL, req.Host
+		req = withBody
 	}
 
 	req.Header.Add("Content-Type", contentType)
@@ -1644,17 +1848,13 @@ func NewCreateRecoveryLinkForIdentityRequest(server string, params *CreateRecove
 func NewCreateRecoveryLinkForIdentityRequestWithBody(server string, params *CreateRecoveryLinkForIdentityParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/recovery/link")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/recovery/link")
 	if err != nil {
 		return nil, err
 	}
@@ -1662,33 +1862,54 @@ func NewCreateRecoveryLinkForIdentityRequestWithBody(server string, params *Crea
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if !isZeroParam(params.ReturnTo) {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "return_to", params.ReturnTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodPost,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+	if body != nil {
+		// http.NewRequest sets ContentLength and GetBody for the body.
+		withBody, err := http.NewRequest(req.Method, "", body)
+		if err != nil {
+			return nil, err
+		}
+		withBody.URL, withBody.Host = req.URL, req.Host
+		req = withBody
 	}
 
 	req.Header.Add("Content-Type", contentType)
@@ -1700,17 +1921,13 @@ func NewCreateRecoveryLinkForIdentityRequestWithBody(server string, params *Crea
 func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/sessions")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/sessions")
 	if err != nil {
 		return nil, err
 	}
@@ -1718,20 +1935,23 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if !isZeroParam(params.PageSize) {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1741,9 +1961,12 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1753,9 +1976,12 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1765,22 +1991,34 @@ func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Re
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand", params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1801,24 +2039,26 @@ func NewDisableSessionRequest(server string, id SessionID) (*http.Request, error
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/sessions/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/sessions/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodDelete,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1839,17 +2079,13 @@ func NewGetSessionRequest(server string, id SessionID, params *GetSessionParams)
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/sessions/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/sessions/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
@@ -1857,33 +2093,45 @@ func NewGetSessionRequest(server string, id SessionID, params *GetSessionParams)
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if len(params.Expand) > 0 {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand", params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1904,24 +2152,26 @@ func NewExtendSessionRequest(server string, id SessionID) (*http.Request, error)
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/admin/sessions/%s/extend", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/sessions/"+pathParam0+"/extend")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodPatch,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -1931,17 +2181,13 @@ func NewExtendSessionRequest(server string, id SessionID) (*http.Request, error)
 func NewListIdentitySchemasRequest(server string, params *ListIdentitySchemasParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/schemas")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/schemas")
 	if err != nil {
 		return nil, err
 	}
@@ -1949,20 +2195,23 @@ func NewListIdentitySchemasRequest(server string, params *ListIdentitySchemasPar
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
+		var queryValues url.Values
+		// rawQuery collects the pre-encoded query fragments of styled
+		// parameters in the spec's order, preserving literal commas as
+		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQuery strings.Builder
 
 		if !isZeroParam(params.PerPage) {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1972,9 +2221,12 @@ func NewListIdentitySchemasRequest(server string, params *ListIdentitySchemasPar
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1984,9 +2236,12 @@ func NewListIdentitySchemasRequest(server string, params *ListIdentitySchemasPar
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
@@ -1996,22 +2251,34 @@ func NewListIdentitySchemasRequest(server string, params *ListIdentitySchemasPar
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
+				if rawQuery.Len() > 0 {
+					rawQuery.WriteByte('&')
+				} else {
+					rawQuery.Grow(64)
 				}
+				rawQuery.WriteString(queryFrag)
 			}
 
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+			if rawQuery.Len() > 0 {
+				rawQuery.WriteByte('&')
+			}
+			rawQuery.WriteString(encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		queryURL.RawQuery = rawQuery.String()
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
@@ -2032,24 +2299,26 @@ func NewGetIdentitySchemaRequest(server string, id string) (*http.Request, error
 		return nil, fmt.Errorf("id %q: %w", pathParam0, ErrDotSegment)
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/schemas/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/schemas/"+pathParam0+"")
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
 	}
 
 	return req, nil
