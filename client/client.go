@@ -31,7 +31,8 @@ type Client struct {
 	// Schemas: list and read identity schemas.
 	Schemas *SchemasService
 
-	cfg *config
+	cfg       *config
+	generated *gen.Client
 }
 
 type config struct {
@@ -82,6 +83,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		cfg.doer = &http.Client{Transport: defaultTransport, CheckRedirect: noRedirects}
 	}
 	c := &Client{cfg: cfg}
+	c.generated = &gen.Client{Server: cfg.admin.server, Client: generatedDoer{c}}
 	c.Identities = &IdentitiesService{c}
 	c.Sessions = &SessionsService{c}
 	c.Recovery = &RecoveryService{c}
@@ -626,6 +628,61 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("kratos: %s: %w", op, ctx.Err())
 		}
 	}
+}
+
+// Generated returns the client oapi-codegen generates from the spec
+// (gen.ClientInterface): one method per operation of api/kratos-admin.yaml,
+// including any operation added to the spec that has no typed method here
+// yet, available as soon as `go generate ./...` has run.
+//
+// Its requests go through c: the base URL, authentication, User-Agent,
+// request editors, redirects that keep the token home, retries of
+// idempotent requests and the timeout are those of Do. Unlike Do, an answer
+// that is not 2xx is returned as an error (an *Error, as the typed methods
+// return; the response is closed), and a success body is bounded by
+// WithMaxResponseBytes (reading past it fails). The caller closes the body
+// of a success response.
+//
+// Schema operations are sent to the admin URL, which redirects them to the
+// public port (WithPublicURL does not apply here).
+func (c *Client) Generated() gen.ClientInterface { return c.generated }
+
+// generatedDoer is the generated client's HttpRequestDoer: Do, error
+// mapping and bounded success bodies.
+type generatedDoer struct{ c *Client }
+
+func (d generatedDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckResponse(resp); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	resp.Body = &boundedBody{ReadCloser: resp.Body, left: d.c.cfg.maxBody}
+	return resp, nil
+}
+
+// boundedBody fails a read past the client's response size limit.
+type boundedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, fmt.Errorf("kratos: response body exceeds the size limit: %w", errTooLarge)
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n + int(b.left), fmt.Errorf("kratos: response body exceeds the size limit: %w", errTooLarge)
+	}
+	return n, err
 }
 
 type cancelOnClose struct {
