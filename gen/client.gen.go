@@ -68,7 +68,7 @@ func parseServerURL(server string) (*url.URL, error) {
 // ResolveReference's allocations.
 func resolveOperation(serverURL *url.URL, path string) (*url.URL, error) {
 	base := serverURL.EscapedPath()
-	if serverURL.Opaque != "" || (base != "" && base[0] != '/') || path == "" || path[0] != '/' || hasDotSegment(base) || hasDotSegment(path) {
+	if serverURL.Opaque != "" || serverURL.Host == "" || (base != "" && base[0] != '/') || path == "" || path[0] != '/' || hasDotSegment(base) || hasDotSegment(path) {
 		return serverURL.Parse("." + path)
 	}
 	dir := "/"
@@ -81,10 +81,9 @@ func resolveOperation(serverURL *url.URL, path string) (*url.URL, error) {
 		return nil, err
 	}
 	u := *serverURL
-	u.Path, u.RawPath = decoded, ""
-	if decoded != p {
-		u.RawPath = p
-	}
+	// RawPath is the escaped form as built: EscapedPath (and so the
+	// request line) is exactly p, as after url.Parse.
+	u.Path, u.RawPath = decoded, p
 	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	return &u, nil
 }
