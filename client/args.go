@@ -3,7 +3,6 @@ package client
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 )
 
@@ -38,28 +37,19 @@ func checkUUID(op, arg, v string) error {
 	return nil
 }
 
-// escapeSegment escapes one path segment so that no value can reach
-// another path: "/", "?", "#" and "%" are escaped, and the dot segments
-// "." and ".." (which URL resolution would collapse) become %2E.
-func escapeSegment(s string) string {
-	switch s {
-	case ".":
-		return "%2E"
-	case "..":
-		return "%2E%2E"
+// checkSegment validates a free-form path parameter (an external id, a
+// schema id). The generated builders escape it as one path segment ("/",
+// "?", "#" and "%" included), but they resolve the path against the server
+// URL, which collapses the dot segments "." and "..": those would address
+// another endpoint and are refused, as is an empty value.
+func checkSegment(op, arg, v string) error {
+	switch v {
+	case "":
+		return &ArgumentError{Op: op, Argument: arg, Reason: "empty"}
+	case ".", "..":
+		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%q is a dot segment: it would address another endpoint", v)}
 	}
-	return url.PathEscape(s)
-}
-
-// pathWith returns the decoded and escaped forms of prefix+segment+suffix
-// (rawPath is "" when both are the same).
-func pathWith(prefix, segment, suffix string) (path, rawPath string) {
-	esc := escapeSegment(segment)
-	path = prefix + segment + suffix
-	if esc == segment {
-		return path, ""
-	}
-	return path, prefix + esc + suffix
+	return nil
 }
 
 func checkCredentialTypes(op, arg string, types []IdentityCredentialsType) error {

@@ -115,7 +115,12 @@ func (s *IdentitiesService) batchCreate(ctx context.Context, items []IdentityPat
 	if err != nil {
 		return nil, err
 	}
-	cl := &call{op: op, method: http.MethodPatch, path: identitiesPath, body: b, noRetry: noRetry}
+	req, err := gen.NewBatchPatchIdentitiesRequestWithBody(s.c.server(false), jsonContentType, nil)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.body, cl.noRetry = b, noRetry
 	var out gen.BatchPatchIdentitiesResponse
 	resp, err := s.c.do(ctx, cl)
 	if err != nil {

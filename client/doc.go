@@ -56,4 +56,13 @@
 // DecodeJSON read it into your own types. Fields the server may send as
 // null as well as leave out (state_changed_at, verified_at,
 // organization_id) are Nullable, so the two stay apart.
+//
+// # Generated requests
+//
+// Every method builds its request with the builder generated from the same
+// document (gen.NewXxxRequest): path, escaping, query names and styles come
+// from the spec, so a parameter added there is sent once the code is
+// regenerated. Client.Generated returns the generated client itself,
+// configured with this client's auth, retries, limits and error mapping,
+// for operations that have no method here yet.
 package client

@@ -82,9 +82,9 @@ func failSeq[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
 }
 
-// addPagination checks and adds the pagination parameters; perPage and
-// page are the deprecated ones (0 when the operation has none).
-func addPagination(q *query, op string, perPage, page, pageSize int64, pageToken string) error {
+// checkPagination checks the pagination parameters; perPage and page are
+// the deprecated ones (0 when the operation has none).
+func checkPagination(op string, perPage, page, pageSize int64) error {
 	if err := checkPageSize(op, "params.PageSize", pageSize); err != nil {
 		return err
 	}
@@ -94,10 +94,6 @@ func addPagination(q *query, op string, perPage, page, pageSize int64, pageToken
 	if page < 0 {
 		return &ArgumentError{Op: op, Argument: "params.Page", Reason: "negative"}
 	}
-	q.addInt("per_page", perPage)
-	q.addInt("page", page)
-	q.addInt("page_size", pageSize)
-	q.addString("page_token", pageToken)
 	return nil
 }
 
@@ -268,48 +264,6 @@ func unquote(s string) (val, rest string, ok bool) {
 	}
 	return "", "", false
 }
-
-// query builds an encoded query string.
-type query struct{ b []byte }
-
-// key starts the parameter k: "k=", after a separator unless it is the
-// first. The first one sizes the buffer for a usual query (page_size and a
-// page_token, two expands), which then needs no further growth.
-func (q *query) key(k string) {
-	if len(q.b) == 0 {
-		q.b = make([]byte, 0, 64)
-	} else {
-		q.b = append(q.b, '&')
-	}
-	q.b = append(q.b, k...)
-	q.b = append(q.b, '=')
-}
-
-func (q *query) add(k, v string) {
-	q.key(k)
-	q.b = append(q.b, url.QueryEscape(v)...)
-}
-
-func (q *query) addString(k, v string) {
-	if v != "" {
-		q.add(k, v)
-	}
-}
-
-func (q *query) addInt(k string, v int64) {
-	if v != 0 {
-		q.key(k)
-		q.b = strconv.AppendInt(q.b, v, 10)
-	}
-}
-
-func (q *query) addBool(k string, v *bool) {
-	if v != nil {
-		q.add(k, strconv.FormatBool(*v))
-	}
-}
-
-func (q *query) String() string { return string(q.b) }
 
 // checkPageSize validates a page size (0 means the server default).
 func checkPageSize(op, arg string, n int64) error {

@@ -56,7 +56,8 @@ func (l *lineRecorder) take() []string {
 
 // TestRequestLineEscaping: for every path parameter a caller may choose
 // freely (an external id, a schema id) and every query value, the exact
-// request line the server sees.
+// request line the server sees. ("." and ".." are refused before sending:
+// TestArgumentsCheckedBeforeSending.)
 func TestRequestLineEscaping(t *testing.T) {
 	rec := &lineRecorder{}
 	srv, _ := serve(t, rec.ServeHTTP)
@@ -73,8 +74,6 @@ func TestRequestLineEscaping(t *testing.T) {
 		call func(ctx context.Context) error
 		want string
 	}{
-		{"external id ..", byExt(".."), "GET /admin/identities/by/external/%2E%2E"},
-		{"external id .", byExt("."), "GET /admin/identities/by/external/%2E"},
 		{"external id ...", byExt("..."), "GET /admin/identities/by/external/..."},
 		{"external id /", byExt("/"), "GET /admin/identities/by/external/%2F"},
 		{"external id traversal", byExt("../../sessions/" + testID), "GET /admin/identities/by/external/..%2F..%2Fsessions%2F" + testID},
@@ -90,8 +89,6 @@ func TestRequestLineEscaping(t *testing.T) {
 		{"external id backslash", byExt(`..\..\x`), "GET /admin/identities/by/external/..%5C..%5Cx"},
 		{"external id very long", byExt(long), "GET /admin/identities/by/external/" + strings.Repeat("%C3%BC%2F", 3000)},
 		{"schema id a/b?c#d", schema("a/b?c#d"), "GET /schemas/a%2Fb%3Fc%23d"},
-		{"schema id ..", schema(".."), "GET /schemas/%2E%2E"},
-		{"schema id .", schema("."), "GET /schemas/%2E"},
 		{"schema id %", schema("%zz"), "GET /schemas/%25zz"},
 		{"schema id base64url", schema("ZGVmYXVsdA"), "GET /schemas/ZGVmYXVsdA"},
 		{"credentials identifier", func(ctx context.Context) error {
@@ -209,6 +206,12 @@ func TestArgumentsCheckedBeforeSending(t *testing.T) {
 	calls = append(calls,
 		argCall{"externalID", func() error { _, err := c.Identities.GetByExternalID(ctx, "", nil); return err }},
 		argCall{"id", func() error { _, err := c.Schemas.Get(ctx, ""); return err }},
+		// The generated builders resolve the path against the server URL,
+		// which would collapse a dot segment onto another endpoint.
+		argCall{"externalID", func() error { _, err := c.Identities.GetByExternalID(ctx, "..", nil); return err }},
+		argCall{"externalID", func() error { _, err := c.Identities.GetByExternalID(ctx, ".", nil); return err }},
+		argCall{"id", func() error { _, err := c.Schemas.Get(ctx, ".."); return err }},
+		argCall{"id", func() error { _, err := c.Schemas.Get(ctx, "."); return err }},
 		argCall{"type", func() error {
 			return c.Identities.DeleteCredentials(ctx, testID, "../../sessions", nil)
 		}},
