@@ -544,7 +544,9 @@ func CheckResponse(resp *http.Response) error {
 // escape hatch for what the typed methods do not cover; pass the response to
 // CheckResponse to map errors. The caller closes the body. Without a
 // deadline on req's context, the client's timeout bounds the whole exchange,
-// reading the body included.
+// reading the body included. Retries go through the same engine as the
+// typed methods'; when the context ends during a wait between attempts, the
+// error matches both the context's error and the last answer's *Error.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req == nil || req.URL == nil {
 		return nil, &ArgumentError{Op: "Do", Argument: "req", Reason: "nil request or URL"}
