@@ -213,9 +213,6 @@ func (c *Client) newCall(op string, public bool, req *http.Request, err error) (
 	return cl, nil
 }
 
-// idempotent reports whether the request may be sent twice.
-func (cl *call) idempotent() bool { return isIdempotentMethod(cl.method) }
-
 // response is a complete response whose body was read into a pooled buffer.
 type response struct {
 	status int
