@@ -174,6 +174,9 @@ type call struct {
 	query   string // encoded query, without "?"
 	body    []byte // JSON request body, nil for none
 	noRetry bool   // send once, whatever the retry policy says
+
+	// fix corrects the paging of lists the server pages wrongly.
+	fix *pageFix
 }
 
 // idempotent reports whether the request may be sent twice.

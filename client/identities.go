@@ -283,6 +283,12 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 // ListSessionsPage returns one page of an identity's sessions (newest
 // first). An unknown identity has no sessions, not an error.
 //
+// Kratos v26.2.0 pages this list off by one (see "Paging flaws of Kratos"
+// in the package documentation): with PageSize and PageToken the client
+// corrects it, so NextPageToken leads to the page that follows, and is
+// empty on the last page. The deprecated Page and PerPage are sent as
+// given; the server counts them from 1 (pages 0 and 1 are both the first).
+//
 // It corresponds to GET /admin/identities/{id}/sessions.
 func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams) (*Page[Session], error) {
 	cl, err := listIdentitySessionsCall("Identities.ListSessionsPage", id, params)
@@ -314,7 +320,15 @@ func listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*ca
 		}
 		q.addBool("active", p.Active)
 	}
-	return &call{op: op, method: http.MethodGet, path: identitiesPath + "/" + id + "/sessions", query: q.String()}, nil
+	cl := &call{op: op, method: http.MethodGet, path: identitiesPath + "/" + id + "/sessions", query: q.String()}
+	// The deprecated page and per_page are sent as given; with the
+	// others the client corrects the server's off-by-one page.
+	if p == nil {
+		cl.fix = &pageFix{flaw: flawOneBased}
+	} else if p.Page == 0 && p.PerPage == 0 {
+		cl.fix = &pageFix{flaw: flawOneBased, size: p.PageSize, token: p.PageToken}
+	}
+	return cl, nil
 }
 
 // DeleteSessions deletes and invalidates all sessions of an identity. The
