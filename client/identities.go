@@ -104,9 +104,8 @@ func listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
 		if err := addPagination(&q, op, p.PerPage, p.Page, p.PageSize, p.PageToken); err != nil {
 			return nil, err
 		}
-		if !p.Consistency.Valid() {
-			return nil, &ArgumentError{Op: op, Argument: "params.Consistency", Reason: fmt.Sprintf("unknown level %q", p.Consistency)}
-		}
+		// Consistency is sent as given: Kratos ignores levels it does
+		// not know (and self-hosted servers all of them).
 		if len(p.IDs) > 500 {
 			return nil, &ArgumentError{Op: op, Argument: "params.IDs", Reason: fmt.Sprintf("%d ids, the server takes at most 500", len(p.IDs))}
 		}
@@ -141,9 +140,10 @@ func addCredentialTypes(q *query, types []IdentityCredentialsType) {
 	}
 }
 
-// Create creates an identity, importing any credentials in body. A
-// duplicate credential identifier or external id is an *Error matching
-// ErrConflict; a body the identity schema refuses matches ErrBadRequest.
+// Create creates an identity, importing any credentials in body. An empty
+// SchemaID selects the server's default schema. A duplicate credential
+// identifier or external id is an *Error matching ErrConflict; a body the
+// identity schema refuses matches ErrBadRequest.
 //
 // It corresponds to POST /admin/identities.
 func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody) (*Identity, error) {
@@ -166,10 +166,9 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 	if body == nil {
 		return &ArgumentError{Op: op, Argument: arg, Reason: "nil"}
 	}
-	if err := checkNotBlank(op, arg+".SchemaID", body.SchemaID); err != nil {
-		return err
-	}
-	if err := checkRequiredJSON(op, arg+".Traits", body.Traits); err != nil {
+	// SchemaID and Traits may be left out: Kratos then uses the default
+	// schema, and validates the traits as {}.
+	if err := checkOptionalJSON(op, arg+".Traits", body.Traits); err != nil {
 		return err
 	}
 	if err := checkOptionalJSON(op, arg+".MetadataPublic", body.MetadataPublic); err != nil {
@@ -187,8 +186,9 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 }
 
 // Update replaces an identity's traits, metadata, state and external id
-// (PUT semantics: metadata left nil is cleared; an empty State keeps the
-// current state) and imports any credentials in body.
+// (PUT semantics: traits and metadata left nil are cleared, traits to {};
+// an empty SchemaID keeps the identity's schema and an empty State its
+// state) and imports any credentials in body.
 //
 // It corresponds to PUT /admin/identities/{id}.
 func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateIdentityBody) (*Identity, error) {
@@ -199,10 +199,7 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 	if body == nil {
 		return nil, &ArgumentError{Op: op, Argument: "body", Reason: "nil"}
 	}
-	if err := checkNotBlank(op, "body.SchemaID", body.SchemaID); err != nil {
-		return nil, err
-	}
-	if err := checkRequiredJSON(op, "body.Traits", body.Traits); err != nil {
+	if err := checkOptionalJSON(op, "body.Traits", body.Traits); err != nil {
 		return nil, err
 	}
 	if err := checkOptionalJSON(op, "body.MetadataPublic", body.MetadataPublic); err != nil {

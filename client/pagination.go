@@ -27,8 +27,14 @@ type Page[T any] struct {
 	TotalCount int64
 }
 
-// MaxPageSize is the largest page size the server honours.
+// MaxPageSize is the largest page size the server honours for sessions,
+// identity sessions and schemas; larger sizes are sent but get pages of
+// this size.
 const MaxPageSize = 1000
+
+// MaxIdentitiesPageSize is the largest page size Kratos honours for
+// identities (listIdentities clamps page_size and per_page to it).
+const MaxIdentitiesPageSize = 500
 
 // listPage fetches one page of a list endpoint.
 func listPage[T any](ctx context.Context, c *Client, cl *call) (*Page[T], error) {
@@ -90,10 +96,13 @@ type pageFix struct {
 
 // fixPage corrects page, fetched with f's parameters, in place.
 func fixPage[T any](f *pageFix, page *Page[T]) {
+	// The size the server pages with: the default when none was sent,
+	// otherwise the one sent, clamped to 1..MaxPageSize.
 	size := f.size
-	if size <= 0 {
+	if size == 0 {
 		size = defaultPageSize
 	}
+	size = max(1, min(size, MaxPageSize))
 	switch f.flaw {
 	case flawOverlong:
 		// Items past the page size belong to the following pages, which
@@ -179,18 +188,13 @@ func failSeq[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
 }
 
-// addPagination checks and adds the pagination parameters; perPage and
-// page are the deprecated ones (0 when the operation has none).
+// addPagination adds the pagination parameters; perPage and page are the
+// deprecated ones (0 when the operation has none). Zero values are left
+// out; any other value is sent as given, since Kratos accepts them all and
+// clamps them (a page size above its maximum, 500 for identities and 1000
+// for the others, is the maximum; one below 1 is 1 for identity sessions
+// and schemas and the default of 250 for identities and sessions).
 func addPagination(q *query, op string, perPage, page, pageSize int64, pageToken string) error {
-	if err := checkPageSize(op, "params.PageSize", pageSize); err != nil {
-		return err
-	}
-	if err := checkPageSize(op, "params.PerPage", perPage); err != nil {
-		return err
-	}
-	if page < 0 {
-		return &ArgumentError{Op: op, Argument: "params.Page", Reason: "negative"}
-	}
 	q.addInt("per_page", perPage)
 	q.addInt("page", page)
 	q.addInt("page_size", pageSize)
@@ -407,14 +411,6 @@ func (q *query) addBool(k string, v *bool) {
 }
 
 func (q *query) String() string { return string(q.b) }
-
-// checkPageSize validates a page size (0 means the server default).
-func checkPageSize(op, arg string, n int64) error {
-	if n < 0 || n > MaxPageSize {
-		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%d is outside 1..%d (0 for the server default)", n, MaxPageSize)}
-	}
-	return nil
-}
 
 // errLegacyWalk refuses deprecated page/per_page parameters in iterators,
 // which page with page_token and would otherwise silently stop early.

@@ -24,7 +24,7 @@ func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCo
 	if err := checkUUID(op, "body.IdentityID", body.IdentityID); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn, true); err != nil {
+	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn); err != nil {
 		return nil, err
 	}
 	if body.FlowType != "" && !body.FlowType.Valid() {
@@ -54,7 +54,7 @@ func (s *RecoveryService) CreateLink(ctx context.Context, body *CreateRecoveryLi
 	if err := checkUUID(op, "body.IdentityID", body.IdentityID); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn, false); err != nil {
+	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn); err != nil {
 		return nil, err
 	}
 	var q query
