@@ -15,6 +15,10 @@ import (
 
 const defaultPageSize = 250
 
+// identitiesMaxPageSize is the largest page of listIdentities, keyset and
+// legacy alike.
+const identitiesMaxPageSize = 500
+
 // keysetLink is ory/x keysetpagination.Header: a "first" link with the
 // default token and, unless this is the last page, a "next" link; relative
 // URLs joined by "," without a space.
