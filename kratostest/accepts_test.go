@@ -142,6 +142,21 @@ func runAccepted(t *testing.T, c *client.Client, second string) {
 			t.Errorf("schema %q after an update without schema_id, want %q", got.SchemaID, schema)
 		}
 	})
+	t.Run("addresses with only a value", func(t *testing.T) {
+		email := s.email("address-value")
+		id, err := c.Identities.Create(ctx, &client.CreateIdentityBody{
+			Traits:              traits(email),
+			VerifiableAddresses: []client.VerifiableIdentityAddress{{Value: email}},
+			RecoveryAddresses:   []client.RecoveryIdentityAddress{{Value: email}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cleanup(t, id.ID)
+		if len(id.VerifiableAddresses) != 1 || id.VerifiableAddresses[0].Status != "pending" || id.VerifiableAddresses[0].Via != "email" {
+			t.Errorf("verifiable addresses %+v, want one pending email address", id.VerifiableAddresses)
+		}
+	})
 	t.Run("empty patch", func(t *testing.T) {
 		id := s.create(t, &client.CreateIdentityBody{Traits: traits(s.email("empty-patch"))})
 		got, err := c.Identities.Patch(ctx, id.ID, nil)
