@@ -453,10 +453,10 @@ type ImportOIDCProvider struct {
 	Organization nullable.Nullable[string] `json:"organization,omitempty,omitzero"`
 
 	// Provider The provider id configured on the server (e.g. `google`).
-	Provider string `json:"provider"`
+	Provider string `json:"provider,omitempty,omitzero"`
 
 	// Subject The user's subject at that provider.
-	Subject string `json:"subject"`
+	Subject string `json:"subject,omitempty,omitzero"`
 
 	// UseAutoLink Link automatically on first sign-in with this provider.
 	UseAutoLink bool `json:"use_auto_link,omitempty,omitzero"`
@@ -498,8 +498,8 @@ type ImportSAMLCredentials struct {
 // ImportSAMLProvider defines model for ImportSAMLProvider.
 type ImportSAMLProvider struct {
 	Organization nullable.Nullable[string] `json:"organization,omitempty,omitzero"`
-	Provider     string                    `json:"provider"`
-	Subject      string                    `json:"subject"`
+	Provider     string                    `json:"provider,omitempty,omitzero"`
+	Subject      string                    `json:"subject,omitempty,omitzero"`
 }
 
 // ImportTOTPConfig defines model for ImportTOTPConfig.

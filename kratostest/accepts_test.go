@@ -157,6 +157,16 @@ func runAccepted(t *testing.T, c *client.Client, second string) {
 			t.Errorf("verifiable addresses %+v, want one pending email address", id.VerifiableAddresses)
 		}
 	})
+	t.Run("oidc and saml providers without subject or provider", func(t *testing.T) {
+		body := &client.CreateIdentityBody{Traits: traits(s.email("providers"))}
+		body.Credentials.OIDC.Config.Providers = []client.ImportOIDCProvider{{Provider: "p-" + s.runID}}
+		body.Credentials.SAML.Config.Providers = []client.ImportSAMLProvider{{Subject: "s-" + s.runID}}
+		id, err := c.Identities.Create(ctx, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cleanup(t, id.ID)
+	})
 	t.Run("empty patch", func(t *testing.T) {
 		id := s.create(t, &client.CreateIdentityBody{Traits: traits(s.email("empty-patch"))})
 		got, err := c.Identities.Patch(ctx, id.ID, nil)
