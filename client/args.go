@@ -5,25 +5,44 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
-// isUUID reports whether s is a UUID in canonical 8-4-4-4-12 hex form.
+// isUUID reports whether s is a UUID in one of the text forms Kratos
+// parses (gofrs/uuid): canonical 8-4-4-4-12 hex, 32 hex digits, either of
+// those in braces or after "urn:uuid:". Hex digits may be upper case.
 func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
+	if rest, ok := strings.CutPrefix(s, "urn:uuid:"); ok {
+		return isPlainUUID(rest)
 	}
-	for i := 0; i < 36; i++ {
+	if len(s) >= 2 && s[0] == '{' && s[len(s)-1] == '}' {
+		return isPlainUUID(s[1 : len(s)-1])
+	}
+	return isPlainUUID(s)
+}
+
+// isPlainUUID reports whether s is 8-4-4-4-12 or 32 hex digits.
+func isPlainUUID(s string) bool {
+	switch len(s) {
+	case 32:
+		return isHex(s)
+	case 36:
+		for _, i := range []int{8, 13, 18, 23} {
+			if s[i] != '-' {
+				return false
+			}
+		}
+		return isHex(s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
+	}
+	return false
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
 		}
 	}
 	return true

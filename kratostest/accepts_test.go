@@ -167,6 +167,33 @@ func runAccepted(t *testing.T, c *client.Client, second string) {
 		}
 		s.cleanup(t, id.ID)
 	})
+	t.Run("uuid forms", func(t *testing.T) {
+		id := s.create(t, &client.CreateIdentityBody{Traits: traits(s.email("uuid-forms"))})
+		plain := strings.ReplaceAll(id.ID, "-", "")
+		for _, form := range []string{strings.ToUpper(id.ID), plain, "{" + id.ID + "}", "{" + plain + "}", "urn:uuid:" + id.ID, "urn:uuid:" + plain} {
+			got, err := c.Identities.Get(ctx, form, nil)
+			if err != nil {
+				t.Errorf("get %s: %v", form, err)
+				continue
+			}
+			if got.ID != id.ID {
+				t.Errorf("get %s: identity %s", form, got.ID)
+			}
+		}
+		page, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{IDs: []string{plain}})
+		if err != nil || len(page.Items) != 1 {
+			t.Errorf("ids filter with %s: %v, %v", plain, page, err)
+		}
+		if _, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: "{" + plain + "}"}); err != nil {
+			t.Errorf("recovery code for %s: %v", "{"+plain+"}", err)
+		}
+		// Forms Kratos does not parse are refused before sending.
+		for _, bad := range []string{"URN:UUID:" + id.ID, "{" + id.ID, id.ID[:35] + "x", id.ID[:8] + id.ID[9:]} {
+			if _, err := c.Identities.Get(ctx, bad, nil); !errors.Is(err, client.ErrInvalidArgument) {
+				t.Errorf("get %s: %v, want ErrInvalidArgument", bad, err)
+			}
+		}
+	})
 	t.Run("empty patch", func(t *testing.T) {
 		id := s.create(t, &client.CreateIdentityBody{Traits: traits(s.email("empty-patch"))})
 		got, err := c.Identities.Patch(ctx, id.ID, nil)
