@@ -73,6 +73,15 @@ func TestRequestLineEscaping(t *testing.T) {
 		call func(ctx context.Context) error
 		want string
 	}{
+		// Every UUID form Kratos parses (gofrs/uuid) stays one segment.
+		{"braced id", func(ctx context.Context) error {
+			_, err := c.Identities.Get(ctx, "{"+testID+"}", nil)
+			return err
+		}, "GET /admin/identities/%7B" + testID + "%7D"},
+		{"urn id", func(ctx context.Context) error {
+			_, err := c.Sessions.Get(ctx, "urn:uuid:"+testID, nil)
+			return err
+		}, "GET /admin/sessions/urn:uuid:" + testID},
 		{"external id ..", byExt(".."), "GET /admin/identities/by/external/%2E%2E"},
 		{"external id .", byExt("."), "GET /admin/identities/by/external/%2E"},
 		{"external id ...", byExt("..."), "GET /admin/identities/by/external/..."},
