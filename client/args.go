@@ -93,7 +93,8 @@ func checkCredentialTypes(op, arg string, types []IdentityCredentialsType) error
 
 func checkExpand(op string, expand []SessionExpandable) error {
 	for i, e := range expand {
-		if !e.Valid() {
+		// Kratos matches the names without regard to case.
+		if !strings.EqualFold(string(e), string(SessionExpandIdentity)) && !strings.EqualFold(string(e), string(SessionExpandDevices)) {
 			return &ArgumentError{Op: op, Argument: fmt.Sprintf("params.Expand[%d]", i), Reason: fmt.Sprintf("unknown expandable %q, want identity or devices", e)}
 		}
 	}

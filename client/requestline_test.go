@@ -235,7 +235,7 @@ func TestArgumentsCheckedBeforeSending(t *testing.T) {
 			return err
 		}},
 		argCall{"params.Expand[0]", func() error {
-			_, err := c.Sessions.ListPage(ctx, &client.ListSessionsParams{Expand: []client.SessionExpandable{"Identity"}})
+			_, err := c.Sessions.ListPage(ctx, &client.ListSessionsParams{Expand: []client.SessionExpandable{"identities"}})
 			return err
 		}},
 		argCall{"params.OrganizationID", func() error {

@@ -870,13 +870,17 @@ type ListSessionsParams struct {
 	// Active Only active (true) or only inactive (false) sessions; both when absent.
 	Active *Active `form:"active,omitempty" json:"active,omitempty"`
 
-	// Expand Session properties to include in full.
+	// Expand Session properties to include in full, `identity` or `devices`, in
+	// any letter case (Kratos v26.2.0 takes `Identity` too); one value per
+	// parameter (`identity,devices` is a 400).
 	Expand Expand `form:"expand,omitempty" json:"expand,omitempty,omitzero"`
 }
 
 // GetSessionParams defines parameters for GetSession.
 type GetSessionParams struct {
-	// Expand Session properties to include in full.
+	// Expand Session properties to include in full, `identity` or `devices`, in
+	// any letter case (Kratos v26.2.0 takes `Identity` too); one value per
+	// parameter (`identity,devices` is a 400).
 	Expand Expand `form:"expand,omitempty" json:"expand,omitempty,omitzero"`
 }
 

@@ -225,6 +225,11 @@ func runAccepted(t *testing.T, c *client.Client, second string) {
 			}
 		}
 	})
+	t.Run("expand in any letter case", func(t *testing.T) {
+		if _, err := c.Sessions.ListPage(ctx, &client.ListSessionsParams{Expand: []client.SessionExpandable{"Identity", "DEVICES"}}); err != nil {
+			t.Error(err)
+		}
+	})
 	t.Run("recovery durations", func(t *testing.T) {
 		id := s.create(t, &client.CreateIdentityBody{Traits: traits(s.email("recovery"))})
 		for _, d := range []string{"1.5h", "1h30m"} {
