@@ -62,9 +62,10 @@ live: live-contract live-import
 require-kratos:
 	@test -n "$$KRATOS_ADMIN_URL" || { echo "set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL) to a running Kratos" >&2; exit 2; }
 
-# The contract suite against the real server.
+# The contract suite, the exact-paging walks and the accepted-request checks
+# against the real server.
 live-contract: require-kratos
-	$(GO) test -count=1 -run 'TestContractRealServer' -v ./kratostest/
+	$(GO) test -count=1 -run 'TestContractRealServer|TestPagingExactlyOnceRealServer|TestAcceptedRequestsRealServer' -v ./kratostest/
 
 # Import proofs and figures against the real server (issue 10).
 live-import: require-kratos

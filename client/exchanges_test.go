@@ -3,8 +3,10 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -302,6 +304,7 @@ func checkPage(t *testing.T, x *exchange.Exchange, n int, next string, total int
 		start := strings.LastIndex(link[:i], "<")
 		u, _ := url.Parse(link[start+1 : i])
 		wantNext = u.Query().Get("page_token")
+		wantNext = correctedSessionsToken(t, x, wantNext, u.Query().Get("page_size"))
 	}
 	if next != wantNext {
 		t.Errorf("next token %q, want %q", next, wantNext)
@@ -313,6 +316,30 @@ func checkPage(t *testing.T, x *exchange.Exchange, n int, next string, total int
 	if total != wantTotal {
 		t.Errorf("total %d, want %d", total, wantTotal)
 	}
+}
+
+// correctedSessionsToken is the next token the client reports for a
+// recorded first page of listIdentitySessions: the server's next link
+// from the first page (offset = page size) leads to the first page again,
+// so the client skips one page size further (package doc, "Paging flaws of
+// Kratos"). Other recordings keep the server's token.
+func correctedSessionsToken(t *testing.T, x *exchange.Exchange, tok, pageSize string) string {
+	t.Helper()
+	q, _ := url.ParseQuery(x.Request.RawQuery)
+	if x.Operation != "listIdentitySessions" || q.Has("page") || q.Has("per_page") || q.Has("page_token") {
+		return tok
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		t.Fatalf("recorded token %q: %v", tok, err)
+	}
+	var v struct{ Offset string }
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("recorded token %s: %v", raw, err)
+	}
+	off, _ := strconv.Atoi(v.Offset)
+	size, _ := strconv.Atoi(pageSize)
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, `{"offset":"%d","v":2}`, off+size))
 }
 
 func checkAPIError(t *testing.T, x *exchange.Exchange, err error) {

@@ -231,14 +231,14 @@ type CreateIdentityBody struct {
 	OrganizationID    nullable.Nullable[string] `json:"organization_id,omitempty,omitzero"`
 	RecoveryAddresses []RecoveryIdentityAddress `json:"recovery_addresses,omitempty,omitzero"`
 
-	// SchemaID The identity schema the traits follow.
-	SchemaID string `json:"schema_id"`
+	// SchemaID The identity schema the traits follow; left out or empty, the server's default schema.
+	SchemaID string `json:"schema_id,omitempty,omitzero"`
 
 	// State Whether the identity may sign in.
 	State IdentityState `json:"state,omitempty,omitzero"`
 
-	// Traits The traits, validated against the schema.
-	Traits json.RawMessage `json:"traits"`
+	// Traits The traits, validated against the schema; left out, they are validated (and stored) as {}.
+	Traits json.RawMessage `json:"traits,omitempty,omitzero"`
 
 	// VerifiableAddresses Addresses to import, for example already verified ones. Addresses the schema derives from the traits are added anyway.
 	VerifiableAddresses []VerifiableIdentityAddress `json:"verifiable_addresses,omitempty,omitzero"`
@@ -246,7 +246,9 @@ type CreateIdentityBody struct {
 
 // CreateRecoveryCodeForIdentityBody defines model for CreateRecoveryCodeForIdentityBody.
 type CreateRecoveryCodeForIdentityBody struct {
-	// ExpiresIn Lifetime of the code, a Go duration like `15m` or `1h30m`; must be positive.
+	// ExpiresIn Lifetime of the code, a Go duration like `15m`, `1h30m` or
+	// `1.5h`; must be positive. The server looks for a number and a
+	// unit anywhere in it, then parses it with Go's time.ParseDuration.
 	ExpiresIn string `json:"expires_in,omitempty,omitzero"`
 
 	// FlowType The kind of recovery flow to create (default browser).
@@ -259,7 +261,8 @@ type CreateRecoveryCodeForIdentityBodyFlowType string
 
 // CreateRecoveryLinkForIdentityBody defines model for CreateRecoveryLinkForIdentityBody.
 type CreateRecoveryLinkForIdentityBody struct {
-	// ExpiresIn Lifetime of the link, a single-unit Go duration like `1h`; must be positive.
+	// ExpiresIn Lifetime of the link, a Go duration like `1h`, `1h30m` or
+	// `1.5h`; must be positive (checked as for recovery codes).
 	ExpiresIn  string `json:"expires_in,omitempty,omitzero"`
 	IdentityID string `json:"identity_id"`
 }
@@ -450,10 +453,10 @@ type ImportOIDCProvider struct {
 	Organization nullable.Nullable[string] `json:"organization,omitempty,omitzero"`
 
 	// Provider The provider id configured on the server (e.g. `google`).
-	Provider string `json:"provider"`
+	Provider string `json:"provider,omitempty,omitzero"`
 
 	// Subject The user's subject at that provider.
-	Subject string `json:"subject"`
+	Subject string `json:"subject,omitempty,omitzero"`
 
 	// UseAutoLink Link automatically on first sign-in with this provider.
 	UseAutoLink bool `json:"use_auto_link,omitempty,omitzero"`
@@ -495,8 +498,8 @@ type ImportSAMLCredentials struct {
 // ImportSAMLProvider defines model for ImportSAMLProvider.
 type ImportSAMLProvider struct {
 	Organization nullable.Nullable[string] `json:"organization,omitempty,omitzero"`
-	Provider     string                    `json:"provider"`
-	Subject      string                    `json:"subject"`
+	Provider     string                    `json:"provider,omitempty,omitzero"`
+	Subject      string                    `json:"subject,omitempty,omitzero"`
 }
 
 // ImportTOTPConfig defines model for ImportTOTPConfig.
@@ -685,11 +688,15 @@ type UpdateIdentityBody struct {
 
 	// MetadataPublic Left out or null clears it.
 	MetadataPublic json.RawMessage `json:"metadata_public,omitempty,omitzero"`
-	SchemaID       string          `json:"schema_id"`
+
+	// SchemaID Left out or empty keeps the identity's schema.
+	SchemaID string `json:"schema_id,omitempty,omitzero"`
 
 	// State Whether the identity may sign in.
-	State  IdentityState   `json:"state,omitempty,omitzero"`
-	Traits json.RawMessage `json:"traits"`
+	State IdentityState `json:"state,omitempty,omitzero"`
+
+	// Traits Left out replaces the traits with {} (validated as such).
+	Traits json.RawMessage `json:"traits,omitempty,omitzero"`
 }
 
 // VerifiableIdentityAddress An address that can be verified.
@@ -747,16 +754,22 @@ type SessionsPageSize = int64
 
 // ListIdentitiesParams defines parameters for ListIdentities.
 type ListIdentitiesParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination; listIdentities refuses page × per_page over 1000. Any
+	// integer is accepted and clamped: below 1 is 1, above the maximum
+	// (500 for listIdentities, 1000 for the others) is the maximum.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
 	// Page Deprecated, use page_token. An opaque page reference in legacy
-	// pagination, not a page number; omit it for the first page.
+	// pagination, not a page number; omit it for the first page. A
+	// negative page is the first. listIdentitySessions counts pages from
+	// 1 (0 and 1 are both the first page).
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 500 the server uses
+	// 500, below 1 the default of 250.
 	PageSize IdentitiesPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -812,16 +825,23 @@ type DeleteIdentityCredentialsParams struct {
 
 // ListIdentitySessionsParams defines parameters for ListIdentitySessions.
 type ListIdentitySessionsParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination; listIdentities refuses page × per_page over 1000. Any
+	// integer is accepted and clamped: below 1 is 1, above the maximum
+	// (500 for listIdentities, 1000 for the others) is the maximum.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
 	// Page Deprecated, use page_token. An opaque page reference in legacy
-	// pagination, not a page number; omit it for the first page.
+	// pagination, not a page number; omit it for the first page. A
+	// negative page is the first. listIdentitySessions counts pages from
+	// 1 (0 and 1 are both the first page).
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 1000 the server uses
+	// 1000; below 1 listSessions uses the default of 250, and
+	// listIdentitySessions and listIdentitySchemas use 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -839,7 +859,9 @@ type CreateRecoveryLinkForIdentityParams struct {
 
 // ListSessionsParams defines parameters for ListSessions.
 type ListSessionsParams struct {
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 1000 the server uses
+	// 1000; below 1 listSessions uses the default of 250, and
+	// listIdentitySessions and listIdentitySchemas use 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -848,28 +870,39 @@ type ListSessionsParams struct {
 	// Active Only active (true) or only inactive (false) sessions; both when absent.
 	Active *Active `form:"active,omitempty" json:"active,omitempty"`
 
-	// Expand Session properties to include in full.
+	// Expand Session properties to include in full, `identity` or `devices`, in
+	// any letter case (Kratos v26.2.0 takes `Identity` too); one value per
+	// parameter (`identity,devices` is a 400).
 	Expand Expand `form:"expand,omitempty" json:"expand,omitempty,omitzero"`
 }
 
 // GetSessionParams defines parameters for GetSession.
 type GetSessionParams struct {
-	// Expand Session properties to include in full.
+	// Expand Session properties to include in full, `identity` or `devices`, in
+	// any letter case (Kratos v26.2.0 takes `Identity` too); one value per
+	// parameter (`identity,devices` is a 400).
 	Expand Expand `form:"expand,omitempty" json:"expand,omitempty,omitzero"`
 }
 
 // ListIdentitySchemasParams defines parameters for ListIdentitySchemas.
 type ListIdentitySchemasParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination; listIdentities refuses page × per_page over 1000. Any
+	// integer is accepted and clamped: below 1 is 1, above the maximum
+	// (500 for listIdentities, 1000 for the others) is the maximum.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
 	// Page Deprecated, use page_token. An opaque page reference in legacy
-	// pagination, not a page number; omit it for the first page.
+	// pagination, not a page number; omit it for the first page. A
+	// negative page is the first. listIdentitySessions counts pages from
+	// 1 (0 and 1 are both the first page).
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 1000 the server uses
+	// 1000; below 1 listSessions uses the default of 250, and
+	// listIdentitySessions and listIdentitySchemas use 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.

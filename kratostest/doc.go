@@ -51,7 +51,12 @@
 //   - pagination: keyset for identities (tokens are ids) and sessions
 //     (base64 tokens), the deprecated page/per_page mode with X-Total-Count,
 //     the hybrid Link format of identity sessions and schemas, with next
-//     and prev links on empty pages, exactly as the real server writes them;
+//     and prev links on empty pages, exactly as the real server writes them,
+//     flaws included: identity sessions are paged off by one page (the
+//     data 1-based, the links 0-based) and schema pages after the first are
+//     overlong (page p holds (p+1)*page_size items), as Kratos v26.2.0 does
+//     (package client, "Paging flaws of Kratos", names both and corrects
+//     them; TestPagingExactlyOnceFake fails without the correction);
 //   - the batch endpoint (per-item results, 200 even when all fail, 1000
 //     items, 200 plaintext passwords), JSON Patch (add, remove, replace; the
 //     deny list, re-validation), sessions (disable, extend, delete), recovery

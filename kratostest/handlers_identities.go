@@ -208,7 +208,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 	legacy := !q.Has("page_token") && !q.Has("page_size") && q.Has("page")
 	if legacy {
 		page := max0(parseIntOr(q.Get("page"), 0))
-		perPage := clamp(parseIntOr(q.Get("per_page"), defaultPageSize), 1, 500)
+		perPage := clamp(parseIntOr(q.Get("per_page"), defaultPageSize), 1, identitiesMaxPageSize)
 		if page*perPage > 1000 {
 			writeError(w, errBadRequest("Legacy pagination is not supported for enumerating over 1000 items. Please switch to using page_token and page_size."))
 			return
@@ -248,7 +248,9 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if n > 0 {
-			size = min(n, s.cfg.maxPageSize)
+			// Kratos clamps identity pages to 500, whatever page_size
+			// asks for (sessions and schemas go to 1000).
+			size = min(n, s.cfg.maxPageSize, identitiesMaxPageSize)
 		}
 	}
 	after := nilUUID
@@ -341,7 +343,7 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 		t := now
 		i.State, i.StateChangedAt = ur.State, &t
 	}
-	i.Traits = ur.Traits
+	i.Traits = traitsOrEmpty(ur.Traits)
 	i.MetadataPublic = nullIfEmpty(ur.MetadataPublic)
 	i.MetadataAdmin = nullIfEmpty(ur.MetadataAdmin)
 	i.ExternalID = ur.ExternalID

@@ -584,7 +584,7 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 	changed := now
 	i := &identity{
 		SchemaID:       cr.SchemaID,
-		Traits:         cr.Traits,
+		Traits:         traitsOrEmpty(cr.Traits),
 		State:          state,
 		StateChangedAt: &changed,
 		MetadataPublic: nullIfEmpty(cr.MetadataPublic),

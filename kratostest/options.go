@@ -127,6 +127,7 @@ func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 
 // WithMaxPageSize sets the largest page the lists return (default 1000,
 // as Kratos clamps page_size; larger values are clamped, not refused).
+// Identity lists never exceed 500, Kratos' own limit for them.
 func WithMaxPageSize(n int) Option {
 	return func(c *config) {
 		if n < 1 {

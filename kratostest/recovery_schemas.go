@@ -186,8 +186,7 @@ func randomToken(n int) string {
 func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
 	page, perPage := parseMigrationPagination(r.URL.Query(), s.cfg.maxPageSize)
 	all := s.cfg.schemas
-	start := min(page*perPage, len(all))
-	end := min(start+perPage, len(all))
+	start, end := overlongPage(page, perPage, len(all))
 	type container struct {
 		ID     string          `json:"id"`
 		Schema json.RawMessage `json:"schema"`

@@ -82,6 +82,16 @@ func schemaURLPath(id string) string {
 	return "/schemas/" + base64.RawURLEncoding.EncodeToString([]byte(id))
 }
 
+// traitsOrEmpty is the traits of a create or update body: Kratos takes
+// traits left out as {} (and an explicit null as null, which no schema
+// with "type": "object" accepts).
+func traitsOrEmpty(traits json.RawMessage) json.RawMessage {
+	if len(traits) == 0 {
+		return json.RawMessage("{}")
+	}
+	return traits
+}
+
 // validateTraits validates {"traits": traits} against the schema and
 // returns Kratos' 400 with a reason in its I[...] S[...] format.
 func (s *identitySchema) validateTraits(traits json.RawMessage) *apiError {
