@@ -344,6 +344,7 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 	i.Traits = ur.Traits
 	i.MetadataPublic = nullIfEmpty(ur.MetadataPublic)
 	i.MetadataAdmin = nullIfEmpty(ur.MetadataAdmin)
+	i.adminMetaKey = ur.MetadataAdmin != nil
 	i.ExternalID = ur.ExternalID
 	if ur.Credentials != nil {
 		if importErr != nil {
@@ -351,6 +352,14 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 			return
 		}
 		mergeCredentials(i, ur.Credentials, now)
+		// Kratos answers with the imported credentials as new ones, with
+		// zero timestamps (recorded 182-186).
+		i.dropped = map[string]bool{}
+		for typ, set := range map[string]bool{"password": ur.Credentials.Password != nil, "oidc": ur.Credentials.OIDC != nil, "saml": ur.Credentials.SAML != nil} {
+			if set {
+				i.dropped[typ] = true
+			}
+		}
 	}
 	s.commitUpdate(w, cur, i, now)
 }
@@ -372,10 +381,11 @@ func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.
 	v := viewUpdate
 	v.zeroTimes = map[string]bool{}
 	for typ := range i.Credentials {
-		if cur.Credentials[typ] == nil {
+		if cur.Credentials[typ] == nil || i.dropped[typ] {
 			v.zeroTimes[typ] = true
 		}
 	}
+	i.dropped = nil
 	writeJSON(w, http.StatusOK, s.render(i, v))
 }
 

@@ -19,6 +19,12 @@ type identity struct {
 	Traits         json.RawMessage
 	MetadataPublic json.RawMessage // nil is null
 	MetadataAdmin  json.RawMessage // nil is null
+	// adminMetaKey: the last create, update or patch carried the
+	// metadata_admin key (even as null); its answer then shows the field.
+	adminMetaKey bool
+	// dropped lists the credential types a JSON Patch removed: recreated
+	// by the schema extension, they are new in the patch's answer.
+	dropped        map[string]bool
 	OrganizationID *string
 	Credentials    map[string]*credential
 	Verifiable     []*verifiableAddress
@@ -394,7 +400,7 @@ type metadataAdmin int
 
 const (
 	adminMetaNever     metadataAdmin = iota // plain identity (sessions)
-	adminMetaOmitEmpty                      // create, update, patch responses
+	adminMetaOmitEmpty                      // create, update, patch responses: when the request had the key
 	adminMetaAlways                         // get and list: null when unset
 )
 
@@ -459,8 +465,14 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 		}
 		out.MetadataAdmin = &m
 	case adminMetaOmitEmpty:
-		if len(i.MetadataAdmin) > 0 && string(i.MetadataAdmin) != "null" {
+		// Kratos answers with the decoded request, where an explicit null
+		// is a non-empty raw message: present, even as null, when the
+		// body (or patched document) had the key.
+		if i.adminMetaKey {
 			m := i.MetadataAdmin
+			if len(m) == 0 {
+				m = json.RawMessage("null")
+			}
 			out.MetadataAdmin = &m
 		}
 	}
@@ -470,7 +482,7 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 			// A credential without identifiers (a password imported under a
 			// schema that names none) has "identifiers": null, as in Kratos.
 			co := credentialOut{Type: c.Type, Identifiers: c.Identifiers, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
-			if v.declassify[typ] {
+			if v.declassify[typ] && !noLinks(typ, c.Config) {
 				co.Config = c.Config
 				if len(co.Config) == 0 {
 					co.Config = json.RawMessage("{}")
@@ -491,6 +503,19 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 		}
 	}
 	return out
+}
+
+// noLinks reports an oidc or saml credential without provider links:
+// Kratos shows it without a config even when asked for it (260).
+func noLinks(typ string, config json.RawMessage) bool {
+	if typ != "oidc" && typ != "saml" {
+		return false
+	}
+	var cfg struct {
+		Providers []json.RawMessage `json:"providers"`
+	}
+	_ = json.Unmarshal(config, &cfg)
+	return len(cfg.Providers) == 0
 }
 
 // credentialTypes lists the credential types include_credential accepts
@@ -589,6 +614,7 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 		StateChangedAt: &changed,
 		MetadataPublic: nullIfEmpty(cr.MetadataPublic),
 		MetadataAdmin:  nullIfEmpty(cr.MetadataAdmin),
+		adminMetaKey:   cr.MetadataAdmin != nil,
 		OrganizationID: cr.OrganizationID.ptr(),
 		ExternalID:     cr.ExternalID,
 		Credentials:    map[string]*credential{},
@@ -599,9 +625,22 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 			Value: strings.ToLower(a.Value), Verified: a.Verified, Via: a.Via, Status: a.Status,
 			VerifiedAt: a.VerifiedAt, CreatedAt: micro, UpdatedAt: micro,
 		}
-		if va.Verified && va.VerifiedAt == nil {
+		// Kratos keeps verified_at only on a verified address (now when
+		// none is given), and an address imported without a status is
+		// completed when verified, pending otherwise; any other status
+		// string is kept as sent.
+		switch {
+		case !va.Verified:
+			va.VerifiedAt = nil
+		case va.VerifiedAt == nil:
 			t := now
 			va.VerifiedAt = &t
+		}
+		if va.Status == "" {
+			va.Status = "pending"
+			if va.Verified {
+				va.Status = "completed"
+			}
 		}
 		if id, err := parseUUID(a.ID); err == nil && id != nilUUID {
 			va.ID = id
@@ -652,6 +691,10 @@ type patchedIdentity struct {
 	MetadataPublic      json.RawMessage       `json:"metadata_public"`
 	MetadataAdmin       json.RawMessage       `json:"metadata_admin"`
 	OrganizationID      nullUUID              `json:"organization_id"`
+	// Credentials, configs included: Kratos patches the confidential
+	// identity, so paths below /credentials (but /credentials/oidc/**)
+	// change the stored credentials.
+	Credentials map[string]patchedCredential `json:"credentials"`
 }
 
 // patchDenied is the deny list of Kratos' patchIdentity, matched
@@ -672,7 +715,14 @@ func patchDenied(path string) bool {
 	case "/id", "/statechangedat", "/credentials":
 		return true
 	}
-	return strings.HasPrefix(p, "/credentials/")
+	return strings.HasPrefix(p, "/credentials/oidc/")
+}
+
+// patchedCredential is a credential of the patched document.
+type patchedCredential struct {
+	Identifiers []string        `json:"identifiers"`
+	Config      json.RawMessage `json:"config"`
+	Version     int             `json:"version"`
 }
 
 // applyIdentityPatch applies a JSON Patch document to a copy of i as
@@ -699,7 +749,11 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 			return nil, patchErr("patch includes denied path: " + path)
 		}
 	}
-	docJSON, _ := json.Marshal(s.render(i, viewGet(nil)))
+	all := map[string]bool{}
+	for typ := range i.Credentials {
+		all[typ] = true
+	}
+	docJSON, _ := json.Marshal(s.render(i, viewGet(all)))
 	doc, err := decodeValue(docJSON)
 	if err != nil {
 		return nil, patchErr(err.Error())
@@ -719,6 +773,7 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	out.Traits = p.Traits
 	out.MetadataPublic = nullIfEmpty(p.MetadataPublic)
 	out.MetadataAdmin = nullIfEmpty(p.MetadataAdmin)
+	out.adminMetaKey = p.MetadataAdmin != nil
 	out.OrganizationID = p.OrganizationID.ptr()
 	out.StateChangedAt = p.StateChangedAt
 	out.State = p.State
@@ -732,6 +787,27 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 		out.StateChangedAt = &t
 	}
 	micro := now.Truncate(time.Microsecond)
+	out.Credentials = make(map[string]*credential, len(p.Credentials))
+	out.dropped = map[string]bool{}
+	for typ := range i.Credentials {
+		if _, ok := p.Credentials[typ]; !ok {
+			out.dropped[typ] = true
+		}
+	}
+	for typ, pc := range p.Credentials {
+		c := &credential{Type: typ, CreatedAt: micro, UpdatedAt: micro}
+		if old := i.Credentials[typ]; old != nil {
+			cp := *old
+			c = &cp
+		}
+		c.Identifiers = slices.Clone(pc.Identifiers)
+		c.Config = bytes.Clone(pc.Config)
+		if len(c.Config) == 0 || string(c.Config) == "null" {
+			c.Config = json.RawMessage("{}")
+		}
+		c.Version = pc.Version
+		out.Credentials[typ] = c
+	}
 	out.Verifiable = nil
 	for _, a := range p.VerifiableAddresses {
 		va := &verifiableAddress{Value: a.Value, Verified: a.Verified, Via: a.Via, Status: a.Status, VerifiedAt: a.VerifiedAt, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
