@@ -216,7 +216,8 @@ func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getSchema(w http.ResponseWriter, _ *http.Request, id string) {
 	sch := s.cfg.schemaByID[id]
 	if sch == nil {
-		if dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(id, "=")); err == nil {
+		// Unpadded base64url only: "ZGVmYXVsdA==" is a 404 (recorded 446).
+		if dec, err := base64.RawURLEncoding.DecodeString(id); err == nil {
 			sch = s.cfg.schemaByID[string(dec)]
 		}
 	}
