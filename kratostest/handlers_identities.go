@@ -3,6 +3,7 @@ package kratostest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,9 +22,25 @@ func strictDecode(b []byte, v any) error {
 }
 
 // lenientDecode decodes like ory/x decoderx's JSON decoder (unknown fields
-// are ignored).
+// are ignored). Type errors name Kratos' Go types, not the fake's.
 func lenientDecode(b []byte, v any) error {
-	return json.NewDecoder(bytes.NewReader(b)).Decode(v)
+	err := json.NewDecoder(bytes.NewReader(b)).Decode(v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Type != nil {
+		if name, ok := kratosTypeNames[te.Type.String()]; ok {
+			return errors.New(strings.Replace(err.Error(), te.Type.String(), name, 1))
+		}
+	}
+	return err
+}
+
+// maxIdentityPageSize is Kratos' cap on keyset pages of listIdentities.
+const maxIdentityPageSize = 500
+
+// kratosTypeNames are the Kratos types behind the fake's request bodies,
+// as encoding/json names them in type errors (recorded 373).
+var kratosTypeNames = map[string]string{
+	"kratostest.updateIdentityBody": "identity.UpdateIdentityBody",
 }
 
 // parseIncludeCredential reads include_credential as getIdentity does,
@@ -248,7 +265,9 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if n > 0 {
-			size = min(n, s.cfg.maxPageSize)
+			// Kratos caps keyset identity pages at 500, whatever its
+			// maximum page size (recorded 333, 334).
+			size = min(n, s.cfg.maxPageSize, maxIdentityPageSize)
 		}
 	}
 	after := nilUUID
@@ -385,8 +404,9 @@ func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.
 			v.zeroTimes[typ] = true
 		}
 	}
-	i.dropped = nil
-	writeJSON(w, http.StatusOK, s.render(i, v))
+	out := s.render(i, v)
+	i.dropped, i.schemaURLEcho = nil, ""
+	writeJSON(w, http.StatusOK, out)
 }
 
 // PATCH /admin/identities/{id}

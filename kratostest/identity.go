@@ -24,7 +24,10 @@ type identity struct {
 	adminMetaKey bool
 	// dropped lists the credential types a JSON Patch removed: recreated
 	// by the schema extension, they are new in the patch's answer.
-	dropped        map[string]bool
+	dropped map[string]bool
+	// schemaURLEcho is the schema_url of a patched document: the patch's
+	// answer shows it, later reads compute it again (recorded 386, 387).
+	schemaURLEcho  string
 	OrganizationID *string
 	Credentials    map[string]*credential
 	Verifiable     []*verifiableAddress
@@ -234,6 +237,11 @@ func (s *Server) assignAddressIDs(i *identity) {
 func (s *Server) validate(i *identity, now time.Time) *apiError {
 	if i.SchemaID == "" {
 		i.SchemaID = s.cfg.defaultSchemaID
+	}
+	if len(i.Traits) == 0 {
+		// Absent traits are an empty object to Kratos (an update without
+		// traits: "missing properties", recorded 368); null stays null.
+		i.Traits = json.RawMessage("{}")
 	}
 	sch := s.cfg.schemaByID[i.SchemaID]
 	if sch == nil {
@@ -456,6 +464,9 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 	}
 	if !v.noSchemaURL {
 		out.SchemaURL = s.PublicURL + schemaURLPath(i.SchemaID)
+		if i.schemaURLEcho != "" {
+			out.SchemaURL = i.schemaURLEcho
+		}
 	}
 	switch v.adminMeta {
 	case adminMetaAlways:
@@ -678,8 +689,8 @@ func nullIfEmpty(raw json.RawMessage) json.RawMessage {
 // --- JSON Patch of an identity ---
 
 // patchedIdentity receives the patched document. Its field set is that of
-// the identity JSON; id, credentials, schema_url, created_at and
-// updated_at are not taken from it.
+// the identity JSON; id and updated_at are not taken from it, schema_url
+// only for the answer.
 type patchedIdentity struct {
 	SchemaID            string                `json:"schema_id"`
 	ExternalID          string                `json:"external_id"`
@@ -695,6 +706,8 @@ type patchedIdentity struct {
 	// identity, so paths below /credentials (but /credentials/oidc/**)
 	// change the stored credentials.
 	Credentials map[string]patchedCredential `json:"credentials"`
+	SchemaURL   string                       `json:"schema_url"`
+	CreatedAt   time.Time                    `json:"created_at"`
 }
 
 // patchDenied is the deny list of Kratos' patchIdentity, matched
@@ -774,6 +787,11 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	out.MetadataPublic = nullIfEmpty(p.MetadataPublic)
 	out.MetadataAdmin = nullIfEmpty(p.MetadataAdmin)
 	out.adminMetaKey = p.MetadataAdmin != nil
+	out.schemaURLEcho = p.SchemaURL
+	if !p.CreatedAt.IsZero() {
+		// Kratos keeps a patched created_at (recorded 385, 387).
+		out.CreatedAt = p.CreatedAt
+	}
 	out.OrganizationID = p.OrganizationID.ptr()
 	out.StateChangedAt = p.StateChangedAt
 	out.State = p.State
