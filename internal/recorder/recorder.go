@@ -210,6 +210,11 @@ func (r *Recorder) Do(c Call) (*Result, error) {
 		headers["Content-Length"] = strconv.FormatInt(resp.ContentLength, 10)
 	}
 	reqBody, reqText := encodeBody(body)
+	if string(body) == "null" {
+		// A JSON null body is recorded as text: the exchange format reads
+		// a null body as none.
+		reqBody, reqText = json.RawMessage(`"null"`), true
+	}
 	respBody, respText := encodeBody(got)
 	type reqT struct {
 		Method     string              `json:"method"`
