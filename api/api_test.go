@@ -33,6 +33,41 @@ var requestsTheSpecRefuses = map[string]string{
 	"099-createRecoveryCodeForIdentity-missing-identity-id":        "identity_id is required",
 	"103-createRecoveryLinkForIdentity-bad-expires-in-400":         "expires_in breaks the pattern",
 	"040-listIdentitySchemas-admin-port-admin-prefix-redirect-307": "/admin/schemas is only a redirect, not an operation",
+	// Recorded by internal/recorder.
+	"255-deleteIdentityCredentials-unknown-type":              "type not in enum",
+	"275-createRecoveryLinkForIdentity-expires-in-negative":   "expires_in breaks the pattern",
+	"276-createRecoveryLinkForIdentity-missing-identity-id":   "identity_id is required",
+	"277-createRecoveryLinkForIdentity-malformed-identity-id": "identity_id is not a UUID",
+	"283-createRecoveryCodeForIdentity-expires-in-negative":   "expires_in breaks the pattern",
+	"284-createRecoveryCodeForIdentity-malformed-identity-id": "identity_id is not a UUID",
+	"318-createIdentity-traits-null":                          "traits is not nullable",
+	"327-createIdentity-unknown-field":                        "unknown field in body",
+	"350-listIdentities-organization-id-malformed":            "organization_id is not a UUID",
+	"355-listIdentities-include-credential-bogus":             "include_credential not in enum",
+	"358-getIdentity-include-credential-bogus":                "include_credential not in enum",
+	"359-getIdentity-include-credential-empty":                "include_credential is empty",
+	"365-updateIdentity-state-bogus":                          "state not in enum",
+	"368-updateIdentity-traits-missing":                       "traits is required",
+	"372-updateIdentity-body-null":                            "body is null",
+	"373-updateIdentity-body-array":                           "body is not an object",
+	"378-patchIdentity-move-op":                               "op move is not supported",
+	"379-patchIdentity-copy-op":                               "op copy is not supported",
+	"380-patchIdentity-unknown-op":                            "op not in enum",
+	"381-patchIdentity-path-missing":                          "path is required",
+	"389-patchIdentity-body-object":                           "body is not an array",
+	"408-listIdentitySessions-active-bogus":                   "active is not a boolean",
+	"412-getSession-expand-bogus":                             "expand not in enum",
+	"416-listSessions-expand-bogus":                           "expand not in enum",
+	"469-patchIdentity-invalid-json":                          "body is not JSON",
+	"475-createRecoveryCodeForIdentity-invalid-json":          "body is not JSON",
+	"476-createRecoveryLinkForIdentity-invalid-json":          "body is not JSON",
+	"478-batchPatchIdentities-patch-id-not-a-uuid":            "patch_id is not a UUID",
+}
+
+// notAnOperation are recorded requests whose path no operation of the
+// spec has: the server's router answered them.
+var notAnOperation = map[string]bool{
+	"305-getIdentityByExternalID-slash-unescaped": true, // "/" in an unescaped external id: the router's 404
 }
 
 func TestSpecIsValid(t *testing.T) {
@@ -76,7 +111,7 @@ func TestRecordedExchangesMatchSpec(t *testing.T) {
 				return
 			}
 			why, refused := requestsTheSpecRefuses[x.Name()]
-			if x.Request.Path == "/admin/schemas" {
+			if x.Request.Path == "/admin/schemas" || notAnOperation[x.Name()] {
 				if _, err := v.Route(req); !errors.Is(err, contract.ErrNoRoute) {
 					t.Fatalf("want no route for %s: %v", x.Request.Path, err)
 				}

@@ -216,25 +216,28 @@ type AuthenticatorAssuranceLevel string
 
 // BatchPatchIdentitiesResponse defines model for BatchPatchIdentitiesResponse.
 type BatchPatchIdentitiesResponse struct {
-	Identities []IdentityPatchResponse `json:"identities,omitempty,omitzero"`
+	Identities []*IdentityPatchResponse `json:"identities,omitempty,omitzero"`
 }
 
 // CreateIdentityBody An identity to create. Unknown fields are refused (400).
 type CreateIdentityBody struct {
-	// Credentials Credentials to import with an identity.
+	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
+	// imports password, oidc and saml: a create or batch item naming
+	// totp, lookup_secret, webauthn or passkey is refused as an unknown
+	// field, an update ignores them.
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
 
-	// ExternalID An id from another system; unique.
+	// ExternalID An id from another system; unique. Null is the same as left out.
 	ExternalID        string                    `json:"external_id,omitempty,omitzero"`
 	MetadataAdmin     json.RawMessage           `json:"metadata_admin,omitempty,omitzero"`
 	MetadataPublic    json.RawMessage           `json:"metadata_public,omitempty,omitzero"`
 	OrganizationID    nullable.Nullable[string] `json:"organization_id,omitempty,omitzero"`
 	RecoveryAddresses []RecoveryIdentityAddress `json:"recovery_addresses,omitempty,omitzero"`
 
-	// SchemaID The identity schema the traits follow.
-	SchemaID string `json:"schema_id"`
+	// SchemaID The identity schema the traits follow; empty or left out, the server's default schema.
+	SchemaID string `json:"schema_id,omitempty,omitzero"`
 
-	// State Whether the identity may sign in.
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State IdentityState `json:"state,omitempty,omitzero"`
 
 	// Traits The traits, validated against the schema.
@@ -259,7 +262,7 @@ type CreateRecoveryCodeForIdentityBodyFlowType string
 
 // CreateRecoveryLinkForIdentityBody defines model for CreateRecoveryLinkForIdentityBody.
 type CreateRecoveryLinkForIdentityBody struct {
-	// ExpiresIn Lifetime of the link, a single-unit Go duration like `1h`; must be positive.
+	// ExpiresIn Lifetime of the link, a Go duration like `1h` or `2h30m`; must be positive.
 	ExpiresIn  string `json:"expires_in,omitempty,omitzero"`
 	IdentityID string `json:"identity_id"`
 }
@@ -329,7 +332,7 @@ type Identity struct {
 	// SchemaURL URL of that schema on the public port (empty in identities embedded in listIdentitySessions).
 	SchemaURL string `json:"schema_url"`
 
-	// State Whether the identity may sign in.
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State IdentityState `json:"state"`
 
 	// StateChangedAt When the state last changed.
@@ -369,13 +372,13 @@ type IdentityCredentialsType string
 // it and answers `null` in its place instead of a result.
 type IdentityPatch struct {
 	// Create An identity to create. Unknown fields are refused (400).
-	Create CreateIdentityBody `json:"create"`
+	Create CreateIdentityBody `json:"create,omitempty,omitzero"`
 
 	// PatchID A caller-chosen id echoed in the item's result.
 	PatchID string `json:"patch_id,omitempty,omitzero"`
 }
 
-// IdentityPatchResponse The outcome of one batch item.
+// IdentityPatchResponse The outcome of one batch item; null for an item without `create`.
 type IdentityPatchResponse struct {
 	// Action `create` when the identity was created, `error` when the item failed.
 	Action IdentityPatchResponseAction `json:"action"`
@@ -405,10 +408,13 @@ type IdentitySchemaContainer struct {
 	Schema IdentitySchema `json:"schema"`
 }
 
-// IdentityState Whether the identity may sign in.
+// IdentityState Whether the identity may sign in. In a create body null is the same as left out (active).
 type IdentityState string
 
-// IdentityWithCredentials Credentials to import with an identity.
+// IdentityWithCredentials Credentials to import with an identity (null: none). Kratos v26.2
+// imports password, oidc and saml: a create or batch item naming
+// totp, lookup_secret, webauthn or passkey is refused as an unknown
+// field, an update ignores them.
 type IdentityWithCredentials struct {
 	LookupSecret ImportLookupSecretCredentials `json:"lookup_secret,omitempty,omitzero"`
 	OIDC         ImportOIDCCredentials         `json:"oidc,omitempty,omitzero"`
@@ -581,9 +587,10 @@ type JSONPatch struct {
 // JSONPatchOp defines model for JSONPatch.Op.
 type JSONPatchOp string
 
-// PatchIdentitiesBody Identities to create in one batch. Unknown fields are refused (400).
+// PatchIdentitiesBody Identities to create in one batch. Unknown fields are refused (400);
+// no identities (left out or null) is an empty batch.
 type PatchIdentitiesBody struct {
-	Identities []IdentityPatch `json:"identities"`
+	Identities []IdentityPatch `json:"identities,omitzero"`
 }
 
 // ReadConsistencyLevel Read consistency level; empty means the project default.
@@ -676,7 +683,10 @@ type SessionExpandable string
 
 // UpdateIdentityBody The full new state of an identity.
 type UpdateIdentityBody struct {
-	// Credentials Credentials to import with an identity.
+	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
+	// imports password, oidc and saml: a create or batch item naming
+	// totp, lookup_secret, webauthn or passkey is refused as an unknown
+	// field, an update ignores them.
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
 	ExternalID  string                  `json:"external_id,omitempty,omitzero"`
 
@@ -685,20 +695,24 @@ type UpdateIdentityBody struct {
 
 	// MetadataPublic Left out or null clears it.
 	MetadataPublic json.RawMessage `json:"metadata_public,omitempty,omitzero"`
-	SchemaID       string          `json:"schema_id"`
 
-	// State Whether the identity may sign in.
+	// SchemaID Left out or empty, the identity keeps its schema.
+	SchemaID string `json:"schema_id,omitempty,omitzero"`
+
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State  IdentityState   `json:"state,omitempty,omitzero"`
 	Traits json.RawMessage `json:"traits"`
 }
 
-// VerifiableIdentityAddress An address that can be verified.
+// VerifiableIdentityAddress An address that can be verified. The server always sends `status`;
+// an imported address may leave it out (completed when verified,
+// pending otherwise).
 type VerifiableIdentityAddress struct {
 	CreatedAt time.Time `json:"created_at,omitempty,omitzero"`
 	ID        string    `json:"id,omitempty,omitzero"`
 
 	// Status Verification status (`pending`, `sent`, `completed`).
-	Status    string    `json:"status"`
+	Status    string    `json:"status,omitempty,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitempty,omitzero"`
 
 	// Value The address itself (an email or phone number).
@@ -747,7 +761,9 @@ type SessionsPageSize = int64
 
 // ListIdentitiesParams defines parameters for ListIdentities.
 type ListIdentitiesParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination (below 1 reads as 1, over 500 as 500); listIdentities
+	// refuses page × per_page over 1000.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
@@ -756,7 +772,9 @@ type ListIdentitiesParams struct {
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page; 0 or negative means the default (250), and the
+	// server clamps larger values (listIdentities to 500, listSessions to
+	// 1000).
 	PageSize IdentitiesPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -812,7 +830,9 @@ type DeleteIdentityCredentialsParams struct {
 
 // ListIdentitySessionsParams defines parameters for ListIdentitySessions.
 type ListIdentitySessionsParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination (below 1 reads as 1, over 500 as 500); listIdentities
+	// refuses page × per_page over 1000.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
@@ -821,7 +841,9 @@ type ListIdentitySessionsParams struct {
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page; 0 or negative means the default (250), and the
+	// server clamps larger values (listIdentities to 500, listSessions to
+	// 1000).
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -839,7 +861,9 @@ type CreateRecoveryLinkForIdentityParams struct {
 
 // ListSessionsParams defines parameters for ListSessions.
 type ListSessionsParams struct {
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page; 0 or negative means the default (250), and the
+	// server clamps larger values (listIdentities to 500, listSessions to
+	// 1000).
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -860,7 +884,9 @@ type GetSessionParams struct {
 
 // ListIdentitySchemasParams defines parameters for ListIdentitySchemas.
 type ListIdentitySchemasParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination (below 1 reads as 1, over 500 as 500); listIdentities
+	// refuses page × per_page over 1000.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
@@ -869,7 +895,9 @@ type ListIdentitySchemasParams struct {
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page; 0 or negative means the default (250), and the
+	// server clamps larger values (listIdentities to 500, listSessions to
+	// 1000).
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
