@@ -59,123 +59,125 @@ func (rp *replay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(rp.x.ResponseBody())
 }
 
+// The lists below are keyed by file name without its number (Exchange.Key),
+// so that a re-recording that renumbers the files keeps them valid.
+//
 // refusedLocally are recorded bad requests the client refuses itself,
 // before sending anything, with an ArgumentError.
 var refusedLocally = map[string]bool{
-	"011-createIdentity-invalid-state-400":                  true,
-	"020-getIdentity-include-credential-invalid-400":        true,
-	"023-getIdentity-malformed-uuid":                        true,
-	"033-listIdentities-ids-filter-bad-uuid-400":            true,
-	"057-patchIdentity-failed-test-op-400":                  true,
-	"069-getSession-malformed-uuid-400":                     true,
-	"081-extendSession-malformed-uuid-400":                  true,
-	"087-disableSession-malformed-uuid-400":                 true,
-	"097-createRecoveryCodeForIdentity-bad-expires-in-400":  true,
-	"098-createRecoveryCodeForIdentity-bad-flow-type-400":   true,
-	"099-createRecoveryCodeForIdentity-missing-identity-id": true,
-	"103-createRecoveryLinkForIdentity-bad-expires-in-400":  true,
-	"112-deleteIdentity-malformed-uuid":                     true,
+	"createIdentity-invalid-state-400":                  true,
+	"getIdentity-include-credential-invalid-400":        true,
+	"getIdentity-malformed-uuid":                        true,
+	"listIdentities-ids-filter-bad-uuid-400":            true,
+	"patchIdentity-failed-test-op-400":                  true,
+	"getSession-malformed-uuid-400":                     true,
+	"extendSession-malformed-uuid-400":                  true,
+	"disableSession-malformed-uuid-400":                 true,
+	"createRecoveryCodeForIdentity-bad-expires-in-400":  true,
+	"createRecoveryCodeForIdentity-bad-flow-type-400":   true,
+	"createRecoveryCodeForIdentity-missing-identity-id": true,
+	"createRecoveryLinkForIdentity-bad-expires-in-400":  true,
+	"deleteIdentity-malformed-uuid":                     true,
 	// Recorded by internal/recorder (the client's reason in the comment).
-	"255-deleteIdentityCredentials-unknown-type":              true, // type: unknown credential type "foo"
-	"274-createRecoveryLinkForIdentity-expires-in-0s":         true, // body.ExpiresIn: "0s" is not a positive duration
-	"275-createRecoveryLinkForIdentity-expires-in-negative":   true, // body.ExpiresIn: "-1h" is not a number and a unit (ns, us, ms, s, m, h), like "15m"
-	"276-createRecoveryLinkForIdentity-missing-identity-id":   true, // body.IdentityID: empty, want a UUID
-	"277-createRecoveryLinkForIdentity-malformed-identity-id": true, // body.IdentityID: "not-a-uuid" is not a UUID
-	"282-createRecoveryCodeForIdentity-expires-in-0s":         true, // body.ExpiresIn: "0s" is not a positive duration
-	"283-createRecoveryCodeForIdentity-expires-in-negative":   true, // body.ExpiresIn: "-5m" is not a number and a unit (ns, us, ms, s, m, h), like "15m" or "1h30m"
-	"284-createRecoveryCodeForIdentity-malformed-identity-id": true, // body.IdentityID: "not-a-uuid" is not a UUID
-	"355-listIdentities-include-credential-bogus":             true, // params.IncludeCredential[0]: unknown credential type "bogus"
-	"358-getIdentity-include-credential-bogus":                true, // params.IncludeCredential[0]: unknown credential type "bogus"
-	"359-getIdentity-include-credential-empty":                true, // params.IncludeCredential[0]: unknown credential type ""
-	"365-updateIdentity-state-bogus":                          true, // body.State: unknown state "bogus", want active or inactive
-	"368-updateIdentity-traits-missing":                       true, // body.Traits: required
-	"378-patchIdentity-move-op":                               true, // ops[0].op: "move" is not supported by Kratos (add, remove, replace)
-	"379-patchIdentity-copy-op":                               true, // ops[0].op: "copy" is not supported by Kratos (add, remove, replace)
-	"380-patchIdentity-unknown-op":                            true, // ops[0].op: "frobnicate" is not supported by Kratos (add, remove, replace)
-	"381-patchIdentity-path-missing":                          true, // ops[0].path: "" is not a JSON Pointer (it must start with /)
-	"412-getSession-expand-bogus":                             true, // params.Expand[0]: unknown expandable "bogus", want identity or devices
-	"416-listSessions-expand-bogus":                           true, // params.Expand[0]: unknown expandable "bogus", want identity or devices
-	"431-deleteIdentitySessions-malformed-uuid":               true, // id: "not-a-uuid" is not a UUID
-	"432-listIdentitySessions-malformed-uuid":                 true, // id: "not-a-uuid" is not a UUID
-	"471-deleteIdentityCredentials-malformed-uuid":            true, // id: "not-a-uuid" is not a UUID
-	"478-batchPatchIdentities-patch-id-not-a-uuid":            true, // items[0].PatchID: "not-a-uuid" is not a UUID
+	"deleteIdentityCredentials-unknown-type":              true, // type: unknown credential type "foo"
+	"createRecoveryLinkForIdentity-expires-in-0s":         true, // body.ExpiresIn: "0s" is not a positive duration
+	"createRecoveryLinkForIdentity-expires-in-negative":   true, // body.ExpiresIn: "-1h" is not a number and a unit (ns, us, ms, s, m, h), like "15m"
+	"createRecoveryLinkForIdentity-missing-identity-id":   true, // body.IdentityID: empty, want a UUID
+	"createRecoveryLinkForIdentity-malformed-identity-id": true, // body.IdentityID: "not-a-uuid" is not a UUID
+	"createRecoveryCodeForIdentity-expires-in-0s":         true, // body.ExpiresIn: "0s" is not a positive duration
+	"createRecoveryCodeForIdentity-expires-in-negative":   true, // body.ExpiresIn: "-5m" is not a number and a unit (ns, us, ms, s, m, h), like "15m" or "1h30m"
+	"createRecoveryCodeForIdentity-malformed-identity-id": true, // body.IdentityID: "not-a-uuid" is not a UUID
+	"listIdentities-include-credential-bogus":             true, // params.IncludeCredential[0]: unknown credential type "bogus"
+	"getIdentity-include-credential-bogus":                true, // params.IncludeCredential[0]: unknown credential type "bogus"
+	"getIdentity-include-credential-empty":                true, // params.IncludeCredential[0]: unknown credential type ""
+	"updateIdentity-state-bogus":                          true, // body.State: unknown state "bogus", want active or inactive
+	"updateIdentity-traits-missing":                       true, // body.Traits: required
+	"patchIdentity-move-op":                               true, // ops[0].op: "move" is not supported by Kratos (add, remove, replace)
+	"patchIdentity-copy-op":                               true, // ops[0].op: "copy" is not supported by Kratos (add, remove, replace)
+	"patchIdentity-unknown-op":                            true, // ops[0].op: "frobnicate" is not supported by Kratos (add, remove, replace)
+	"patchIdentity-path-missing":                          true, // ops[0].path: "" is not a JSON Pointer (it must start with /)
+	"getSession-expand-bogus":                             true, // params.Expand[0]: unknown expandable "bogus", want identity or devices
+	"listSessions-expand-bogus":                           true, // params.Expand[0]: unknown expandable "bogus", want identity or devices
+	"deleteIdentitySessions-malformed-uuid":               true, // id: "not-a-uuid" is not a UUID
+	"listIdentitySessions-malformed-uuid":                 true, // id: "not-a-uuid" is not a UUID
+	"deleteIdentityCredentials-malformed-uuid":            true, // id: "not-a-uuid" is not a UUID
+	"batchPatchIdentities-patch-id-not-a-uuid":            true, // items[0].PatchID: "not-a-uuid" is not a UUID
 }
 
 // cannotBeSent are recorded requests whose body or query no typed call can
 // produce (invalid JSON, unknown fields, a non-numeric page size); the
 // client is checked to decode their error answers through Do instead.
 var cannotBeSent = map[string]bool{
-	"010-createIdentity-invalid-json-400":                          true,
-	"037-listIdentities-bad-page-size-400":                         true,
-	"053-updateIdentity-invalid-json-400":                          true,
-	"063-batchPatchIdentities-unknown-field-400":                   true,
-	"064-batchPatchIdentities-invalid-json-400":                    true,
-	"040-listIdentitySchemas-admin-port-admin-prefix-redirect-307": true,
+	"createIdentity-invalid-json-400":                          true,
+	"listIdentities-bad-page-size-400":                         true,
+	"updateIdentity-invalid-json-400":                          true,
+	"batchPatchIdentities-unknown-field-400":                   true,
+	"batchPatchIdentities-invalid-json-400":                    true,
+	"listIdentitySchemas-admin-port-admin-prefix-redirect-307": true,
 	// Recorded by internal/recorder: explicit nulls, unknown fields and
 	// credential types, parameters the typed calls do not have (consistency,
 	// organization_id, preview_credentials_identifier_similar, page with
 	// page_size), empty or zero values the typed calls leave out, paths
 	// with raw dot segments or slashes.
-	"134-patchIdentity-replace-metadata-admin-null-value-omitted": true, // body no typed call sends
-	"151-createIdentity-verifiable-empty-list":                    true, // body no typed call sends
-	"155-updateIdentity-verifiable-addresses-in-body":             true, // body no typed call sends
-	"160-createIdentity-credentials-oidc-empty-providers":         true, // body no typed call sends
-	"162-createIdentity-credentials-code":                         true, // body no typed call sends
-	"164-createIdentity-credentials-webauthn":                     true, // body no typed call sends
-	"165-createIdentity-credentials-lookup-secret":                true, // body no typed call sends
-	"166-createIdentity-credentials-passkey":                      true, // body no typed call sends
-	"167-createIdentity-credentials-unknown-type":                 true, // body no typed call sends
-	"169-createIdentity-credentials-password-empty-config":        true, // body no typed call sends
-	"170-createIdentity-credentials-password-null":                true, // body no typed call sends
-	"171-createIdentity-credentials-credentials-null":             true, // body no typed call sends
-	"188-updateIdentity-credentials-lookup-secret":                true, // body no typed call sends
-	"189-updateIdentity-credentials-unknown-type":                 true, // body no typed call sends
-	"190-updateIdentity-credentials-null":                         true, // body no typed call sends
-	"192-batchPatchIdentities-credential-types":                   true, // body no typed call sends
-	"193-batchPatchIdentities-credentials-unknown-type":           true, // body no typed call sends
-	"228-batchPatchIdentities-hash-empty-string":                  true, // body no typed call sends
-	"232-createIdentity-hash-empty-string":                        true, // body no typed call sends
-	"270-createRecoveryLinkForIdentity-return-to-empty":           true, // query no typed call sends
-	"278-createRecoveryLinkForIdentity-unknown-field":             true, // body no typed call sends
-	"279-createRecoveryCodeForIdentity-return-to-in-body":         true, // body no typed call sends
-	"286-createRecoveryCodeForIdentity-unknown-field":             true, // body no typed call sends
-	"297-getIdentityByExternalID-dot-dot":                         true, // path no typed call sends
-	"305-getIdentityByExternalID-slash-unescaped":                 true, // path no typed call sends
-	"309-createIdentity-external-id-null":                         true, // body no typed call sends
-	"324-createIdentity-state-null":                               true, // body no typed call sends
-	"327-createIdentity-unknown-field":                            true, // body no typed call sends
-	"332-listIdentities-page-size-0":                              true, // query no typed call sends
-	"336-listIdentities-per-page-0":                               true, // query no typed call sends
-	"341-listIdentities-page-token-empty":                         true, // query no typed call sends
-	"342-listIdentities-consistency-strong":                       true, // query no typed call sends
-	"343-listIdentities-consistency-eventual":                     true, // query no typed call sends
-	"344-listIdentities-consistency-bogus":                        true, // query no typed call sends
-	"347-listIdentities-credentials-identifier-similar":           true, // query no typed call sends
-	"348-listIdentities-credentials-identifier-similar-and-exact": true, // query no typed call sends
-	"349-listIdentities-organization-id":                          true, // query no typed call sends
-	"350-listIdentities-organization-id-malformed":                true, // query no typed call sends
-	"356-listIdentities-unknown-parameter":                        true, // query no typed call sends
-	"371-updateIdentity-unknown-field":                            true, // body no typed call sends
-	"372-updateIdentity-body-null":                                true, // body is not a typed request
-	"373-updateIdentity-body-array":                               true, // body is not a typed request
-	"389-patchIdentity-body-object":                               true, // path no typed call sends
-	"401-listIdentitySessions-page-size-1-page-1":                 true, // query no typed call sends
-	"402-listIdentitySessions-page-size-1-page-2":                 true, // query no typed call sends
-	"403-listIdentitySessions-page-size-1-page-3":                 true, // query no typed call sends
-	"404-listIdentitySessions-page-size-0":                        true, // query no typed call sends
-	"406-listIdentitySessions-per-page-1-page-0":                  true, // query no typed call sends
-	"408-listIdentitySessions-active-bogus":                       true, // query no typed call sends
-	"418-listSessions-page-size-0":                                true, // query no typed call sends
-	"420-listSessions-page-token-empty":                           true, // query no typed call sends
-	"426-extendSession-with-body":                                 true, // body is not a typed request
-	"441-listIdentities-walk-per-page-40-page-1":                  true, // query no typed call sends
-	"444-listIdentitySchemas-page-2":                              true, // query no typed call sends
-	"465-listIdentitySessions-walk-per-page-1-page-1":             true, // query no typed call sends
-	"469-patchIdentity-invalid-json":                              true, // body is not a typed request
-	"475-createRecoveryCodeForIdentity-invalid-json":              true, // body is not a typed request
-	"476-createRecoveryLinkForIdentity-invalid-json":              true, // body is not a typed request
-	"480-batchPatchIdentities-identities-null":                    true, // body no typed call sends
-	"481-batchPatchIdentities-body-empty-object":                  true, // body no typed call sends
+	"patchIdentity-replace-metadata-admin-null-value-omitted": true, // body no typed call sends
+	"createIdentity-verifiable-empty-list":                    true, // body no typed call sends
+	"updateIdentity-verifiable-addresses-in-body":             true, // body no typed call sends
+	"createIdentity-credentials-oidc-empty-providers":         true, // body no typed call sends
+	"createIdentity-credentials-code":                         true, // body no typed call sends
+	"createIdentity-credentials-webauthn":                     true, // body no typed call sends
+	"createIdentity-credentials-lookup-secret":                true, // body no typed call sends
+	"createIdentity-credentials-passkey":                      true, // body no typed call sends
+	"createIdentity-credentials-unknown-type":                 true, // body no typed call sends
+	"createIdentity-credentials-password-empty-config":        true, // body no typed call sends
+	"createIdentity-credentials-password-null":                true, // body no typed call sends
+	"createIdentity-credentials-credentials-null":             true, // body no typed call sends
+	"updateIdentity-credentials-lookup-secret":                true, // body no typed call sends
+	"updateIdentity-credentials-unknown-type":                 true, // body no typed call sends
+	"updateIdentity-credentials-null":                         true, // body no typed call sends
+	"batchPatchIdentities-credential-types":                   true, // body no typed call sends
+	"batchPatchIdentities-credentials-unknown-type":           true, // body no typed call sends
+	"batchPatchIdentities-hash-empty-string":                  true, // body no typed call sends
+	"createIdentity-hash-empty-string":                        true, // body no typed call sends
+	"createRecoveryLinkForIdentity-return-to-empty":           true, // query no typed call sends
+	"createRecoveryLinkForIdentity-unknown-field":             true, // body no typed call sends
+	"createRecoveryCodeForIdentity-return-to-in-body":         true, // body no typed call sends
+	"createRecoveryCodeForIdentity-unknown-field":             true, // body no typed call sends
+	"getIdentityByExternalID-dot-dot":                         true, // path no typed call sends
+	"getIdentityByExternalID-slash-unescaped":                 true, // path no typed call sends
+	"createIdentity-external-id-null":                         true, // body no typed call sends
+	"createIdentity-state-null":                               true, // body no typed call sends
+	"createIdentity-unknown-field":                            true, // body no typed call sends
+	"listIdentities-page-size-0":                              true, // query no typed call sends
+	"listIdentities-per-page-0":                               true, // query no typed call sends
+	"listIdentities-page-token-empty":                         true, // query no typed call sends
+	"listIdentities-consistency-strong":                       true, // query no typed call sends
+	"listIdentities-consistency-eventual":                     true, // query no typed call sends
+	"listIdentities-credentials-identifier-similar":           true, // query no typed call sends
+	"listIdentities-credentials-identifier-similar-and-exact": true, // query no typed call sends
+	"listIdentities-organization-id":                          true, // query no typed call sends
+	"listIdentities-organization-id-malformed":                true, // query no typed call sends
+	"listIdentities-unknown-parameter":                        true, // query no typed call sends
+	"updateIdentity-unknown-field":                            true, // body no typed call sends
+	"updateIdentity-body-null":                                true, // body is not a typed request
+	"updateIdentity-body-array":                               true, // body is not a typed request
+	"patchIdentity-body-object":                               true, // path no typed call sends
+	"listIdentitySessions-page-size-1-page-1":                 true, // query no typed call sends
+	"listIdentitySessions-page-size-1-page-2":                 true, // query no typed call sends
+	"listIdentitySessions-page-size-1-page-3":                 true, // query no typed call sends
+	"listIdentitySessions-page-size-0":                        true, // query no typed call sends
+	"listIdentitySessions-per-page-1-page-0":                  true, // query no typed call sends
+	"listIdentitySessions-active-bogus":                       true, // query no typed call sends
+	"listSessions-page-size-0":                                true, // query no typed call sends
+	"listSessions-page-token-empty":                           true, // query no typed call sends
+	"extendSession-with-body":                                 true, // body is not a typed request
+	"listIdentities-walk-per-page-40-page-1":                  true, // query no typed call sends
+	"listIdentitySchemas-page-2":                              true, // query no typed call sends
+	"listIdentitySessions-walk-per-page-1-page-1":             true, // query no typed call sends
+	"patchIdentity-invalid-json":                              true, // body is not a typed request
+	"createRecoveryCodeForIdentity-invalid-json":              true, // body is not a typed request
+	"createRecoveryLinkForIdentity-invalid-json":              true, // body is not a typed request
+	"batchPatchIdentities-identities-null":                    true, // body no typed call sends
+	"batchPatchIdentities-body-empty-object":                  true, // body no typed call sends
 }
 
 // refusedButAccepted are recorded requests the real server accepted (2xx)
@@ -183,21 +185,20 @@ var cannotBeSent = map[string]bool{
 // are replayed through Do like cannotBeSent; an entry is removed once the
 // client sends what the server accepts.
 var refusedButAccepted = map[string]string{
-	"273-createRecoveryLinkForIdentity-expires-in-2h30m": "body.ExpiresIn: \"2h30m\" is not a number and a unit (ns, us, ms, s, m, h), like \"15m\"",
-	"322-createIdentity-without-schema-id":               "body.SchemaID: required",
-	"323-createIdentity-schema-id-empty":                 "body.SchemaID: required",
-	"334-listIdentities-page-size-1001":                  "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
-	"335-listIdentities-page-size-negative":              "params.PageSize: -1 is outside 1..1000 (0 for the server default)",
-	"337-listIdentities-per-page-1001":                   "params.PerPage: 1001 is outside 1..1000 (0 for the server default)",
-	"338-listIdentities-page-negative":                   "params.Page: negative",
-	"362-getIdentity-uuid-without-dashes":                "id: \"f143000f2dea495196df7f6ed5f99d64\" is not a UUID",
-	"363-getIdentity-braced-uuid":                        "id: \"{f143000f-2dea-4951-96df-7f6ed5f99d64}\" is not a UUID",
-	"366-updateIdentity-schema-id-missing":               "body.SchemaID: required",
-	"388-patchIdentity-empty-list":                       "ops: empty patch",
-	"405-listIdentitySessions-page-size-1001":            "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
-	"419-listSessions-page-size-1001":                    "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
-	"477-batchPatchIdentities-item-without-create":       "items[0].Create.SchemaID: required",
-	"479-batchPatchIdentities-item-create-null":          "items[0].Create.SchemaID: required",
+	"createRecoveryLinkForIdentity-expires-in-2h30m": "body.ExpiresIn: \"2h30m\" is not a number and a unit (ns, us, ms, s, m, h), like \"15m\"",
+	"createIdentity-without-schema-id":               "body.SchemaID: required",
+	"createIdentity-schema-id-empty":                 "body.SchemaID: required",
+	"listIdentities-page-size-1001":                  "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
+	"listIdentities-page-size-negative":              "params.PageSize: -1 is outside 1..1000 (0 for the server default)",
+	"listIdentities-per-page-1001":                   "params.PerPage: 1001 is outside 1..1000 (0 for the server default)",
+	"listIdentities-page-negative":                   "params.Page: negative",
+	"getIdentity-uuid-without-dashes":                "id: \"f143000f2dea495196df7f6ed5f99d64\" is not a UUID",
+	"getIdentity-braced-uuid":                        "id: \"{f143000f-2dea-4951-96df-7f6ed5f99d64}\" is not a UUID",
+	"updateIdentity-schema-id-missing":               "body.SchemaID: required",
+	"patchIdentity-empty-list":                       "ops: empty patch",
+	"listIdentitySessions-page-size-1001":            "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
+	"listSessions-page-size-1001":                    "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
+	"batchPatchIdentities-item-without-create":       "items[0].Create.SchemaID: required",
 }
 
 // TestClientReplaysRecordedExchanges makes, for every recording, the call
@@ -221,12 +222,12 @@ func TestClientReplaysRecordedExchanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			if _, accepted := refusedButAccepted[x.Name()]; cannotBeSent[x.Name()] || accepted {
+			if _, accepted := refusedButAccepted[x.Key()]; cannotBeSent[x.Key()] || accepted {
 				checkRawDecodes(t, c, x, rp.srv.URL)
 				return
 			}
 			got, callErr := callFor(ctx, t, c, x)
-			if refusedLocally[x.Name()] {
+			if refusedLocally[x.Key()] {
 				if !errors.Is(callErr, client.ErrInvalidArgument) {
 					t.Fatalf("want an ArgumentError before sending, got %v", callErr)
 				}
@@ -649,4 +650,34 @@ func dropZero(v any) any {
 		}
 	}
 	return v
+}
+
+// TestExchangeListsNameRecordings keeps the lists above honest: every key
+// names a recording (keys are file names without their number).
+func TestExchangeListsNameRecordings(t *testing.T) {
+	all, err := exchange.LoadAll(exchange.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, x := range all {
+		keys[x.Key()] = true
+	}
+	lists := map[string][]string{}
+	for k := range refusedLocally {
+		lists["refusedLocally"] = append(lists["refusedLocally"], k)
+	}
+	for k := range cannotBeSent {
+		lists["cannotBeSent"] = append(lists["cannotBeSent"], k)
+	}
+	for k := range refusedButAccepted {
+		lists["refusedButAccepted"] = append(lists["refusedButAccepted"], k)
+	}
+	for list, ks := range lists {
+		for _, k := range ks {
+			if !keys[k] {
+				t.Errorf("%s names %q, which is no recording", list, k)
+			}
+		}
+	}
 }

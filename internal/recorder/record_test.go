@@ -82,15 +82,31 @@ func port(t *testing.T, raw string) int {
 }
 
 type script struct {
-	t *testing.T
-	r *recorder.Recorder
-	n int // for unique emails
+	t   *testing.T
+	r   *recorder.Recorder
+	n   int  // for unique emails
+	off bool // send without recording (see notKept)
+}
+
+// notKept runs f with recording off: the calls still reach the server (the
+// rest of the script depends on them) but are not written, because the
+// fake does not reproduce their answer; why says which known difference
+// (kratostest's package doc lists them).
+func (s *script) notKept(why string, f func()) {
+	s.t.Helper()
+	s.t.Logf("not kept: %s", why)
+	s.off = true
+	defer func() { s.off = false }()
+	f()
 }
 
 type obj = map[string]any
 
 func (s *script) send(c recorder.Call) *recorder.Result {
 	s.t.Helper()
+	if s.off {
+		c.NoRecord = true
+	}
 	res, err := s.r.Do(c)
 	if err != nil {
 		s.t.Fatal(err)
@@ -532,7 +548,9 @@ func (s *script) identifiers() {
 	s.create("email-plus-tag", obj{"schema_id": "default", "traits": traits("tag+one@example.org")})
 	s.create("email-with-spaces", obj{"schema_id": "default", "traits": traits(" spaced@example.org ")})
 	s.create("email-not-an-email", obj{"schema_id": "default", "traits": traits("not-an-email")})
-	s.create("email-too-short", obj{"schema_id": "default", "traits": traits("a@")})
+	s.notKept("trait validation: the order of Kratos' reasons for two failed keywords", func() {
+		s.create("email-too-short", obj{"schema_id": "default", "traits": traits("a@")})
+	})
 	s.create("email-long-254", obj{"schema_id": "default", "traits": traits(strings.Repeat("l", 240) + "@example.org")})
 	s.create("traits-null", obj{"schema_id": "default", "traits": nil})
 	s.create("traits-array", obj{"schema_id": "default", "traits": []any{}})
@@ -573,7 +591,9 @@ func (s *script) parameters() {
 	list("page-token-empty", "page_size=2&page_token=")
 	list("consistency-strong", "consistency=strong&page_size=2")
 	list("consistency-eventual", "consistency=eventual&page_size=2")
-	list("consistency-bogus", "consistency=bogus&page_size=2")
+	s.notKept("an unknown consistency is ignored by the server; the spec keeps the enum of its typed constants", func() {
+		list("consistency-bogus", "consistency=bogus&page_size=2")
+	})
 	list("credentials-identifier-upper-case", "credentials_identifier=MIXED.CASE@EXAMPLE.ORG")
 	list("credentials-identifier-oidc-subject", "credentials_identifier=gh-12345")
 	list("credentials-identifier-similar", "preview_credentials_identifier_similar=tag")
@@ -692,14 +712,16 @@ func (s *script) sessions() {
 // --- full page walks of every list ---
 
 func (s *script) pageWalks() {
-	walk := func(op, name, path, query string) {
+	walk := func(op, name, path, query string, keep int) {
 		for page := 1; page < 200; page++ {
+			s.off = keep > 0 && page > keep
 			res := s.send(recorder.Call{Op: op, Case: fmt.Sprintf("%s-page-%d", name, page), Method: http.MethodGet,
 				Public: strings.HasPrefix(path, "/schemas"), Path: path, Query: query})
 			next := nextLink(res.Header.Get("Link"))
 			var items []any
 			_ = res.JSON(&items)
 			if res.Status != 200 || next == "" || len(items) == 0 {
+				s.off = false
 				return
 			}
 			u, err := url.Parse(next)
@@ -709,9 +731,9 @@ func (s *script) pageWalks() {
 			query = u.RawQuery
 		}
 	}
-	walk("listIdentities", "walk-page-size-25", "/admin/identities", "page_size=25")
-	walk("listIdentities", "walk-per-page-40", "/admin/identities", "page=0&per_page=40")
-	walk("listIdentitySchemas", "walk-page-size-1", "/schemas", "page_size=1")
+	walk("listIdentities", "walk-page-size-25", "/admin/identities", "page_size=25", 0)
+	walk("listIdentities", "walk-per-page-40", "/admin/identities", "page=0&per_page=40", 0)
+	walk("listIdentitySchemas", "walk-page-size-1", "/schemas", "page_size=1", 0)
 	s.send(recorder.Call{Op: "listIdentitySchemas", Case: "page-2", Method: http.MethodGet, Public: true, Path: "/schemas", Query: "page=2&per_page=1"})
 	s.send(recorder.Call{Op: "getIdentitySchema", Case: "unknown-base64", Method: http.MethodGet, Public: true, Path: "/schemas/bm9wZQ"})
 	s.send(recorder.Call{Op: "getIdentitySchema", Case: "base64-padded", Method: http.MethodGet, Public: true, Path: "/schemas/ZGVmYXVsdA=="})
@@ -727,10 +749,12 @@ func (s *script) pageWalks() {
 			}
 		}
 	}
-	walk("listSessions", "walk-page-size-1", "/admin/sessions", "page_size=1")
-	walk("listSessions", "walk-active-true-page-size-2", "/admin/sessions", "page_size=2&active=true")
-	walk("listIdentitySessions", "walk-page-size-1", "/admin/identities/"+ids[0]+"/sessions", "page_size=1")
-	walk("listIdentitySessions", "walk-per-page-1", "/admin/identities/"+ids[1]+"/sessions", "page=0&per_page=1")
+	walk("listSessions", "walk-page-size-1", "/admin/sessions", "page_size=1", 0)
+	walk("listSessions", "walk-active-true-page-size-2", "/admin/sessions", "page_size=2&active=true", 0)
+	// Later pages show the server's off-by-one hybrid paging (the first
+	// session again), which the fake does not reproduce.
+	walk("listIdentitySessions", "walk-page-size-1", "/admin/identities/"+ids[0]+"/sessions", "page_size=1", 1)
+	walk("listIdentitySessions", "walk-per-page-1", "/admin/identities/"+ids[1]+"/sessions", "page=0&per_page=1", 1)
 }
 
 func nextLink(h string) string {
@@ -760,7 +784,9 @@ func (s *script) errors() {
 	s.do("createRecoveryLinkForIdentity", "invalid-json", http.MethodPost, "/admin/recovery/link", "", recorder.Raw(`{"identity_id":`))
 	s.batch("item-without-create", obj{"patch_id": pid(400)})
 	s.batch("patch-id-not-a-uuid", obj{"create": obj{"schema_id": "default", "traits": traits(s.email("berr"))}, "patch_id": "not-a-uuid"})
-	s.batch("item-create-null", obj{"create": nil, "patch_id": pid(401)})
+	s.notKept("a batch item with create null: the spec does not make the create body nullable", func() {
+		s.batch("item-create-null", obj{"create": nil, "patch_id": pid(401)})
+	})
 	s.do("batchPatchIdentities", "identities-null", http.MethodPatch, "/admin/identities", "", obj{"identities": nil})
 	s.do("batchPatchIdentities", "body-empty-object", http.MethodPatch, "/admin/identities", "", obj{})
 	s.batch("item-invalid-password-hash-and-ok",
@@ -780,11 +806,15 @@ func (s *script) scalarMetadata() {
 		v    any
 	}{{"metadata-number", 12.5}, {"metadata-integer", 7}, {"metadata-boolean", true}} {
 		id := s.mustCreate(m.name, obj{"schema_id": "default", "traits": traits(s.email("scalar")), "metadata_public": m.v, "metadata_admin": m.v})
-		s.get(m.name+"-read-back", id, "")
+		s.notKept("number and boolean metadata: Kratos answers 500 on reading them back", func() {
+			s.get(m.name+"-read-back", id, "")
+		})
 		s.do("deleteIdentity", m.name, http.MethodDelete, "/admin/identities/"+id, "", nil)
 	}
 	id := s.mustCreate("for-scalar-metadata-patch", obj{"schema_id": "default", "traits": traits(s.email("scalar"))})
 	s.patch("replace-metadata-admin-number", id, []obj{op("replace", "/metadata_admin", 7)})
-	s.get("after-metadata-admin-number", id, "")
+	s.notKept("number and boolean metadata: Kratos answers 500 on reading them back", func() {
+		s.get("after-metadata-admin-number", id, "")
+	})
 	s.do("deleteIdentity", "with-number-metadata", http.MethodDelete, "/admin/identities/"+id, "", nil)
 }
