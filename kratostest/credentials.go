@@ -187,27 +187,11 @@ type (
 		Provider     string `json:"provider"`
 		Organization string `json:"organization,omitempty"`
 	}
-	lookupConfig struct {
-		RecoveryCodes []lookupCode `json:"recovery_codes"`
-	}
-	lookupCode struct {
-		Code   string     `json:"code"`
-		UsedAt *time.Time `json:"used_at,omitempty"`
-	}
 	webAuthnConfig struct {
 		Credentials []json.RawMessage `json:"credentials"`
 		UserHandle  string            `json:"user_handle,omitempty"`
 	}
 )
-
-func webAuthnCredentialID(raw json.RawMessage) string {
-	var c struct {
-		ID             string `json:"id"`
-		IsPasswordless bool   `json:"is_passwordless"`
-	}
-	_ = json.Unmarshal(raw, &c)
-	return c.ID
-}
 
 func webAuthnPasswordless(raw json.RawMessage) bool {
 	var c struct {
