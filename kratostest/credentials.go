@@ -193,6 +193,30 @@ type (
 	}
 )
 
+// webAuthnStored is a WebAuthn key as Kratos encodes it.
+type webAuthnStored struct {
+	ID              string `json:"id"`
+	PublicKey       string `json:"public_key"`
+	AttestationType string `json:"attestation_type"`
+	Authenticator   struct {
+		AAGUID       string `json:"aaguid"`
+		SignCount    int64  `json:"sign_count"`
+		CloneWarning bool   `json:"clone_warning"`
+	} `json:"authenticator"`
+	DisplayName    string    `json:"display_name"`
+	AddedAt        time.Time `json:"added_at"`
+	IsPasswordless bool      `json:"is_passwordless"`
+}
+
+func reencodeWebAuthn(raw json.RawMessage) json.RawMessage {
+	var w webAuthnStored
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return raw
+	}
+	b, _ := json.Marshal(w)
+	return b
+}
+
 func webAuthnPasswordless(raw json.RawMessage) bool {
 	var c struct {
 		IsPasswordless bool `json:"is_passwordless"`
@@ -254,12 +278,14 @@ func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiEr
 	case "lookup_secret", "totp":
 		delete(i.Credentials, typ)
 	case "webauthn":
+		// Kratos keeps the passwordless keys and writes them back through
+		// its own struct (recorded 490, 491).
 		var cfg webAuthnConfig
 		_ = json.Unmarshal(c.Config, &cfg)
-		kept := cfg.Credentials[:0]
+		kept := []json.RawMessage{}
 		for _, wc := range cfg.Credentials {
 			if webAuthnPasswordless(wc) {
-				kept = append(kept, wc)
+				kept = append(kept, reencodeWebAuthn(wc))
 			}
 		}
 		if len(kept) == 0 {
@@ -290,7 +316,8 @@ func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiEr
 			}
 		}
 		if len(kept) == len(cfg.Providers) {
-			return errNotFound("The identifier `" + identifier + "` was not found among " + strings.ToUpper(typ) + " credentials.")
+			// "OIDC" for saml too (recorded 498).
+			return errNotFound("The identifier `" + identifier + "` was not found among OIDC credentials.")
 		}
 		// The credential stays, without identifiers once the last link is
 		// gone (recorded 260).

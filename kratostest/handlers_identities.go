@@ -406,6 +406,11 @@ func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.
 	}
 	out := s.render(i, v)
 	i.dropped, i.schemaURLEcho = nil, ""
+	if c := i.Credentials["webauthn"]; c != nil && c.Version == 0 {
+		// Kratos answers with the version it was given but stores WebAuthn
+		// credentials in version 1 (recorded 482, 488).
+		c.Version = 1
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

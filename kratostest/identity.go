@@ -516,6 +516,28 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 	return out
 }
 
+// normalizeLinks writes a patched oidc or saml config back in Kratos'
+// struct order (saml: subject, provider; recorded 488); other configs keep
+// the patched document's (sorted) order, as Kratos stores them as JSON.
+func normalizeLinks(typ string, config json.RawMessage) json.RawMessage {
+	var cfg oidcConfig
+	if typ != "oidc" && typ != "saml" || json.Unmarshal(config, &cfg) != nil {
+		return config
+	}
+	if typ == "oidc" {
+		b, _ := json.Marshal(cfg)
+		return b
+	}
+	saml := struct {
+		Providers []samlProvider `json:"providers"`
+	}{}
+	for _, p := range cfg.Providers {
+		saml.Providers = append(saml.Providers, samlProvider{Subject: p.Subject, Provider: p.Provider, Organization: p.Organization})
+	}
+	b, _ := json.Marshal(saml)
+	return b
+}
+
 // noLinks reports an oidc or saml credential without provider links:
 // Kratos shows it without a config even when asked for it (260).
 func noLinks(typ string, config json.RawMessage) bool {
@@ -813,6 +835,11 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 		}
 	}
 	for typ, pc := range p.Credentials {
+		if !credentialTypes[typ] || typ == "link_recovery" || typ == "code_recovery" {
+			return nil, &apiError{httpStatus: 500, code: 500,
+				reason:  fmt.Sprintf("The SQL adapter failed to return the appropriate credentials_type for name %q. This is a bug in the code.", typ),
+				message: "An internal server error occurred, please contact the system administrator"}
+		}
 		c := &credential{Type: typ, CreatedAt: micro, UpdatedAt: micro}
 		if old := i.Credentials[typ]; old != nil {
 			cp := *old
@@ -824,6 +851,7 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 			c.Config = json.RawMessage("{}")
 		}
 		c.Version = pc.Version
+		c.Config = normalizeLinks(typ, c.Config)
 		out.Credentials[typ] = c
 	}
 	out.Verifiable = nil
