@@ -65,6 +65,8 @@ func TestRecord(t *testing.T) {
 	s.sessions()
 	s.pageWalks()
 	s.errors()
+	s.credentialsByPatch()
+	s.batchCredentials()
 	s.scalarMetadata()
 	t.Logf("wrote %d exchanges, %s to %s", len(r.Written), r.Written[0], r.Written[len(r.Written)-1])
 }
@@ -817,4 +819,72 @@ func (s *script) scalarMetadata() {
 		s.get("after-metadata-admin-number", id, "")
 	})
 	s.do("deleteIdentity", "with-number-metadata", http.MethodDelete, "/admin/identities/"+id, "", nil)
+}
+
+// credentialsByPatch adds the credential types create cannot import
+// through JSON Patch, reads them back and deletes them.
+func (s *script) credentialsByPatch() {
+	email := s.email("patchcred")
+	id := s.mustCreate("for-patched-credentials", obj{"schema_id": "default", "traits": traits(email), "credentials": pw("patchcred-secret-123456")})
+	cred := func(typ string, identifiers []string, config obj) obj {
+		return obj{"type": typ, "identifiers": identifiers, "config": config}
+	}
+	webauthn := obj{"credentials": []obj{
+		{"id": "Y3JlZC0x", "public_key": "cHVi", "attestation_type": "none", "display_name": "key one",
+			"authenticator": obj{"aaguid": "AAAAAAAAAAAAAAAAAAAAAA==", "sign_count": 0, "clone_warning": false}, "is_passwordless": false},
+		{"id": "Y3JlZC0y", "public_key": "cHVi", "attestation_type": "none", "display_name": "key two",
+			"authenticator": obj{"aaguid": "AAAAAAAAAAAAAAAAAAAAAA==", "sign_count": 0, "clone_warning": false}, "is_passwordless": true},
+	}, "user_handle": "dXNlcg=="}
+	s.patch("add-credentials-webauthn", id, []obj{op("add", "/credentials/webauthn", cred("webauthn", []string{id}, webauthn))})
+	s.patch("add-credentials-lookup-secret", id, []obj{op("add", "/credentials/lookup_secret", cred("lookup_secret", []string{id},
+		obj{"recovery_codes": []obj{{"code": "aaaa1111"}, {"code": "bbbb2222", "used_at": "2024-01-01T00:00:00Z"}}}))})
+	s.patch("add-credentials-passkey", id, []obj{op("add", "/credentials/passkey", cred("passkey", []string{"dXNlcg=="},
+		obj{"credentials": []obj{{"id": "cGFzcy0x", "public_key": "cHVi", "attestation_type": "none", "display_name": "passkey",
+			"authenticator": obj{"aaguid": "AAAAAAAAAAAAAAAAAAAAAA==", "sign_count": 0, "clone_warning": false}, "is_passwordless": true}},
+			"user_handle": "dXNlcg=="}))})
+	s.patch("add-credentials-totp-and-saml", id, []obj{
+		op("add", "/credentials/totp", cred("totp", []string{id}, obj{"totp_url": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"})),
+		op("add", "/credentials/saml", cred("saml", []string{"okta:patched-1"}, obj{"providers": []obj{{"provider": "okta", "subject": "patched-1"}}})),
+	})
+	s.patch("replace-credentials-oidc-config-denied", id, []obj{op("replace", "/credentials/oidc/config", obj{})})
+	s.patch("add-credentials-unknown-type", id, []obj{op("add", "/credentials/foo", cred("foo", []string{"x"}, obj{}))})
+	s.get("patched-credentials-all-types", id, "include_credential=webauthn&include_credential=lookup_secret&include_credential=passkey&include_credential=totp&include_credential=saml&include_credential=password")
+	s.get("patched-credentials-no-config", id, "")
+	del := func(name, typ, query string) {
+		s.do("deleteIdentityCredentials", name, http.MethodDelete, "/admin/identities/"+id+"/credentials/"+typ, query, nil)
+	}
+	del("webauthn-keeps-passwordless", "webauthn", "")
+	s.get("after-webauthn-deleted", id, "include_credential=webauthn")
+	del("webauthn-again", "webauthn", "")
+	del("lookup-secret", "lookup_secret", "")
+	del("totp", "totp", "")
+	del("totp-again", "totp", "")
+	del("passkey", "passkey", "")
+	del("saml-without-identifier", "saml", "")
+	del("saml-unknown-identifier", "saml", "identifier=okta:nobody")
+	del("saml-identifier", "saml", "identifier=okta:patched-1")
+	del("foo-patched", "foo", "")
+	s.get("after-patched-credentials-deleted", id, "include_credential=password&include_credential=saml&include_credential=passkey&include_credential=webauthn")
+}
+
+// batchCredentials sends every type a batch imports, one item each, plus
+// items that fail, in one batch with per-item results.
+func (s *script) batchCredentials() {
+	item := func(n int, cred any) obj {
+		return obj{"create": obj{"schema_id": "default", "traits": traits(s.email("bcreds")), "credentials": cred}, "patch_id": pid(500 + n)}
+	}
+	res := s.batch("credential-types-accepted",
+		item(1, pw("batch-plain-password-1")),
+		item(2, hashed(hashes[3].hash)),
+		item(3, obj{"oidc": obj{"config": obj{"providers": []obj{{"provider": "github", "subject": "batch-1"}}}}}),
+		item(4, obj{"saml": obj{"config": obj{"providers": []obj{{"provider": "okta", "subject": "batch-1"}}}}}),
+		item(7, obj{"oidc": obj{"config": obj{"providers": []obj{{"provider": "github", "subject": "batch-1"}}}}}),
+		item(8, obj{"password": obj{"config": obj{"use_password_migration_hook": true}}}),
+	)
+	ids := s.batchShow("batch-credential-types-accepted", res)
+	if len(ids) > 2 {
+		s.get("batch-imported-oidc", ids[2], "include_credential=oidc&include_credential=password")
+	}
+	res = s.batch("credentials-null", item(5, obj{"password": nil}), item(6, nil))
+	s.batchShow("batch-credentials-null", res)
 }
