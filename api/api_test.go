@@ -36,6 +36,7 @@ var requestsTheSpecRefuses = map[string]string{
 	"listIdentitySchemas-admin-port-admin-prefix-redirect-307": "/admin/schemas is only a redirect, not an operation",
 	// Recorded by internal/recorder.
 	"deleteIdentityCredentials-unknown-type":              "type not in enum",
+	"listIdentities-ids-501":                              "more than 500 ids",
 	"deleteIdentityCredentials-foo-patched":               "type not in enum",
 	"createRecoveryLinkForIdentity-expires-in-negative":   "expires_in breaks the pattern",
 	"createRecoveryLinkForIdentity-missing-identity-id":   "identity_id is required",

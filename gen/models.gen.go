@@ -762,8 +762,8 @@ type SessionsPageSize = int64
 // ListIdentitiesParams defines parameters for ListIdentities.
 type ListIdentitiesParams struct {
 	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
-	// pagination (below 1 reads as 1, over 500 as 500); listIdentities
-	// refuses page × per_page over 1000.
+	// pagination (below 1 reads as 1); listIdentities refuses page ×
+	// per_page over 1000.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
@@ -831,8 +831,8 @@ type DeleteIdentityCredentialsParams struct {
 // ListIdentitySessionsParams defines parameters for ListIdentitySessions.
 type ListIdentitySessionsParams struct {
 	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
-	// pagination (below 1 reads as 1, over 500 as 500); listIdentities
-	// refuses page × per_page over 1000.
+	// pagination (below 1 reads as 1); listIdentities refuses page ×
+	// per_page over 1000.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
@@ -885,8 +885,8 @@ type GetSessionParams struct {
 // ListIdentitySchemasParams defines parameters for ListIdentitySchemas.
 type ListIdentitySchemasParams struct {
 	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
-	// pagination (below 1 reads as 1, over 500 as 500); listIdentities
-	// refuses page × per_page over 1000.
+	// pagination (below 1 reads as 1); listIdentities refuses page ×
+	// per_page over 1000.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
