@@ -100,6 +100,7 @@ var refusedLocally = map[string]bool{
 	"listSessions-expand-bogus":                           true, // params.Expand[0]: unknown expandable "bogus", want identity or devices
 	"deleteIdentitySessions-malformed-uuid":               true, // id: "not-a-uuid" is not a UUID
 	"listIdentitySessions-malformed-uuid":                 true, // id: "not-a-uuid" is not a UUID
+	"listIdentities-ids-501":                              true, // params.IDs: 501 ids, the server takes at most 500
 	"deleteIdentityCredentials-foo-patched":               true, // type: unknown credential type "foo"
 	"deleteIdentityCredentials-malformed-uuid":            true, // id: "not-a-uuid" is not a UUID
 	"batchPatchIdentities-patch-id-not-a-uuid":            true, // items[0].PatchID: "not-a-uuid" is not a UUID
@@ -133,6 +134,8 @@ var cannotBeSent = map[string]bool{
 	"createIdentity-credentials-password-null":                true, // body no typed call sends
 	"createIdentity-credentials-credentials-null":             true, // body no typed call sends
 	"batchPatchIdentities-credentials-null":                   true, // body no typed call sends
+	"listIdentities-per-page-600":                             true, // query no typed call sends (page=0)
+	"listIdentitySchemas-page-size-0":                         true, // query no typed call sends
 	"updateIdentity-credentials-lookup-secret":                true, // body no typed call sends
 	"updateIdentity-credentials-unknown-type":                 true, // body no typed call sends
 	"updateIdentity-credentials-null":                         true, // body no typed call sends
@@ -187,20 +190,21 @@ var cannotBeSent = map[string]bool{
 // are replayed through Do like cannotBeSent; an entry is removed once the
 // client sends what the server accepts.
 var refusedButAccepted = map[string]string{
-	"createRecoveryLinkForIdentity-expires-in-2h30m": "body.ExpiresIn: \"2h30m\" is not a number and a unit (ns, us, ms, s, m, h), like \"15m\"",
-	"createIdentity-without-schema-id":               "body.SchemaID: required",
-	"createIdentity-schema-id-empty":                 "body.SchemaID: required",
-	"listIdentities-page-size-1001":                  "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
-	"listIdentities-page-size-negative":              "params.PageSize: -1 is outside 1..1000 (0 for the server default)",
-	"listIdentities-per-page-1001":                   "params.PerPage: 1001 is outside 1..1000 (0 for the server default)",
-	"listIdentities-page-negative":                   "params.Page: negative",
-	"getIdentity-uuid-without-dashes":                "id: \"f143000f2dea495196df7f6ed5f99d64\" is not a UUID",
-	"getIdentity-braced-uuid":                        "id: \"{f143000f-2dea-4951-96df-7f6ed5f99d64}\" is not a UUID",
-	"updateIdentity-schema-id-missing":               "body.SchemaID: required",
-	"patchIdentity-empty-list":                       "ops: empty patch",
-	"listIdentitySessions-page-size-1001":            "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
-	"listSessions-page-size-1001":                    "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
-	"batchPatchIdentities-item-without-create":       "items[0].Create.SchemaID: required",
+	"createRecoveryLinkForIdentity-expires-in-1h30m-return-to": "body.ExpiresIn: \"1h30m\" is not a number and a unit (ns, us, ms, s, m, h), like \"15m\"",
+	"createRecoveryLinkForIdentity-expires-in-2h30m":           "body.ExpiresIn: \"2h30m\" is not a number and a unit (ns, us, ms, s, m, h), like \"15m\"",
+	"createIdentity-without-schema-id":                         "body.SchemaID: required",
+	"createIdentity-schema-id-empty":                           "body.SchemaID: required",
+	"listIdentities-page-size-1001":                            "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
+	"listIdentities-page-size-negative":                        "params.PageSize: -1 is outside 1..1000 (0 for the server default)",
+	"listIdentities-per-page-1001":                             "params.PerPage: 1001 is outside 1..1000 (0 for the server default)",
+	"listIdentities-page-negative":                             "params.Page: negative",
+	"getIdentity-uuid-without-dashes":                          "id: \"f143000f2dea495196df7f6ed5f99d64\" is not a UUID",
+	"getIdentity-braced-uuid":                                  "id: \"{f143000f-2dea-4951-96df-7f6ed5f99d64}\" is not a UUID",
+	"updateIdentity-schema-id-missing":                         "body.SchemaID: required",
+	"patchIdentity-empty-list":                                 "ops: empty patch",
+	"listIdentitySessions-page-size-1001":                      "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
+	"listSessions-page-size-1001":                              "params.PageSize: 1001 is outside 1..1000 (0 for the server default)",
+	"batchPatchIdentities-item-without-create":                 "items[0].Create.SchemaID: required",
 }
 
 // TestClientReplaysRecordedExchanges makes, for every recording, the call

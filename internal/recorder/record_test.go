@@ -67,6 +67,8 @@ func TestRecord(t *testing.T) {
 	s.errors()
 	s.credentialsByPatch()
 	s.batchCredentials()
+	s.moreParameters()
+	s.inactiveIdentitySessions()
 	s.scalarMetadata()
 	t.Logf("wrote %d exchanges, %s to %s", len(r.Written), r.Written[0], r.Written[len(r.Written)-1])
 }
@@ -887,4 +889,46 @@ func (s *script) batchCredentials() {
 	}
 	res = s.batch("credentials-null", item(5, obj{"password": nil}), item(6, nil))
 	s.batchShow("batch-credentials-null", res)
+}
+
+// moreParameters covers limits of the list parameters.
+func (s *script) moreParameters() {
+	list := func(name, query string) {
+		s.do("listIdentities", name, http.MethodGet, "/admin/identities", query, nil)
+	}
+	list("per-page-600", "page=0&per_page=600")
+	ids := func(n int) string {
+		q := url.Values{}
+		for k := range n {
+			q.Add("ids", fmt.Sprintf("00000000-0000-4000-8000-%012d", k))
+		}
+		return q.Encode()
+	}
+	list("ids-500", ids(500))
+	list("ids-501", ids(501))
+	s.send(recorder.Call{Op: "listIdentitySchemas", Case: "page-size-0", Method: http.MethodGet, Public: true, Path: "/schemas", Query: "page_size=0"})
+	s.send(recorder.Call{Op: "listIdentitySchemas", Case: "page-token-garbage", Method: http.MethodGet, Public: true, Path: "/schemas", Query: "page_token=garbage"})
+	s.send(recorder.Call{Op: "getIdentitySchema", Case: "raw-id", Method: http.MethodGet, Public: true, Path: "/schemas/default"})
+	id := s.mustCreate("for-more-recovery", obj{"schema_id": "default", "traits": traits(s.email("morerecovery"))})
+	s.do("createRecoveryCodeForIdentity", "flow-type-api-expires-in-1h30m", http.MethodPost, "/admin/recovery/code", "", obj{"identity_id": id, "flow_type": "api", "expires_in": "1h30m"})
+	s.do("createRecoveryLinkForIdentity", "expires-in-1h30m-return-to", http.MethodPost, "/admin/recovery/link", "return_to="+url.QueryEscape("http://127.0.0.1:4455/x"), obj{"identity_id": id, "expires_in": "1h30m"})
+}
+
+// inactiveIdentitySessions: what deactivating an identity does to its
+// sessions.
+func (s *script) inactiveIdentitySessions() {
+	email := s.email("deactivated")
+	const secret = "deactivated-secret-123456"
+	id := s.mustCreate("for-deactivation", obj{"schema_id": "default", "traits": traits(email), "credentials": pw(secret)})
+	sid, err := s.r.Login("deactivated", email, secret)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.patch("deactivate-with-a-session", id, []obj{op("replace", "/state", "inactive")})
+	s.do("getSession", "of-inactive-identity", http.MethodGet, "/admin/sessions/"+sid, "expand=identity", nil)
+	s.do("extendSession", "of-inactive-identity", http.MethodPatch, "/admin/sessions/"+sid+"/extend", "", nil)
+	s.do("listIdentitySessions", "of-inactive-identity", http.MethodGet, "/admin/identities/"+id+"/sessions", "", nil)
+	s.do("listSessions", "active-true-with-inactive-identity", http.MethodGet, "/admin/sessions", "active=true&expand=identity", nil)
+	s.update("reactivate", id, obj{"schema_id": "default", "traits": traits(email), "state": "active"})
+	s.do("getSession", "of-reactivated-identity", http.MethodGet, "/admin/sessions/"+sid, "", nil)
 }
