@@ -772,9 +772,8 @@ type ListIdentitiesParams struct {
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page; 0 or negative means the default (250), and the
-	// server clamps larger values (listIdentities to 500, listSessions to
-	// 1000).
+	// PageSize Items per page; 0 or negative means the default (250), more than 500
+	// is read as 500.
 	PageSize IdentitiesPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -841,9 +840,9 @@ type ListIdentitySessionsParams struct {
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page; 0 or negative means the default (250), and the
-	// server clamps larger values (listIdentities to 500, listSessions to
-	// 1000).
+	// PageSize Items per page. listSessions reads 0 or negative as the default (250)
+	// and more than 1000 as 1000; listIdentitySessions and
+	// listIdentitySchemas read 0 as 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -861,9 +860,9 @@ type CreateRecoveryLinkForIdentityParams struct {
 
 // ListSessionsParams defines parameters for ListSessions.
 type ListSessionsParams struct {
-	// PageSize Items per page; 0 or negative means the default (250), and the
-	// server clamps larger values (listIdentities to 500, listSessions to
-	// 1000).
+	// PageSize Items per page. listSessions reads 0 or negative as the default (250)
+	// and more than 1000 as 1000; listIdentitySessions and
+	// listIdentitySchemas read 0 as 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -895,9 +894,9 @@ type ListIdentitySchemasParams struct {
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page; 0 or negative means the default (250), and the
-	// server clamps larger values (listIdentities to 500, listSessions to
-	// 1000).
+	// PageSize Items per page. listSessions reads 0 or negative as the default (250)
+	// and more than 1000 as 1000; listIdentitySessions and
+	// listIdentitySchemas read 0 as 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
