@@ -216,15 +216,18 @@ type AuthenticatorAssuranceLevel string
 
 // BatchPatchIdentitiesResponse defines model for BatchPatchIdentitiesResponse.
 type BatchPatchIdentitiesResponse struct {
-	Identities []IdentityPatchResponse `json:"identities,omitempty,omitzero"`
+	Identities []*IdentityPatchResponse `json:"identities,omitempty,omitzero"`
 }
 
 // CreateIdentityBody An identity to create. Unknown fields are refused (400).
 type CreateIdentityBody struct {
-	// Credentials Credentials to import with an identity.
+	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
+	// imports password, oidc and saml: a create or batch item naming
+	// totp, lookup_secret, webauthn or passkey is refused as an unknown
+	// field, an update ignores them.
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
 
-	// ExternalID An id from another system; unique.
+	// ExternalID An id from another system; unique. Null is the same as left out.
 	ExternalID        string                    `json:"external_id,omitempty,omitzero"`
 	MetadataAdmin     json.RawMessage           `json:"metadata_admin,omitempty,omitzero"`
 	MetadataPublic    json.RawMessage           `json:"metadata_public,omitempty,omitzero"`
@@ -234,7 +237,7 @@ type CreateIdentityBody struct {
 	// SchemaID The identity schema the traits follow; left out or empty, the server's default schema.
 	SchemaID string `json:"schema_id,omitempty,omitzero"`
 
-	// State Whether the identity may sign in.
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State IdentityState `json:"state,omitempty,omitzero"`
 
 	// Traits The traits, validated against the schema; left out, they are validated (and stored) as {}.
@@ -332,7 +335,7 @@ type Identity struct {
 	// SchemaURL URL of that schema on the public port (empty in identities embedded in listIdentitySessions).
 	SchemaURL string `json:"schema_url"`
 
-	// State Whether the identity may sign in.
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State IdentityState `json:"state"`
 
 	// StateChangedAt When the state last changed.
@@ -372,13 +375,13 @@ type IdentityCredentialsType string
 // it and answers `null` in its place instead of a result.
 type IdentityPatch struct {
 	// Create An identity to create. Unknown fields are refused (400).
-	Create CreateIdentityBody `json:"create"`
+	Create CreateIdentityBody `json:"create,omitempty,omitzero"`
 
 	// PatchID A caller-chosen id echoed in the item's result.
 	PatchID string `json:"patch_id,omitempty,omitzero"`
 }
 
-// IdentityPatchResponse The outcome of one batch item.
+// IdentityPatchResponse The outcome of one batch item; null for an item without `create`.
 type IdentityPatchResponse struct {
 	// Action `create` when the identity was created, `error` when the item failed.
 	Action IdentityPatchResponseAction `json:"action"`
@@ -408,10 +411,13 @@ type IdentitySchemaContainer struct {
 	Schema IdentitySchema `json:"schema"`
 }
 
-// IdentityState Whether the identity may sign in.
+// IdentityState Whether the identity may sign in. In a create body null is the same as left out (active).
 type IdentityState string
 
-// IdentityWithCredentials Credentials to import with an identity.
+// IdentityWithCredentials Credentials to import with an identity (null: none). Kratos v26.2
+// imports password, oidc and saml: a create or batch item naming
+// totp, lookup_secret, webauthn or passkey is refused as an unknown
+// field, an update ignores them.
 type IdentityWithCredentials struct {
 	LookupSecret ImportLookupSecretCredentials `json:"lookup_secret,omitempty,omitzero"`
 	OIDC         ImportOIDCCredentials         `json:"oidc,omitempty,omitzero"`
@@ -584,9 +590,10 @@ type JSONPatch struct {
 // JSONPatchOp defines model for JSONPatch.Op.
 type JSONPatchOp string
 
-// PatchIdentitiesBody Identities to create in one batch. Unknown fields are refused (400).
+// PatchIdentitiesBody Identities to create in one batch. Unknown fields are refused (400);
+// no identities (left out or null) is an empty batch.
 type PatchIdentitiesBody struct {
-	Identities []IdentityPatch `json:"identities"`
+	Identities []IdentityPatch `json:"identities,omitzero"`
 }
 
 // ReadConsistencyLevel Read consistency level; empty means the project default.
@@ -679,7 +686,10 @@ type SessionExpandable string
 
 // UpdateIdentityBody The full new state of an identity.
 type UpdateIdentityBody struct {
-	// Credentials Credentials to import with an identity.
+	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
+	// imports password, oidc and saml: a create or batch item naming
+	// totp, lookup_secret, webauthn or passkey is refused as an unknown
+	// field, an update ignores them.
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
 	ExternalID  string                  `json:"external_id,omitempty,omitzero"`
 
@@ -692,20 +702,22 @@ type UpdateIdentityBody struct {
 	// SchemaID Left out or empty keeps the identity's schema.
 	SchemaID string `json:"schema_id,omitempty,omitzero"`
 
-	// State Whether the identity may sign in.
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State IdentityState `json:"state,omitempty,omitzero"`
 
 	// Traits Left out replaces the traits with {} (validated as such).
 	Traits json.RawMessage `json:"traits,omitempty,omitzero"`
 }
 
-// VerifiableIdentityAddress An address that can be verified.
+// VerifiableIdentityAddress An address that can be verified. The server always sends `status`;
+// an imported address may leave it out (completed when verified,
+// pending otherwise).
 type VerifiableIdentityAddress struct {
 	CreatedAt time.Time `json:"created_at,omitempty,omitzero"`
 	ID        string    `json:"id,omitempty,omitzero"`
 
 	// Status Verification status (`pending`, `sent`, `completed`).
-	Status    string    `json:"status"`
+	Status    string    `json:"status,omitempty,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitempty,omitzero"`
 
 	// Value The address itself (an email or phone number).

@@ -24,7 +24,8 @@
 //
 // The fake implements the 19 operations of api/kratos-admin.yaml the way
 // Kratos v26.2.0 answers them in the recordings of testdata/exchanges,
-// which TestReplayRecordedExchanges replays against it in order:
+// (001-115 by hand, the rest by internal/recorder), which
+// TestReplayRecordedExchanges replays against it in order:
 //
 //   - status codes, Content-Type ("application/json; charset=utf-8" on
 //     success, "application/json" with an empty Ory-Error-Id header on
@@ -42,10 +43,18 @@
 //     password and code identifiers, verifiable and recovery addresses are
 //     derived from them, lower-cased; the default schema is the one the
 //     recordings were made with (DefaultIdentitySchema);
-//   - credential import (plaintext passwords are bcrypt-hashed, hashes in a
-//     known format kept verbatim, oidc, saml, totp, lookup secrets,
-//     webauthn, passkeys) and deletion rules (code cannot be deleted, a
-//     missing type is a 404, the last first factor stays);
+//   - credential import as Kratos v26.2 does it: password (plaintext
+//     bcrypt-hashed, hashes in a known format kept verbatim), oidc and saml;
+//     other types are an unknown field in a create or batch and ignored by
+//     an update; JSON Patch below /credentials (but /credentials/oidc/**)
+//     changes the stored credentials, which is how totp, lookup secrets,
+//     webauthn and passkeys get in; deletion rules and wording (code cannot
+//     be deleted, a missing type is a 404, oidc needs an identifier, the
+//     last first factor stays);
+//   - metadata: explicit nulls, and metadata_admin in write answers exactly
+//     when the request had the key; imported addresses with Kratos'
+//     verified, verified_at and status rules; return_to of recovery links
+//     against the allowed return URLs;
 //   - uniqueness of identifiers, addresses and external ids (409 with the
 //     create or the update wording);
 //   - pagination: keyset for identities (tokens are ids) and sessions
@@ -109,10 +118,13 @@
 //
 // # Known differences from Kratos
 //
-//   - Paths below /credentials are all refused by PATCH
-//     /admin/identities/{id}; Kratos refuses only /credentials and
-//     /credentials/oidc/** and applies the others to the stored
-//     credentials, which the fake does not model.
+//   - Number and boolean metadata: Kratos v26.2 stores them but answers
+//     500 on every later read of the identity (lists included); the fake
+//     returns them. Relying on that server bug helps no test.
+//   - The hybrid paging of GET /admin/identities/{id}/sessions: with a
+//     small page size Kratos repeats the first page and never reaches the
+//     last items; the fake pages correctly. Walk with a page size above the
+//     identity's session count on the real server.
 //   - Messages of errors the recordings do not show (a wrong JSON type in a
 //     body, an invalid JSON Patch path, the 401 of WithBearerToken, unknown
 //     routes) are close to but not always Kratos' own; codes and statuses
@@ -120,7 +132,9 @@
 //   - Trait validation uses a different JSON Schema library than Kratos:
 //     reasons match for the usual keywords (type, required, format,
 //     additionalProperties, lengths, patterns, enums) but may differ in
-//     wording for rare ones.
+//     wording for rare ones, and in order when one value fails several
+//     keywords (Kratos lists a failed format before and after a failed
+//     minLength; the fake leaves minLength out).
 //   - Deleting a last first factor counts password, code (passwordless),
 //     oidc, saml, passkey and passwordless WebAuthn credentials, as a server
 //     with all of those methods enabled would.

@@ -40,13 +40,19 @@ type recoveryLinkBody struct {
 	ExpiresIn  string    `json:"expires_in"`
 }
 
-// recoveryExpiry parses expires_in as both recovery endpoints do.
-func (s *Server) recoveryExpiry(expiresIn string) (time.Duration, *apiError) {
+// recoveryExpiry parses expires_in as both recovery endpoints do. Their
+// refusals of a past time differ: the code endpoint says "must result" and
+// prints the parsed duration ("-5m0s"), the link endpoint says "must be
+// result" and echoes the value sent (recorded 266, 267, 274, 275).
+func (s *Server) recoveryExpiry(expiresIn string, code bool) (time.Duration, *apiError) {
 	d := s.cfg.recoveryLifespan
 	if expiresIn != "" {
 		var err error
 		if d, err = time.ParseDuration(expiresIn); err != nil {
 			return 0, errBadRequest(`Unable to parse "expires_in" whose format should match "[0-9]+(ns|us|ms|s|m|h)" but did not: ` + expiresIn)
+		}
+		if d <= 0 && code {
+			return 0, errBadRequest(`Value from "expires_in" must result to a future time: ` + d.String())
 		}
 		if d <= 0 {
 			return 0, errBadRequest(`Value from "expires_in" must be result to a future time: ` + expiresIn)
@@ -57,7 +63,7 @@ func (s *Server) recoveryExpiry(expiresIn string) (time.Duration, *apiError) {
 
 // decodeRecovery decodes a recovery body into req and returns the lifetime
 // its expires_in asks for; on failure it has answered and returns false.
-func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any, expiresIn *string) (time.Duration, bool) {
+func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any, expiresIn *string, code bool) (time.Duration, bool) {
 	b, err := body(r)
 	if err == nil {
 		err = lenientDecode(b, req)
@@ -66,7 +72,7 @@ func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any,
 		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
 		return 0, false
 	}
-	d, apiErr := s.recoveryExpiry(*expiresIn)
+	d, apiErr := s.recoveryExpiry(*expiresIn, code)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return 0, false
@@ -77,7 +83,7 @@ func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any,
 // POST /admin/recovery/code
 func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
 	var req recoveryCodeBody
-	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn)
+	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn, true)
 	if !ok {
 		return
 	}
@@ -113,12 +119,14 @@ func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
 // POST /admin/recovery/link
 func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
 	var req recoveryLinkBody
-	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn)
+	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn, false)
 	if !ok {
 		return
 	}
 	if rt := r.URL.Query().Get("return_to"); rt != "" && !s.returnToAllowed(rt) {
-		writeError(w, errBadRequest(fmt.Sprintf("Requested return_to URL %q is not allowed.", rt)))
+		e := errBadRequest(fmt.Sprintf("Requested return_to URL %q is not allowed.", rt))
+		e.id = "self_service_flow_return_to_forbidden"
+		writeError(w, e)
 		return
 	}
 	now := s.now()
@@ -146,8 +154,12 @@ func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
 // public origin and WithAllowedReturnURLs prefixes.
 func (s *Server) returnToAllowed(rt string) bool {
 	u, err := url.Parse(rt)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if err != nil {
 		return false
+	}
+	if u.Scheme == "" && u.Host == "" {
+		// Relative: resolved against the default return URL (268).
+		return true
 	}
 	if strings.EqualFold(u.Scheme+"://"+u.Host, s.PublicURL) {
 		return true
@@ -203,7 +215,8 @@ func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getSchema(w http.ResponseWriter, _ *http.Request, id string) {
 	sch := s.cfg.schemaByID[id]
 	if sch == nil {
-		if dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(id, "=")); err == nil {
+		// Unpadded base64url only: "ZGVmYXVsdA==" is a 404 (recorded 446).
+		if dec, err := base64.RawURLEncoding.DecodeString(id); err == nil {
 			sch = s.cfg.schemaByID[string(dec)]
 		}
 	}

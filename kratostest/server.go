@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -405,6 +406,18 @@ func methodNotAllowed(w http.ResponseWriter, allow ...string) {
 // serveAdmin routes the admin port.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	setCacheControl(w, r)
+	// Dot segments are cleaned away with a redirect, as Kratos' router
+	// does ("/by/external/.." goes to "/by", recorded 297).
+	if p := r.URL.EscapedPath(); p != "/" {
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if clean != p {
+			http.Redirect(w, r, clean, http.StatusTemporaryRedirect)
+			return
+		}
+	}
 	seg := segments(r)
 	// The schema endpoints live on the public port (039, 040, 043).
 	if isSchemaPath(seg) || len(seg) > 0 && seg[0] == "admin" && isSchemaPath(seg[1:]) {
