@@ -69,9 +69,17 @@
 //
 // # Sessions and other state
 //
-// Kratos creates sessions at login, on its public API, which the fake does
-// not have: Server.CreateSession makes one (active, password at aal1, 24h,
-// one device) and returns it as the login does. WithIdentities seeds
+// Kratos creates sessions at login, on its public API. Server.CreateSession
+// makes one directly (active, password at aal1, 24h, one device) and
+// returns it as the login does. For programs that only speak HTTP (see
+// cmd/kratos-fake), the public URL also serves the native login flow with
+// the password method: GET /self-service/login/api, then POST
+// /self-service/login?flow=ID with {"method":"password","identifier":..,
+// "password":..} answers {"session_token","session"} as Kratos does, or a
+// 400 with the flow for wrong credentials (only bcrypt hashes can be
+// verified; other methods and browser flows are not served). Both ports
+// answer /health/alive and /health/ready. WithListeners and WithBaseURLs
+// put the server on given addresses and names. WithIdentities seeds
 // identities at start; WithIDGenerator and WithClock make ids and times
 // deterministic; IdentityCount, SessionCount and Reset inspect and clear
 // the state. WithMiddleware wraps the handler to inject faults (a 503, a
