@@ -168,6 +168,16 @@ func mergeCredentials(i *identity, creds *identityWithCredentials, now time.Time
 			}
 		}
 		c.Config, _ = json.Marshal(cfg)
+		if typ == "saml" {
+			// Kratos stores SAML links without the OIDC tokens.
+			saml := struct {
+				Providers []samlProvider `json:"providers"`
+			}{}
+			for _, p := range cfg.Providers {
+				saml.Providers = append(saml.Providers, samlProvider{Subject: p.Subject, Provider: p.Provider, Organization: p.Organization})
+			}
+			c.Config, _ = json.Marshal(saml)
+		}
 	}
 	if t := creds.TOTP; t != nil {
 		c := get("totp", 0)
@@ -241,6 +251,11 @@ type (
 		InitialRefreshToken string `json:"initial_refresh_token"`
 		Organization        string `json:"organization,omitempty"`
 		UseAutoLink         bool   `json:"use_auto_link,omitempty"`
+	}
+	samlProvider struct {
+		Subject      string `json:"subject"`
+		Provider     string `json:"provider"`
+		Organization string `json:"organization,omitempty"`
 	}
 	lookupConfig struct {
 		RecoveryCodes []lookupCode `json:"recovery_codes"`

@@ -3,6 +3,7 @@ package kratostest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -550,9 +551,14 @@ func (n *nullUUID) UnmarshalJSON(b []byte) error {
 		*n = nullUUID{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
+	// Like uuid.NullUUID: a string's content, or any other JSON value's
+	// text, is parsed as a UUID ("uuid: incorrect UUID length 1 in
+	// string \"5\"" for 5).
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
 	}
 	id, err := parseUUID(s)
 	if err != nil {
@@ -652,6 +658,34 @@ type patchedIdentity struct {
 	MetadataPublic      json.RawMessage       `json:"metadata_public"`
 	MetadataAdmin       json.RawMessage       `json:"metadata_admin"`
 	OrganizationID      nullUUID              `json:"organization_id"`
+	// Not taken from the patched document, but decoded as Kratos does:
+	// a patch that makes them other than times is refused.
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// patchDecodeMessage is the message of an error decoding the patched
+// document, in the words of Kratos, whose Go types have other names.
+func patchDecodeMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return err.Error()
+	}
+	if te.Field == "external_id" { // a sqlxx.NullString in Kratos
+		return "json: cannot unmarshal " + te.Value + " into Go value of type string"
+	}
+	names := strings.NewReplacer(
+		"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
+		"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
+		"verifiableAddressIn", "VerifiableAddress",
+		"recoveryAddressIn", "RecoveryAddress",
+		"patchedIdentity", "WithCredentialsAndAdminMetadataInJSON",
+	)
+	typ := te.Type.String()
+	if te.Field == "state" {
+		typ = "identity.State"
+	}
+	return "json: cannot unmarshal " + te.Value + " into Go struct field " + names.Replace(te.Struct) + "." + te.Field + " of type " + names.Replace(typ)
 }
 
 // patchDenied is the deny list of Kratos' patchIdentity, matched
@@ -711,7 +745,7 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	patchedJSON, _ := json.Marshal(doc)
 	var p patchedIdentity
 	if err := json.Unmarshal(patchedJSON, &p); err != nil {
-		return nil, patchErr(err.Error())
+		return nil, patchErr(patchDecodeMessage(err))
 	}
 	out := i.clone()
 	out.SchemaID = p.SchemaID
