@@ -38,8 +38,10 @@ import (
 // It skips unless KRATOS_ADMIN_URL and KRATOS_PUBLIC_URL are set, and
 // needs a real server configured like ../shared/kratos (the "default"
 // schema, allowed return URL http://127.0.0.1:4455, recovery UI
-// http://127.0.0.1:4455/recovery) that holds no identities: lists are
-// compared whole.
+// http://127.0.0.1:4455/recovery, the password and code methods enabled;
+// the fake is configured the same way) that holds no identities: lists
+// are compared whole. KRATOS_DIFF_SCENARIOS sets the number of generated
+// scenarios (60), KRATOS_DIFF_VERBOSE=1 logs every exchange.
 //
 // What is normalised before comparing, and why (everything else must be
 // equal):
@@ -49,7 +51,7 @@ import (
 //     WithIDGenerator hands out the ids the real server gave, so that
 //     lists ordered by id come in the same order.
 //   - Timestamps (RFC 3339 strings): the moment differs, so only the type
-//     (a time, or null) is compared.
+//     (a time, Go's zero time, or null) is compared.
 //   - The servers' own base URLs (their ports differ), ports of client
 //     addresses in session devices, page tokens in Link headers (opaque,
 //     and they carry ids and times), recovery codes and tokens, session
@@ -188,6 +190,9 @@ type differ struct {
 	feed       *idFeed
 	diffs      []string
 	steps      int
+	// bareNumber is set when a create body had a bare number as
+	// metadata (see metadata).
+	bareNumber bool
 	// identityPH names the identity ids the real server gave (and the
 	// fake was given): the same placeholder on both sides, whatever came
 	// before. Other ids get placeholders per side and per scenario.
@@ -222,6 +227,8 @@ func TestDifferential(t *testing.T) {
 		kratostest.WithIDGenerator(feed.next),
 		kratostest.WithRecoveryUIURL("http://127.0.0.1:4455/recovery"),
 		kratostest.WithAllowedReturnURLs("http://127.0.0.1:4455"),
+		// ../shared/kratos enables the password, code and link methods.
+		kratostest.WithEnabledMethods(client.CredentialsTypePassword, client.CredentialsTypeCode),
 	)
 	fakeSide := &diffSide{name: "fake", admin: srv.URL, public: srv.PublicURL, hc: &http.Client{CheckRedirect: noRedirect}}
 	for _, s := range []*diffSide{realSide, fakeSide} {
@@ -367,6 +374,8 @@ func (d *differ) normString(s *diffSide, v, runID string) string {
 	})
 	v = uuidRe.ReplaceAllStringFunc(v, func(id string) string { return d.placeholder(s, id) })
 	switch {
+	case strings.HasPrefix(v, "0001-01-01T00:00:00"):
+		return "<zero time>"
 	case timeRe.MatchString(v):
 		return "<time>"
 	case madeHashRe.MatchString(v):
@@ -472,8 +481,11 @@ func (d *differ) compare(where string, fs int, fh http.Header, fb []byte, frun s
 	}
 }
 
+// diffVerbose (KRATOS_DIFF_VERBOSE=1) shows requests and bodies whole.
+var diffVerbose = os.Getenv("KRATOS_DIFF_VERBOSE") != ""
+
 func clip(b []byte) string {
-	if len(b) > 400 {
+	if len(b) > 400 && !diffVerbose {
 		return string(b[:400]) + "..."
 	}
 	return string(b)
@@ -656,6 +668,9 @@ func (d *differ) stepOn(where, method, path, body string, public bool) (f, r *an
 	d.feed.push(ids...)
 	d.nameIdentities(ids)
 	f = d.send(d.fake, method, path, body, public)
+	if diffVerbose {
+		d.t.Logf("%s: %s %s %s\n  fake %d %s\n  real %d %s", where, method, d.real.expand(path), d.real.expand(body), f.status, f.body, r.status, r.body)
+	}
 	if len(d.feed.queue) > 0 {
 		d.diff(where, "the fake created %d identities fewer than the real server", len(d.feed.queue))
 		d.feed.queue = nil
@@ -724,6 +739,13 @@ func (d *differ) randJSON(depth int) string {
 }
 
 // metadata is a metadata member: absent, null or any JSON value.
+//
+// A bare number as metadata is sent, but the identity is not read back
+// afterwards (bareNumber is set): Kratos on SQLite, the test server,
+// stores it and then fails every read of that identity with a 500 ("sql:
+// Scan error on column index 4, name \"metadata_admin\": cannot scan
+// float64 into JSONRawMessage"), a bug of that storage backend, not
+// behaviour of the API to reproduce.
 func (d *differ) metadata(name string) string {
 	switch d.rnd.IntN(5) {
 	case 0:
@@ -731,7 +753,26 @@ func (d *differ) metadata(name string) string {
 	case 1:
 		return fmt.Sprintf(`,%q:null`, name)
 	default:
-		return fmt.Sprintf(`,%q:%s`, name, d.randJSON(2))
+		v := d.randJSON(2)
+		if isBareNumber(v) {
+			d.bareNumber = true
+		}
+		return fmt.Sprintf(`,%q:%s`, name, v)
+	}
+}
+
+func isBareNumber(v string) bool {
+	_, err := strconv.ParseFloat(v, 64)
+	return err == nil
+}
+
+// metadataValue is a value for a metadata patch: any JSON value but a bare
+// number (see metadata).
+func (d *differ) metadataValue() string {
+	for {
+		if v := d.randJSON(2); !isBareNumber(v) {
+			return v
+		}
 	}
 }
 
@@ -931,18 +972,26 @@ func (d *differ) generated(t *testing.T) {
 
 func (d *differ) identityLifecycle(where string) {
 	email := d.email()
+	d.bareNumber = false
 	v := d.create(where+" create", d.createBody(email))
 	if v == "" {
 		return
 	}
 	defer d.deleteIdentity(where, v)
+	if d.bareNumber {
+		return // not readable on the SQLite test server (see metadata)
+	}
 	q := d.includeCredential()
 	d.step(where+" get", http.MethodGet, "/admin/identities/{"+v+"}?"+q, "")
 	for range 1 + d.rnd.IntN(3) {
 		switch d.rnd.IntN(5) {
 		case 0: // update
+			d.bareNumber = false
 			body := d.createBody(email)
 			d.step(where+" update", http.MethodPut, "/admin/identities/{"+v+"}", body)
+			if d.bareNumber {
+				return // not readable on the SQLite test server (see metadata)
+			}
 		case 1, 2: // patch
 			d.step(where+" patch", http.MethodPatch, "/admin/identities/{"+v+"}", d.patchOps())
 		case 3: // filters
@@ -977,9 +1026,9 @@ func (d *differ) patchOps() string {
 	for range 1 + d.rnd.IntN(3) {
 		switch d.rnd.IntN(9) {
 		case 0:
-			ops = append(ops, fmt.Sprintf(`{"op":"add","path":"/metadata_public","value":%s}`, d.randJSON(2)))
+			ops = append(ops, fmt.Sprintf(`{"op":"add","path":"/metadata_public","value":%s}`, d.metadataValue()))
 		case 1:
-			ops = append(ops, fmt.Sprintf(`{"op":"replace","path":"/metadata_admin","value":%s}`, d.randJSON(2)))
+			ops = append(ops, fmt.Sprintf(`{"op":"replace","path":"/metadata_admin","value":%s}`, d.metadataValue()))
 		case 2:
 			ops = append(ops, `{"op":"remove","path":"/metadata_public"}`)
 		case 3:

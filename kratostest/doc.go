@@ -109,7 +109,8 @@
 //     wording for rare ones.
 //   - Deleting a last first factor counts password, code (passwordless),
 //     oidc, saml, passkey and passwordless WebAuthn credentials, as a server
-//     with all of those methods enabled would.
+//     with all of those methods enabled would; WithEnabledMethods narrows
+//     that to the methods your server enables.
 //   - No CSRF cookie is set on /schemas; /admin/sessions/whoami is not
 //     redirected; consistency and organizations are accepted but have no
 //     effect beyond filtering by organization_id.

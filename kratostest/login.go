@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 //	                                         -> 200 {"session_token","session","continue_with":null}
 //
 // Wrong credentials answer 400 with the flow and Kratos' message 4000006;
-// an unknown flow 404. Only bcrypt hashes (what the fake makes from
+// an unknown flow 404. The flow has the nodes of Kratos' password and
+// code methods (the code method itself is not served). Only bcrypt hashes (what the fake makes from
 // plaintext passwords, and imported $2a$/$2b$/$2y$ hashes) can be
 // verified; an identity with a hash in another format cannot sign in.
 
@@ -81,14 +83,49 @@ func (s *Server) renderLoginFlow(f *loginFlow, identifier string, msgs []uiText)
 	label := func(id int, text string) map[string]any {
 		return map[string]any{"label": uiText{ID: id, Text: text, Type: "info"}}
 	}
+	idLabel := label(1070004, "ID")
+	if name, title := s.identifierTrait(); title != "" {
+		idLabel = map[string]any{"label": map[string]any{"id": 1070002, "text": title, "type": "info", "context": map[string]string{"name": "traits." + name, "title": title}}}
+	}
 	out.UI.Nodes = []uiNode{
 		{Type: "input", Group: "default", Attributes: map[string]any{"name": "csrf_token", "type": "hidden", "value": "", "required": true, "disabled": false, "node_type": "input"}, Messages: []uiText{}, Meta: map[string]any{}},
-		{Type: "input", Group: "default", Attributes: map[string]any{"name": "identifier", "type": "text", "value": identifier, "required": true, "disabled": false, "node_type": "input"}, Messages: []uiText{}, Meta: label(1070004, "ID")},
+		{Type: "input", Group: "default", Attributes: map[string]any{"name": "identifier", "type": "text", "value": identifier, "required": true, "disabled": false, "node_type": "input"}, Messages: []uiText{}, Meta: idLabel},
+		{Type: "input", Group: "code", Attributes: map[string]any{"name": "method", "type": "submit", "value": "code", "disabled": false, "node_type": "input"}, Messages: []uiText{}, Meta: label(1010015, "Send sign in code")},
 		{Type: "input", Group: "password", Attributes: map[string]any{"name": "password", "type": "password", "required": true, "autocomplete": "current-password", "disabled": false, "node_type": "input"}, Messages: []uiText{}, Meta: label(1070001, "Password")},
 		{Type: "input", Group: "password", Attributes: map[string]any{"name": "method", "type": "submit", "value": "password", "disabled": false, "node_type": "input"}, Messages: []uiText{}, Meta: label(1010022, "Sign in with password")},
 	}
 	out.UI.Messages = msgs
 	return out
+}
+
+// identifierTrait returns the name and title of the default schema's
+// first top-level trait that is a password identifier, which Kratos uses
+// to label the identifier field.
+func (s *Server) identifierTrait() (name, title string) {
+	sc := s.cfg.schemaByID[s.cfg.defaultSchemaID]
+	if sc == nil {
+		return "", ""
+	}
+	root, _ := sc.doc.(map[string]any)
+	props, _ := root["properties"].(map[string]any)
+	traits, _ := props["traits"].(map[string]any)
+	tprops, _ := traits["properties"].(map[string]any)
+	names := make([]string, 0, len(tprops))
+	for n := range tprops {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		p, _ := tprops[n].(map[string]any)
+		ext, _ := p["ory.sh/kratos"].(map[string]any)
+		creds, _ := ext["credentials"].(map[string]any)
+		pw, _ := creds["password"].(map[string]any)
+		if id, _ := pw["identifier"].(bool); id {
+			t, _ := p["title"].(string)
+			return n, t
+		}
+	}
+	return "", ""
 }
 
 // createLoginFlow serves GET /self-service/login/api.

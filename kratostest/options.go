@@ -37,6 +37,7 @@ type config struct {
 	publicListener    net.Listener
 	adminBaseURL      string
 	publicBaseURL     string
+	methods           map[string]bool // nil: all enabled
 	errs              []error
 }
 
@@ -320,5 +321,28 @@ func WithBaseURLs(admin, public string) Option {
 			*u = strings.TrimSuffix(*u, "/")
 		}
 		c.adminBaseURL, c.publicBaseURL = admin, public
+	}
+}
+
+// WithEnabledMethods says which sign-in methods the server has enabled
+// (Kratos' selfservice.methods.<method>.enabled), for the rule that an
+// identity's last first-factor credential cannot be deleted: only
+// credentials of enabled methods count. By default all of them are:
+// password, code (passwordless), oidc, saml, webauthn (passwordless keys)
+// and passkey. ../shared/kratos, like many deployments, enables password
+// and code only. Imports are not affected: Kratos stores credentials of
+// methods it has not enabled.
+func WithEnabledMethods(methods ...client.IdentityCredentialsType) Option {
+	return func(c *config) {
+		c.methods = map[string]bool{}
+		for _, m := range methods {
+			switch m {
+			case client.CredentialsTypePassword, client.CredentialsTypeCode, client.CredentialsTypeOIDC, client.CredentialsTypeSAML,
+				client.CredentialsTypeWebAuthn, client.CredentialsTypePasskey, client.CredentialsTypeTOTP, client.CredentialsTypeLookupSecret:
+				c.methods[string(m)] = true
+			default:
+				c.errs = append(c.errs, fmt.Errorf("WithEnabledMethods: unknown method %q", m))
+			}
+		}
 	}
 }

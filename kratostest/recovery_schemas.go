@@ -40,13 +40,18 @@ type recoveryLinkBody struct {
 	ExpiresIn  string    `json:"expires_in"`
 }
 
-// recoveryExpiry parses expires_in as both recovery endpoints do.
-func (s *Server) recoveryExpiry(expiresIn string) (time.Duration, *apiError) {
+// recoveryExpiry parses expires_in as both recovery endpoints do; only
+// the wording of a lifetime that is not positive differs (code: the
+// parsed duration, link: the text sent).
+func (s *Server) recoveryExpiry(expiresIn string, code bool) (time.Duration, *apiError) {
 	d := s.cfg.recoveryLifespan
 	if expiresIn != "" {
 		var err error
 		if d, err = time.ParseDuration(expiresIn); err != nil {
 			return 0, errBadRequest(`Unable to parse "expires_in" whose format should match "[0-9]+(ns|us|ms|s|m|h)" but did not: ` + expiresIn)
+		}
+		if d <= 0 && code {
+			return 0, errBadRequest(`Value from "expires_in" must result to a future time: ` + d.String())
 		}
 		if d <= 0 {
 			return 0, errBadRequest(`Value from "expires_in" must be result to a future time: ` + expiresIn)
@@ -66,7 +71,8 @@ func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any,
 		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
 		return 0, false
 	}
-	d, apiErr := s.recoveryExpiry(*expiresIn)
+	_, code := req.(*recoveryCodeBody)
+	d, apiErr := s.recoveryExpiry(*expiresIn, code)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return 0, false

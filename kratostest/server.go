@@ -225,6 +225,12 @@ func (s *Server) Reset() {
 	s.loginFlows = nil
 }
 
+// methodEnabled reports whether a sign-in method is enabled
+// (WithEnabledMethods).
+func (s *Server) methodEnabled(typ string) bool {
+	return s.cfg.methods == nil || s.cfg.methods[typ]
+}
+
 func (s *Server) now() time.Time { return s.cfg.clock().UTC() }
 
 // newID returns a fresh UUID of the given kind. The caller holds s.mu.

@@ -39,6 +39,8 @@
 //	--identities FILE        seed identities from JSON Lines, one create body per line,
 //	                         as "kratos-admin export" writes and "kratos-admin import" reads
 //	--allowed-return-url URL a return_to URL prefix recovery links accept (repeatable)
+//	--enabled-methods LIST   sign-in methods enabled, e.g. password,code (default: all);
+//	                         only credentials of these count as first factors
 //	--faster-session-extend  extendSession answers 204, as with Kratos' feature flag
 //	--log-requests           log every request on stderr
 //

@@ -53,6 +53,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"duplicate seed identities", []string{"--identities", writeFile(t, "dup.jsonl", goodLine+"\n"+goodLine+"\n")}, exitUsage, "WithIdentities: identity 1"},
 		{"admin port in use", []string{"--admin", busy.Addr().String(), "--public", "127.0.0.1:0"}, exitFailure, "kratos-fake: admin: listen tcp"},
 		{"public port in use", []string{"--admin", "127.0.0.1:0", "--public", busy.Addr().String()}, exitFailure, "kratos-fake: public: listen tcp"},
+		{"unknown method", []string{"--enabled-methods", "password,smoke"}, exitUsage, `WithEnabledMethods: unknown method "smoke"`},
 		{"help", []string{"--help"}, exitOK, "usage: kratos-fake [flags]"},
 	}
 	for _, tc := range cases {
