@@ -62,9 +62,12 @@ live: live-contract live-import
 require-kratos:
 	@test -n "$$KRATOS_ADMIN_URL" || { echo "set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL) to a running Kratos" >&2; exit 2; }
 
-# The contract suite against the real server.
+# The contract suite against the real server, and the differential test
+# (the fake and the real server side by side; KRATOS_DIFF_SEED=N repeats a
+# run). The differential test needs an empty server: it runs after the
+# contract suite, which deletes what it creates.
 live-contract: require-kratos
-	$(GO) test -count=1 -run 'TestContractRealServer' -v ./kratostest/
+	$(GO) test -count=1 -run 'TestContractRealServer|TestDifferential' -v ./kratostest/
 
 # Import proofs and figures against the real server (issue 10).
 live-import: require-kratos
