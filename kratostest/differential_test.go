@@ -41,7 +41,7 @@ import (
 // http://127.0.0.1:4455/recovery, the password and code methods enabled;
 // the fake is configured the same way) that holds no identities: lists
 // are compared whole. KRATOS_DIFF_SCENARIOS sets the number of generated
-// scenarios (60), KRATOS_DIFF_VERBOSE=1 logs every exchange.
+// scenarios (150), KRATOS_DIFF_VERBOSE=1 logs every exchange.
 //
 // What is normalised before comparing, and why (everything else must be
 // equal):
@@ -624,6 +624,10 @@ func (s *diffSide) expand(tmpl string) string {
 }
 
 func (d *differ) send(s *diffSide, method, path, body string, public bool) *answer {
+	return d.sendCT(s, method, path, body, public, "application/json")
+}
+
+func (d *differ) sendCT(s *diffSide, method, path, body string, public bool, contentType string) *answer {
 	d.t.Helper()
 	base := s.admin
 	if public {
@@ -639,7 +643,7 @@ func (d *differ) send(s *diffSide, method, path, body string, public bool) *answ
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
@@ -660,14 +664,25 @@ func (d *differ) step(where, method, path, body string) (f, r *answer) {
 	return d.stepOn(where, method, path, body, false)
 }
 
+// stepHeader is step with another Content-Type.
+func (d *differ) stepHeader(where, method, path, body, contentType string) (f, r *answer) {
+	d.t.Helper()
+	return d.stepFull(where, method, path, body, false, contentType)
+}
+
 func (d *differ) stepOn(where, method, path, body string, public bool) (f, r *answer) {
 	d.t.Helper()
-	r = d.send(d.real, method, path, body, public)
+	return d.stepFull(where, method, path, body, public, "application/json")
+}
+
+func (d *differ) stepFull(where, method, path, body string, public bool, contentType string) (f, r *answer) {
+	d.t.Helper()
+	r = d.sendCT(d.real, method, path, body, public, contentType)
 	p, _, _ := strings.Cut(path, "?")
 	ids := createdIdentityIDs(method, p, r.status, r.body)
 	d.feed.push(ids...)
 	d.nameIdentities(ids)
-	f = d.send(d.fake, method, path, body, public)
+	f = d.sendCT(d.fake, method, path, body, public, contentType)
 	if diffVerbose {
 		d.t.Logf("%s: %s %s %s\n  fake %d %s\n  real %d %s", where, method, d.real.expand(path), d.real.expand(body), f.status, f.body, r.status, r.body)
 	}
@@ -934,12 +949,15 @@ func (d *differ) generated(t *testing.T) {
 		{"recovery", 2, d.recovery},
 		{"credential-deletion", 2, d.credentialDeletion},
 		{"schemas", 1, d.schemasScenario},
+		{"list-parameters", 2, d.listParameters},
+		{"session-walk", 1, d.sessionWalk},
+		{"odd-requests", 2, d.oddRequests},
 	}
 	total := 0
 	for _, s := range scenarios {
 		total += s.weight
 	}
-	n := 60
+	n := 150
 	if v, err := strconv.Atoi(os.Getenv("KRATOS_DIFF_SCENARIOS")); err == nil && v > 0 {
 		n = v
 	}
@@ -985,9 +1003,12 @@ func (d *differ) identityLifecycle(where string) {
 	d.step(where+" get", http.MethodGet, "/admin/identities/{"+v+"}?"+q, "")
 	for range 1 + d.rnd.IntN(3) {
 		switch d.rnd.IntN(5) {
-		case 0: // update
+		case 0: // update, sometimes without schema_id (the server keeps it)
 			d.bareNumber = false
 			body := d.createBody(email)
+			if d.chance(0.3) {
+				body = strings.Replace(body, `"schema_id":"default",`, "", 1)
+			}
 			d.step(where+" update", http.MethodPut, "/admin/identities/{"+v+"}", body)
 			if d.bareNumber {
 				return // not readable on the SQLite test server (see metadata)
@@ -1217,4 +1238,86 @@ func (d *differ) schemasScenario(where string) {
 	d.stepOn(where+" list", http.MethodGet, fmt.Sprintf("/schemas?page_size=%d", 1+d.rnd.IntN(3)), "", true)
 	d.stepOn(where+" get", http.MethodGet, "/schemas/"+d.pick("default", "ZGVmYXVsdA", "unknown"), "", true)
 	d.step(where+" admin redirect", http.MethodGet, d.pick("/schemas", "/admin/schemas", "/schemas/default"), "")
+}
+
+// listParameters sends list parameters with edge values.
+func (d *differ) listParameters(where string) {
+	var vs []string
+	for range 1 + d.rnd.IntN(3) {
+		if v := d.create(where+" create", fmt.Sprintf(`{"schema_id":"default","traits":{"email":%q},"external_id":"x-%s-%d"}`, d.email(), d.runID, emailCounter)); v != "" {
+			vs = append(vs, v)
+		}
+	}
+	defer func() {
+		for _, v := range vs {
+			d.deleteIdentity(where, v)
+		}
+	}()
+	q := d.pick("page_size=0", "page_size=-1", "page_size=1001", "page_size=abc", "page_size=1&page_token=", "page_token=00000000-0000-0000-0000-000000000000",
+		"per_page=0", "page=-1&per_page=2", "page=abc", "ids=not-a-uuid", "ids=9f7b2c3e-1111-4222-8333-444455556666",
+		"credentials_identifier=", "credentials_identifier=NOBODY@example.org", "preview_credentials_identifier_similar=g-", "organization_id=9f7b2c3e-1111-4222-8333-444455556666",
+		"organization_id=nope", "consistency=strong", "consistency=eventual", "consistency=bogus", "include_credential=password", "include_credential=bogus")
+	d.step(where+" list", http.MethodGet, "/admin/identities?"+q, "")
+	if len(vs) > 0 {
+		ids := ""
+		for _, v := range vs {
+			ids += "&ids=" + d.real.vars[v]
+		}
+		d.step(where+" list ids", http.MethodGet, "/admin/identities?page_size="+strconv.Itoa(1+d.rnd.IntN(3))+ids, "")
+		ext := fmt.Sprintf("x-%s-%d", d.runID, emailCounter)
+		d.step(where+" by external id", http.MethodGet, "/admin/identities/by/external/"+d.pick(ext, "nope", "a%2Fb")+"?"+d.pick("", "include_credential=password"), "")
+	}
+	d.step(where+" sessions list", http.MethodGet, "/admin/sessions?"+d.pick("page_size=0", "page_size=1001", "page_token=garbage", "active=maybe", "expand=bogus"), "")
+}
+
+// sessionWalk walks all sessions page by page, each side following its
+// own Link next.
+func (d *differ) sessionWalk(where string) {
+	email := d.email()
+	v := d.create(where+" create", fmt.Sprintf(`{"schema_id":"default","traits":{"email":%q},"credentials":{"password":{"config":{"password":%q}}}}`, email, diffPassword))
+	if v == "" {
+		return
+	}
+	defer d.deleteIdentity(where, v)
+	n := 1 + d.rnd.IntN(4)
+	for range n {
+		d.login(where, email, diffPassword)
+	}
+	size := 1 + d.rnd.IntN(n+1)
+	d.fake.vars["next"], d.real.vars["next"] = fmt.Sprintf("/admin/sessions?page_size=%d", size), fmt.Sprintf("/admin/sessions?page_size=%d", size)
+	for page := 0; page < n+3; page++ {
+		f, r := d.step(fmt.Sprintf("%s page %d (size %d)", where, page, size), http.MethodGet, "{next}", "")
+		fn, rn := nextLink(f.header.Get("Link")), nextLink(r.header.Get("Link"))
+		if fn == "" || rn == "" || strings.TrimSpace(string(r.body)) == "[]" {
+			break
+		}
+		d.fake.vars["next"], d.real.vars["next"] = fn, rn
+	}
+}
+
+// oddRequests sends requests a careless client sends: wrong content
+// types, empty and broken bodies, unknown ids, wrong methods.
+func (d *differ) oddRequests(where string) {
+	v := d.create(where+" create", fmt.Sprintf(`{"schema_id":"default","traits":{"email":%q}}`, d.email()))
+	if v == "" {
+		return
+	}
+	defer d.deleteIdentity(where, v)
+	switch d.rnd.IntN(6) {
+	case 0:
+		d.stepHeader(where+" form content type", http.MethodPost, "/admin/recovery/"+d.pick("code", "link"), `{"identity_id":"{`+v+`}"}`, "application/x-www-form-urlencoded")
+	case 1:
+		d.step(where+" empty body", d.pick(http.MethodPost, http.MethodPut, http.MethodPatch), d.pick("/admin/identities", "/admin/identities/{"+v+"}"), d.pick(" ", "{}", "[]", "null", "{"))
+	case 2:
+		d.step(where+" unknown id", d.pick(http.MethodGet, http.MethodDelete, http.MethodPatch), "/admin/identities/9f7b2c3e-1111-4222-8333-444455556666", d.pick("", "[]"))
+	case 3:
+		d.step(where+" delete twice", http.MethodDelete, "/admin/identities/{"+v+"}", "")
+		d.step(where+" delete twice", http.MethodDelete, "/admin/identities/{"+v+"}", "")
+	case 4:
+		d.step(where+" sessions of", http.MethodGet, "/admin/identities/{"+v+"}/sessions?"+d.pick("", "active=true", "page_size=1"), "")
+		d.step(where+" delete sessions of", http.MethodDelete, "/admin/identities/{"+v+"}/sessions", "")
+	default:
+		d.step(where+" extend unknown", http.MethodPatch, "/admin/sessions/9f7b2c3e-1111-4222-8333-444455556666/extend", "")
+		d.step(where+" disable unknown", http.MethodDelete, "/admin/sessions/"+d.pick("9f7b2c3e-1111-4222-8333-444455556666", "nope"), "")
+	}
 }

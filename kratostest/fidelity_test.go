@@ -203,3 +203,55 @@ func TestPublicLoginFlow(t *testing.T) {
 		}
 	}
 }
+
+func TestBodiesInKratosWords(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"w@example.org"}}`)
+	var i struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &i)
+	missing := `"reason":"I[#/traits] S[#/properties/traits/required] missing properties: \"email\""`
+	null := `"reason":"I[#/traits] S[#/properties/traits/type] expected object, but got null"`
+	for _, tc := range []struct{ method, path, body, want string }{
+		{http.MethodPost, "/admin/identities", `{"schema_id":"default"}`, missing},
+		{http.MethodPost, "/admin/identities", `null`, missing},
+		{http.MethodPut, "/admin/identities/" + i.ID, `{}`, missing},
+		{http.MethodPut, "/admin/identities/" + i.ID, `{"traits":null}`, null},
+		{http.MethodPost, "/admin/identities", `[]`, `"message":"json: cannot unmarshal array into Go value of type identity.CreateIdentityBody"`},
+		{http.MethodPut, "/admin/identities/" + i.ID, `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type identity.UpdateIdentityBody"`},
+		{http.MethodPost, "/admin/identities", `{"traits":{},"credentials":[]}`, `"message":"json: cannot unmarshal array into Go struct field CreateIdentityBody.credentials of type identity.IdentityWithCredentials"`},
+		{http.MethodPost, "/admin/identities", `{"traits":{},"credentials":{"password":{"config":{"password":5}}}}`, `"message":"json: cannot unmarshal number into Go struct field AdminIdentityImportCredentialsPasswordConfig.credentials.password.config.password of type string"`},
+		{http.MethodPatch, "/admin/identities", `[]`, `"message":"json: cannot unmarshal array into Go value of type identity.BatchPatchIdentitiesBody"`},
+		{http.MethodPatch, "/admin/identities", `{"identities":[1]}`, `"message":"json: cannot unmarshal number into Go struct field BatchPatchIdentitiesBody.identities of type identity.BatchIdentityPatch"`},
+		{http.MethodPost, "/admin/recovery/code", `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type code.createRecoveryCodeForIdentityBody"`},
+		{http.MethodPost, "/admin/recovery/link", `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type link.createRecoveryLinkForIdentityBody"`},
+	} {
+		if _, got := rawSend(t, tc.method, srv.URL+tc.path, tc.body); !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s %s: %s\nwant %s", tc.method, tc.path, tc.body, got, tc.want)
+		}
+	}
+	// The recovery endpoints take JSON only.
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/code", strings.NewReader(`{"identity_id":"`+i.ID+`"}`))
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := `"reason":"HTTP POST Request used unknown HTTP Header \"Content-Type: ` + ct + `\", only [application/json] are supported."`
+		if resp.StatusCode != 400 || !strings.Contains(string(got), want) {
+			t.Errorf("Content-Type %q: %d %s", ct, resp.StatusCode, got)
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/link", strings.NewReader(`{"identity_id":"`+i.ID+`"}`))
+	req.Header.Set("Content-Type", "application/JSON; charset=utf-8")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("application/JSON; charset=utf-8: %d", resp.StatusCode)
+	}
+}

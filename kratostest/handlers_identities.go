@@ -17,13 +17,50 @@ import (
 func strictDecode(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
-	return d.Decode(v)
+	return kratosNames(d.Decode(v))
 }
 
 // lenientDecode decodes like ory/x decoderx's JSON decoder (unknown fields
 // are ignored).
 func lenientDecode(b []byte, v any) error {
-	return json.NewDecoder(bytes.NewReader(b)).Decode(v)
+	return kratosNames(json.NewDecoder(bytes.NewReader(b)).Decode(v))
+}
+
+// kratosTypeNames maps the fake's body types to Kratos' own, which
+// encoding/json names in its errors ("json: cannot unmarshal array into Go
+// value of type identity.CreateIdentityBody").
+var kratosTypeNames = strings.NewReplacer(
+	"kratostest.createIdentityBody", "identity.CreateIdentityBody",
+	"kratostest.updateIdentityBody", "identity.UpdateIdentityBody",
+	"kratostest.batchPatchIdentitiesBody", "identity.BatchPatchIdentitiesBody",
+	"kratostest.batchIdentityPatch", "identity.BatchIdentityPatch",
+	"kratostest.identityWithCredentials", "identity.IdentityWithCredentials",
+	"kratostest.recoveryCodeBody", "code.createRecoveryCodeForIdentityBody",
+	"kratostest.recoveryLinkBody", "link.createRecoveryLinkForIdentityBody",
+	"Go struct field createIdentityBody.", "Go struct field CreateIdentityBody.",
+	"Go struct field updateIdentityBody.", "Go struct field UpdateIdentityBody.",
+	"Go struct field batchPatchIdentitiesBody.", "Go struct field BatchPatchIdentitiesBody.",
+	"Go struct field passwordImportConfig.", "Go struct field AdminIdentityImportCredentialsPasswordConfig.",
+)
+
+// renamedError is a decode error in Kratos' words, still matching the
+// original with errors.Is and errors.As.
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e *renamedError) Error() string { return e.msg }
+func (e *renamedError) Unwrap() error { return e.err }
+
+func kratosNames(err error) error {
+	if err == nil {
+		return nil
+	}
+	if msg := kratosTypeNames.Replace(err.Error()); msg != err.Error() {
+		return &renamedError{msg: msg, err: err}
+	}
+	return err
 }
 
 // parseIncludeCredential reads include_credential as getIdentity does,
@@ -341,7 +378,7 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 		t := now
 		i.State, i.StateChangedAt = ur.State, &t
 	}
-	i.Traits = ur.Traits
+	i.Traits = traitsOrEmpty(ur.Traits)
 	i.MetadataPublic = nullIfEmpty(ur.MetadataPublic)
 	i.MetadataAdmin = nullIfEmpty(ur.MetadataAdmin)
 	i.ExternalID = ur.ExternalID
@@ -435,10 +472,12 @@ func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, r *http.Reques
 
 // batchPatchIdentitiesBody mirrors Kratos' BatchPatchIdentitiesBody.
 type batchPatchIdentitiesBody struct {
-	Identities []*struct {
-		Create  *createIdentityBody `json:"create"`
-		PatchID *nullUUID           `json:"patch_id"`
-	} `json:"identities"`
+	Identities []*batchIdentityPatch `json:"identities"`
+}
+
+type batchIdentityPatch struct {
+	Create  *createIdentityBody `json:"create"`
+	PatchID *nullUUID           `json:"patch_id"`
 }
 
 // batchItemResult is one item of the batch answer.

@@ -590,7 +590,7 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 	changed := now
 	i := &identity{
 		SchemaID:       cr.SchemaID,
-		Traits:         cr.Traits,
+		Traits:         traitsOrEmpty(cr.Traits),
 		State:          state,
 		StateChangedAt: &changed,
 		MetadataPublic: nullIfEmpty(cr.MetadataPublic),
@@ -630,6 +630,16 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 }
 
 // nullIfEmpty normalises free-form JSON: absent and null are both nil.
+// traitsOrEmpty is the traits of a body: absent traits are an empty
+// object to Kratos ("missing properties" rather than "got null"); an
+// explicit null stays null.
+func traitsOrEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
+
 func nullIfEmpty(raw json.RawMessage) json.RawMessage {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || string(t) == "null" {

@@ -63,6 +63,13 @@ func (s *Server) recoveryExpiry(expiresIn string, code bool) (time.Duration, *ap
 // decodeRecovery decodes a recovery body into req and returns the lifetime
 // its expires_in asks for; on failure it has answered and returns false.
 func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any, expiresIn *string) (time.Duration, bool) {
+	// Both endpoints take JSON only (ory/x decoderx), whatever the
+	// parameters and the case of the media type.
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+		writeError(w, errBadRequest(`HTTP POST Request used unknown HTTP Header "Content-Type: `+ct+`", only [application/json] are supported.`))
+		return 0, false
+	}
 	b, err := body(r)
 	if err == nil {
 		err = lenientDecode(b, req)
