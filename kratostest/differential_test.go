@@ -227,8 +227,11 @@ func TestDifferential(t *testing.T) {
 		kratostest.WithIDGenerator(feed.next),
 		kratostest.WithRecoveryUIURL("http://127.0.0.1:4455/recovery"),
 		kratostest.WithAllowedReturnURLs("http://127.0.0.1:4455"),
-		// ../shared/kratos enables the password, code and link methods.
-		kratostest.WithEnabledMethods(client.CredentialsTypePassword, client.CredentialsTypeCode),
+		// ../shared/kratos enables the password, code and link methods;
+		// it counts OIDC links as first factors all the same (seen here:
+		// a password without a hash can be deleted when an OIDC link and
+		// the code credential remain), SAML links not.
+		kratostest.WithEnabledMethods(client.CredentialsTypePassword, client.CredentialsTypeCode, client.CredentialsTypeOIDC),
 	)
 	fakeSide := &diffSide{name: "fake", admin: srv.URL, public: srv.PublicURL, hc: &http.Client{CheckRedirect: noRedirect}}
 	for _, s := range []*diffSide{realSide, fakeSide} {

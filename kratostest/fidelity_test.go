@@ -255,3 +255,24 @@ func TestBodiesInKratosWords(t *testing.T) {
 		t.Errorf("application/JSON; charset=utf-8: %d", resp.StatusCode)
 	}
 }
+
+func TestOIDCIdentifiersAreSortedOnRead(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"o@example.org"},"credentials":{"oidc":{"config":{"providers":[{"provider":"zeta","subject":"s"},{"provider":"alpha","subject":"s"}]}}}}`)
+	if st != 201 || !strings.Contains(b, `"identifiers":["zeta:s","alpha:s"]`) {
+		t.Fatalf("create answer (in the order given): %d %s", st, b)
+	}
+	var i struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &i)
+	if _, b := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+i.ID, ""); !strings.Contains(b, `"identifiers":["alpha:s","zeta:s"]`) {
+		t.Errorf("read: %s", b)
+	}
+	// An update appends to the sorted links in its answer.
+	_, b = rawSend(t, http.MethodPut, srv.URL+"/admin/identities/"+i.ID, `{"schema_id":"default","traits":{"email":"o@example.org"},"credentials":{"oidc":{"config":{"providers":[{"provider":"beta","subject":"s"}]}}}}`)
+	if !strings.Contains(b, `"identifiers":["alpha:s","zeta:s","beta:s"]`) {
+		t.Errorf("update answer: %s", b)
+	}
+	if _, b := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+i.ID, ""); !strings.Contains(b, `"identifiers":["alpha:s","beta:s","zeta:s"]`) {
+		t.Errorf("read after the update: %s", b)
+	}
+}

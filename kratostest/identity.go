@@ -76,6 +76,11 @@ func (i *identity) clone() *identity {
 	for k, cr := range i.Credentials {
 		cc := *cr
 		cc.Identifiers = slices.Clone(cr.Identifiers)
+		if sortedOnRead(k) {
+			// As Kratos loads them for a write: new links are appended
+			// to the sorted ones.
+			slices.Sort(cc.Identifiers)
+		}
 		cc.Config = bytes.Clone(cr.Config)
 		c.Credentials[k] = &cc
 	}
@@ -402,6 +407,10 @@ const (
 // identityView selects one of the identity's JSON forms; the recordings
 // show a different one per endpoint.
 type identityView struct {
+	// storedOrder shows OIDC and SAML identifiers in the order they were
+	// added (the create and update answers, made from memory); reads
+	// show them sorted, as Kratos loads them.
+	storedOrder bool
 	credentials bool
 	declassify  map[string]bool // credential types whose config is shown
 	zeroTimes   map[string]bool // credential types shown with zero timestamps
@@ -414,9 +423,9 @@ var (
 	// POST /admin/identities: credentials without config and with zero
 	// timestamps (Kratos answers with the in-memory value before the
 	// database set them).
-	viewCreate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty}
+	viewCreate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty, storedOrder: true}
 	// PUT and PATCH.
-	viewUpdate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty}
+	viewUpdate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty, storedOrder: true}
 	// GET /admin/sessions/{id}?expand=identity, extendSession, login.
 	viewSession = identityView{}
 	// GET /admin/sessions?expand=identity.
@@ -471,6 +480,9 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 			// A credential without identifiers (a password imported under a
 			// schema that names none) has "identifiers": null, as in Kratos.
 			co := credentialOut{Type: c.Type, Identifiers: c.Identifiers, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+			if !v.storedOrder && sortedOnRead(typ) && !slices.IsSorted(co.Identifiers) {
+				co.Identifiers = slices.Sorted(slices.Values(co.Identifiers))
+			}
 			if v.declassify[typ] {
 				co.Config = c.Config
 				if len(co.Config) == 0 {
@@ -630,6 +642,11 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 }
 
 // nullIfEmpty normalises free-form JSON: absent and null are both nil.
+// sortedOnRead reports whether Kratos lists a credential type's
+// identifiers sorted when it reads the identity (seen for OIDC links on
+// v26.2.0: ["zeta:s","alpha:s"] is read back as ["alpha:s","zeta:s"]).
+func sortedOnRead(typ string) bool { return typ == "oidc" || typ == "saml" }
+
 // traitsOrEmpty is the traits of a body: absent traits are an empty
 // object to Kratos ("missing properties" rather than "got null"); an
 // explicit null stays null.

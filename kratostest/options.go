@@ -329,9 +329,10 @@ func WithBaseURLs(admin, public string) Option {
 // identity's last first-factor credential cannot be deleted: only
 // credentials of enabled methods count. By default all of them are:
 // password, code (passwordless), oidc, saml, webauthn (passwordless keys)
-// and passkey. ../shared/kratos, like many deployments, enables password
-// and code only. Imports are not affected: Kratos stores credentials of
-// methods it has not enabled.
+// and passkey. ../shared/kratos enables password and code, and counts
+// OIDC links too (WithEnabledMethods(password, code, oidc) behaves like
+// it). Imports are not affected: Kratos stores credentials of methods it
+// has not enabled.
 func WithEnabledMethods(methods ...client.IdentityCredentialsType) Option {
 	return func(c *config) {
 		c.methods = map[string]bool{}
