@@ -314,7 +314,13 @@ func firstFactors(i *identity, enabled func(typ string) bool) int {
 		case "oidc", "saml":
 			var cfg oidcConfig
 			_ = json.Unmarshal(c.Config, &cfg)
-			n += len(cfg.Providers)
+			for _, p := range cfg.Providers {
+				// An OIDC link to an organization (B2B SSO) is no first
+				// factor of its own (seen on Kratos v26.2.0).
+				if typ == "saml" || p.Organization == "" {
+					n++
+				}
+			}
 		case "webauthn":
 			var cfg webAuthnConfig
 			_ = json.Unmarshal(c.Config, &cfg)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -274,5 +275,24 @@ func TestOIDCIdentifiersAreSortedOnRead(t *testing.T) {
 	}
 	if _, b := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+i.ID, ""); !strings.Contains(b, `"identifiers":["alpha:s","beta:s","zeta:s"]`) {
 		t.Errorf("read after the update: %s", b)
+	}
+}
+
+func TestOIDCLinkToAnOrganizationIsNoFirstFactor(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	n := 0
+	for providers, want := range map[string]int{
+		`{"provider":"g","subject":"s1"}`: 204,
+		`{"provider":"g","subject":"s2","organization":"9f7b2c3e-1111-4222-8333-444455556666"}`:                                 400,
+		`{"provider":"g","subject":"s3","organization":"9f7b2c3e-1111-4222-8333-444455556666"},{"provider":"h","subject":"s3"}`: 204,
+	} {
+		// code + the links; the password credential has no hash.
+		n++
+		_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"f`+strconv.Itoa(n)+`@example.org"},"credentials":{"oidc":{"config":{"providers":[`+providers+`]}}}}`)
+		var i struct{ ID string }
+		_ = json.Unmarshal([]byte(b), &i)
+		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+i.ID+"/credentials/password", ""); st != want {
+			t.Errorf("%s: %d %s, want %d", providers, st, got, want)
+		}
 	}
 }
