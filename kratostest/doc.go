@@ -91,7 +91,10 @@
 // integration tests against a real Kratos and reports every request and
 // answer that leaves the spec. The contract suite in contract_test.go runs
 // the same assertions against the fake and, when KRATOS_ADMIN_URL is set,
-// against a real server.
+// against a real server; TestContractProgram runs them against
+// cmd/kratos-fake. TestDifferential (differential_test.go) sends the same
+// sequences, and generated variations of them, to the fake and a real
+// Kratos side by side and compares the answers.
 //
 // # Known differences from Kratos
 //
