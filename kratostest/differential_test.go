@@ -23,7 +23,7 @@ import (
 
 // The differential test runs the same operation sequences against the
 // fake and a real Kratos side by side and compares the answers: status,
-// the relevant headers (Content-Type, Cache-Control, Location, the shape of
+// the relevant headers (Content-Type, Cache-Control, Vary, Location, the shape of
 // Link, X-Total-Count) and the bodies, key by key with their JSON types and
 // values. It runs the contract suite's sequences and generated variations
 // of them (random traits, metadata of every JSON type, nulls, states,
@@ -445,7 +445,7 @@ func (d *differ) compare(where string, fs int, fh http.Header, fb []byte, frun s
 		d.diff(where, "status: fake %d, real %d\n    fake: %s\n    real: %s", fs, rs, clip(fb), clip(rb))
 		return
 	}
-	for _, h := range []string{"Content-Type", "Cache-Control", "X-Total-Count", "Ory-Error-Id"} {
+	for _, h := range []string{"Content-Type", "Cache-Control", "Vary", "X-Total-Count", "Ory-Error-Id"} {
 		fv, fok := fh[h]
 		rv, rok := rh[h]
 		if fok != rok || !slices.Equal(fv, rv) {
@@ -1154,14 +1154,10 @@ func (d *differ) batch(where string) {
 	}
 }
 
-// login signs in on both sides through the public login API; the flow
-// itself is not compared (the fake's has the password method's nodes
-// only), the login answer is.
+// login signs in on both sides through the public login API.
 func (d *differ) login(where, email, password string) (f, r *answer) {
-	for _, s := range []*diffSide{d.fake, d.real} {
-		a := d.send(s, http.MethodGet, "/self-service/login/api", "", true)
-		s.vars["flow"] = a.field("id")
-	}
+	f, r = d.stepOn(where+" login flow", http.MethodGet, "/self-service/login/api", "", true)
+	d.bind("flow", f, r, func(a *answer) string { return a.field("id") })
 	body, _ := json.Marshal(map[string]string{"method": "password", "identifier": email, "password": password})
 	return d.stepOn(where+" login", http.MethodPost, "/self-service/login?flow={flow}", string(body), true)
 }
