@@ -128,6 +128,15 @@ func (f *idFeed) push(ids ...string) {
 	f.mu.Unlock()
 }
 
+// drain empties the queue and returns how many ids were left in it.
+func (f *idFeed) drain() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.queue)
+	f.queue = nil
+	return n
+}
+
 func (f *idFeed) next(kind string) string {
 	if kind != kratostest.IDKindIdentity {
 		return diffUUID()
@@ -190,6 +199,8 @@ type differ struct {
 	feed       *idFeed
 	diffs      []string
 	steps      int
+	emails     int            // emails made so far
+	kinds      map[string]int // differences by kind, for the summary
 	// bareNumber is set when a create body had a bare number as
 	// metadata (see metadata).
 	bareNumber bool
@@ -294,7 +305,9 @@ func (d *differ) contractSuite(t *testing.T, srv *kratostest.Server) {
 	}
 	fakeEx := run(d.fake)
 	srv.Reset()
-	d.feed.queue = nil
+	if n := d.feed.drain(); n > 0 {
+		d.diff("contract suite", "the fake created %d identities fewer than the real server", n)
+	}
 	// The suite's run id differs per run: find each side's.
 	runIDOf := func(ex []diffExchange) string {
 		re := regexp.MustCompile(`kt-([0-9a-f]{8})-`)
@@ -435,7 +448,15 @@ func (d *differ) linkShape(s *diffSide, h, runID string) string {
 }
 
 func (d *differ) diff(where, format string, args ...any) {
-	d.diffs = append(d.diffs, where+": "+fmt.Sprintf(format, args...))
+	detail := fmt.Sprintf(format, args...)
+	d.diffs = append(d.diffs, where+": "+detail)
+	// The kind: a body path, "status", "header X", ...
+	kind, _, _ := strings.Cut(detail, ": ")
+	kind = regexp.MustCompile(`/\d+(/|$)`).ReplaceAllString(kind, "/N$1")
+	if d.kinds == nil {
+		d.kinds = map[string]int{}
+	}
+	d.kinds[kind]++
 }
 
 // compare compares one answer of each side.
@@ -591,8 +612,19 @@ func (d *differ) report(t *testing.T) {
 		}
 		t.Errorf("difference: %s", s)
 	}
-	t.Errorf("%d differences between the fake and the real server (seed %d)", len(d.diffs), d.seed)
-	d.diffs = nil
+	kinds := make([]string, 0, len(d.kinds))
+	for k := range d.kinds {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(a, b int) bool {
+		return d.kinds[kinds[a]] > d.kinds[kinds[b]] || d.kinds[kinds[a]] == d.kinds[kinds[b]] && kinds[a] < kinds[b]
+	})
+	var sum strings.Builder
+	for _, k := range kinds {
+		fmt.Fprintf(&sum, "\n  %4d  %s", d.kinds[k], k)
+	}
+	t.Errorf("%d differences between the fake and the real server (seed %d), by kind:%s", len(d.diffs), d.seed, sum.String())
+	d.diffs, d.kinds = nil, nil
 	d.steps = 0
 }
 
@@ -689,9 +721,8 @@ func (d *differ) stepFull(where, method, path, body string, public bool, content
 	if diffVerbose {
 		d.t.Logf("%s: %s %s %s\n  fake %d %s\n  real %d %s", where, method, d.real.expand(path), d.real.expand(body), f.status, f.body, r.status, r.body)
 	}
-	if len(d.feed.queue) > 0 {
-		d.diff(where, "the fake created %d identities fewer than the real server", len(d.feed.queue))
-		d.feed.queue = nil
+	if n := d.feed.drain(); n > 0 {
+		d.diff(where, "the fake created %d identities fewer than the real server", n)
 	}
 	d.compare(fmt.Sprintf("%s: %s %s %s", where, method, path, clip([]byte(body))), f.status, f.header, f.body, d.runID, r.status, r.header, r.body, d.runID)
 	return f, r
@@ -706,11 +737,9 @@ func (d *differ) pick(options ...string) string { return options[d.rnd.IntN(len(
 
 func (d *differ) chance(p float64) bool { return d.rnd.Float64() < p }
 
-var emailCounter int
-
 func (d *differ) email() string {
-	emailCounter++
-	e := fmt.Sprintf("g-%s-%d@example.org", d.runID, emailCounter)
+	d.emails++
+	e := fmt.Sprintf("g-%s-%d@example.org", d.runID, d.emails)
 	switch d.rnd.IntN(4) {
 	case 0:
 		e = strings.ToUpper(e[:1]) + e[1:]
@@ -891,9 +920,9 @@ func (d *differ) createBody(email string) string {
 	}
 	switch d.rnd.IntN(6) {
 	case 0:
-		fmt.Fprintf(&b, `,"external_id":"ext-%s-%d"`, d.runID, emailCounter)
+		fmt.Fprintf(&b, `,"external_id":"ext-%s-%d"`, d.runID, d.emails)
 	case 1:
-		fmt.Fprintf(&b, `,"external_id":"ext/%s/%d with space"`, d.runID, emailCounter)
+		fmt.Fprintf(&b, `,"external_id":"ext/%s/%d with space"`, d.runID, d.emails)
 	case 2:
 		b.WriteString(`,"external_id":""`)
 	}
@@ -1243,7 +1272,8 @@ func (d *differ) schemasScenario(where string) {
 func (d *differ) listParameters(where string) {
 	var vs []string
 	for range 1 + d.rnd.IntN(3) {
-		if v := d.create(where+" create", fmt.Sprintf(`{"schema_id":"default","traits":{"email":%q},"external_id":"x-%s-%d"}`, d.email(), d.runID, emailCounter)); v != "" {
+		email := d.email()
+		if v := d.create(where+" create", fmt.Sprintf(`{"schema_id":"default","traits":{"email":%q},"external_id":"x-%s-%d"}`, email, d.runID, d.emails)); v != "" {
 			vs = append(vs, v)
 		}
 	}
@@ -1263,7 +1293,7 @@ func (d *differ) listParameters(where string) {
 			ids += "&ids=" + d.real.vars[v]
 		}
 		d.step(where+" list ids", http.MethodGet, "/admin/identities?page_size="+strconv.Itoa(1+d.rnd.IntN(3))+ids, "")
-		ext := fmt.Sprintf("x-%s-%d", d.runID, emailCounter)
+		ext := fmt.Sprintf("x-%s-%d", d.runID, d.emails)
 		d.step(where+" by external id", http.MethodGet, "/admin/identities/by/external/"+d.pick(ext, "nope", "a%2Fb")+"?"+d.pick("", "include_credential=password"), "")
 	}
 	d.step(where+" sessions list", http.MethodGet, "/admin/sessions?"+d.pick("page_size=0", "page_size=1001", "page_token=garbage", "active=maybe", "expand=bogus"), "")
