@@ -114,6 +114,12 @@
 //     oidc, saml, passkey and passwordless WebAuthn credentials, as a server
 //     with all of those methods enabled would; WithEnabledMethods narrows
 //     that to the methods your server enables.
+//   - Metadata that is a bare JSON number (metadata_public: 42): Kratos
+//     v26.2.0 on SQLite stores it, then fails every read of that identity
+//     with a 500 ("cannot scan float64 into JSONRawMessage"); the fake
+//     reads it back. Do not rely on either: use an object.
+//   - The public login API is the native password flow only (no browser
+//     flows, no code method, no CSRF), and only bcrypt hashes sign in.
 //   - No CSRF cookie is set on /schemas; /admin/sessions/whoami is not
 //     redirected; consistency and organizations are accepted but have no
 //     effect beyond filtering by organization_id.
