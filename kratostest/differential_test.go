@@ -1077,7 +1077,7 @@ func (d *differ) deleteAll(s *diffSide) {
 func (d *differ) patchOps() string {
 	var ops []string
 	for range 1 + d.rnd.IntN(3) {
-		switch d.rnd.IntN(9) {
+		switch d.rnd.IntN(10) {
 		case 0:
 			ops = append(ops, fmt.Sprintf(`{"op":"add","path":"/metadata_public","value":%s}`, d.metadataValue()))
 		case 1:
@@ -1095,8 +1095,14 @@ func (d *differ) patchOps() string {
 			ops = append(ops, fmt.Sprintf(`{"op":"add","path":"/external_id","value":"ext-%s-p%d"}`, d.runID, d.rnd.IntN(1000)))
 		case 7:
 			ops = append(ops, `{"op":"replace","path":"/metadata_public","value":null}`)
-		default:
+		case 8:
 			ops = append(ops, fmt.Sprintf(`{"op":"replace","path":"%s","value":"x"}`, d.pick("/id", "/schema_id", "/credentials", "/created_at", "/nope")))
+		default: // writes below /credentials
+			ops = append(ops, d.pick(
+				`{"op":"add","path":"/credentials/password/config","value":{"hashed_password":"`+importedHash+`"}}`,
+				`{"op":"replace","path":"/credentials/password/identifiers","value":["patched@example.org"]}`,
+				`{"op":"remove","path":"/credentials/code"}`,
+				`{"op":"add","path":"/credentials/oidc/config","value":{"providers":[]}}`))
 		}
 	}
 	return "[" + strings.Join(ops, ",") + "]"
