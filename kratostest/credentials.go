@@ -229,9 +229,12 @@ func webAuthnPasswordless(raw json.RawMessage) bool {
 // way Kratos' CountActiveFirstFactorCredentials does on a server with
 // password, passwordless code, social sign-in, passkeys and passwordless
 // WebAuthn enabled. TOTP and lookup secrets are second factors.
-func firstFactors(i *identity) int {
+func firstFactors(i *identity, enabled func(typ string) bool) int {
 	n := 0
 	for typ, c := range i.Credentials {
+		if !enabled(typ) {
+			continue
+		}
 		switch typ {
 		case "password":
 			var cfg struct {
@@ -249,7 +252,13 @@ func firstFactors(i *identity) int {
 		case "oidc", "saml":
 			var cfg oidcConfig
 			_ = json.Unmarshal(c.Config, &cfg)
-			n += len(cfg.Providers)
+			for _, p := range cfg.Providers {
+				// An OIDC link to an organization (B2B SSO) is no first
+				// factor of its own (seen on Kratos v26.2.0).
+				if typ == "saml" || p.Organization == "" {
+					n++
+				}
+			}
 		case "webauthn":
 			var cfg webAuthnConfig
 			_ = json.Unmarshal(c.Config, &cfg)
@@ -268,7 +277,7 @@ func firstFactors(i *identity) int {
 }
 
 // deleteCredential is Kratos' deleteIdentityCredentials on a copy of i.
-func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiError {
+func deleteCredential(i *identity, typ, identifier string, now time.Time, enabled func(typ string) bool) *apiError {
 	c := i.Credentials[typ]
 	if c == nil {
 		return errNotFound("You tried to remove a " + typ + " but this user have no " + typ + " set up.")
@@ -296,7 +305,7 @@ func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiEr
 			c.UpdatedAt = micro
 		}
 	case "password", "oidc", "saml":
-		if firstFactors(i) < 2 {
+		if firstFactors(i, enabled) < 2 {
 			return errBadRequest("You cannot remove the last first factor credential.")
 		}
 		if typ == "password" {

@@ -100,9 +100,17 @@
 //
 // # Sessions and other state
 //
-// Kratos creates sessions at login, on its public API, which the fake does
-// not have: Server.CreateSession makes one (active, password at aal1, 24h,
-// one device) and returns it as the login does. WithIdentities seeds
+// Kratos creates sessions at login, on its public API. Server.CreateSession
+// makes one directly (active, password at aal1, 24h, one device) and
+// returns it as the login does. For programs that only speak HTTP (see
+// cmd/kratos-fake), the public URL also serves the native login flow with
+// the password method: GET /self-service/login/api, then POST
+// /self-service/login?flow=ID with {"method":"password","identifier":..,
+// "password":..} answers {"session_token","session"} as Kratos does, or a
+// 400 with the flow for wrong credentials (only bcrypt hashes can be
+// verified; other methods and browser flows are not served). Both ports
+// answer /health/alive and /health/ready. WithListeners and WithBaseURLs
+// put the server on given addresses and names. WithIdentities seeds
 // identities at start; WithIDGenerator and WithClock make ids and times
 // deterministic; IdentityCount, SessionCount and Reset inspect and clear
 // the state. WithMiddleware wraps the handler to inject faults (a 503, a
@@ -114,7 +122,10 @@
 // integration tests against a real Kratos and reports every request and
 // answer that leaves the spec. The contract suite in contract_test.go runs
 // the same assertions against the fake and, when KRATOS_ADMIN_URL is set,
-// against a real server.
+// against a real server; TestContractProgram runs them against
+// cmd/kratos-fake. TestDifferential (differential_test.go) sends the same
+// sequences, and generated variations of them, to the fake and a real
+// Kratos side by side and compares the answers.
 //
 // # Known differences from Kratos
 //
@@ -137,7 +148,14 @@
 //     minLength; the fake leaves minLength out).
 //   - Deleting a last first factor counts password, code (passwordless),
 //     oidc, saml, passkey and passwordless WebAuthn credentials, as a server
-//     with all of those methods enabled would.
+//     with all of those methods enabled would; WithEnabledMethods narrows
+//     that to the methods your server enables.
+//   - Metadata that is a bare JSON number (metadata_public: 42): Kratos
+//     v26.2.0 on SQLite stores it, then fails every read of that identity
+//     with a 500 ("cannot scan float64 into JSONRawMessage"); the fake
+//     reads it back. Do not rely on either: use an object.
+//   - The public login API is the native password flow only (no browser
+//     flows, no code method, no CSRF), and only bcrypt hashes sign in.
 //   - No CSRF cookie is set on /schemas; /admin/sessions/whoami is not
 //     redirected; consistency and organizations are accepted but have no
 //     effect beyond filtering by organization_id.

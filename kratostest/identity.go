@@ -3,6 +3,7 @@ package kratostest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -84,6 +85,11 @@ func (i *identity) clone() *identity {
 	for k, cr := range i.Credentials {
 		cc := *cr
 		cc.Identifiers = slices.Clone(cr.Identifiers)
+		if sortedOnRead(k) {
+			// As Kratos loads them for a write: new links are appended
+			// to the sorted ones.
+			slices.Sort(cc.Identifiers)
+		}
 		cc.Config = bytes.Clone(cr.Config)
 		c.Credentials[k] = &cc
 	}
@@ -415,6 +421,10 @@ const (
 // identityView selects one of the identity's JSON forms; the recordings
 // show a different one per endpoint.
 type identityView struct {
+	// storedOrder shows OIDC and SAML identifiers in the order they were
+	// added (the create and update answers, made from memory); reads
+	// show them sorted, as Kratos loads them.
+	storedOrder bool
 	credentials bool
 	declassify  map[string]bool // credential types whose config is shown
 	zeroTimes   map[string]bool // credential types shown with zero timestamps
@@ -427,9 +437,9 @@ var (
 	// POST /admin/identities: credentials without config and with zero
 	// timestamps (Kratos answers with the in-memory value before the
 	// database set them).
-	viewCreate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty}
+	viewCreate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty, storedOrder: true}
 	// PUT and PATCH.
-	viewUpdate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty}
+	viewUpdate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty, storedOrder: true}
 	// GET /admin/sessions/{id}?expand=identity, extendSession, login.
 	viewSession = identityView{}
 	// GET /admin/sessions?expand=identity.
@@ -493,6 +503,9 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 			// A credential without identifiers (a password imported under a
 			// schema that names none) has "identifiers": null, as in Kratos.
 			co := credentialOut{Type: c.Type, Identifiers: c.Identifiers, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+			if !v.storedOrder && sortedOnRead(typ) && !slices.IsSorted(co.Identifiers) {
+				co.Identifiers = slices.Sorted(slices.Values(co.Identifiers))
+			}
 			if v.declassify[typ] && !noLinks(typ, c.Config) {
 				co.Config = c.Config
 				if len(co.Config) == 0 {
@@ -608,9 +621,14 @@ func (n *nullUUID) UnmarshalJSON(b []byte) error {
 		*n = nullUUID{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
+	// Like uuid.NullUUID: a string's content, or any other JSON value's
+	// text, is parsed as a UUID ("uuid: incorrect UUID length 1 in
+	// string \"5\"" for 5).
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
 	}
 	id, err := parseUUID(s)
 	if err != nil {
@@ -696,6 +714,11 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 }
 
 // nullIfEmpty normalises free-form JSON: absent and null are both nil.
+// sortedOnRead reports whether Kratos lists a credential type's
+// identifiers sorted when it reads the identity (seen for OIDC links on
+// v26.2.0: ["zeta:s","alpha:s"] is read back as ["alpha:s","zeta:s"]).
+func sortedOnRead(typ string) bool { return typ == "oidc" || typ == "saml" }
+
 func nullIfEmpty(raw json.RawMessage) json.RawMessage {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || string(t) == "null" {
@@ -729,7 +752,34 @@ type patchedIdentity struct {
 	// change the stored credentials.
 	Credentials map[string]patchedCredential `json:"credentials"`
 	SchemaURL   string                       `json:"schema_url"`
-	CreatedAt   time.Time                    `json:"created_at"`
+	// Decoded as Kratos does: a patch that makes them other than times is
+	// refused.
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// patchDecodeMessage is the message of an error decoding the patched
+// document, in the words of Kratos, whose Go types have other names.
+func patchDecodeMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return err.Error()
+	}
+	if te.Field == "external_id" { // a sqlxx.NullString in Kratos
+		return "json: cannot unmarshal " + te.Value + " into Go value of type string"
+	}
+	names := strings.NewReplacer(
+		"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
+		"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
+		"verifiableAddressIn", "VerifiableAddress",
+		"recoveryAddressIn", "RecoveryAddress",
+		"patchedIdentity", "WithCredentialsAndAdminMetadataInJSON",
+	)
+	typ := te.Type.String()
+	if te.Field == "state" {
+		typ = "identity.State"
+	}
+	return "json: cannot unmarshal " + te.Value + " into Go struct field " + names.Replace(te.Struct) + "." + te.Field + " of type " + names.Replace(typ)
 }
 
 // patchDenied is the deny list of Kratos' patchIdentity, matched
@@ -800,7 +850,7 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	patchedJSON, _ := json.Marshal(doc)
 	var p patchedIdentity
 	if err := json.Unmarshal(patchedJSON, &p); err != nil {
-		return nil, patchErr(err.Error())
+		return nil, patchErr(patchDecodeMessage(err))
 	}
 	out := i.clone()
 	out.SchemaID = p.SchemaID

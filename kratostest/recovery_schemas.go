@@ -63,7 +63,14 @@ func (s *Server) recoveryExpiry(expiresIn string, code bool) (time.Duration, *ap
 
 // decodeRecovery decodes a recovery body into req and returns the lifetime
 // its expires_in asks for; on failure it has answered and returns false.
-func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any, expiresIn *string, code bool) (time.Duration, bool) {
+func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any, expiresIn *string) (time.Duration, bool) {
+	// Both endpoints take JSON only (ory/x decoderx), whatever the
+	// parameters and the case of the media type.
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+		writeError(w, errBadRequest(`HTTP POST Request used unknown HTTP Header "Content-Type: `+ct+`", only [application/json] are supported.`))
+		return 0, false
+	}
 	b, err := body(r)
 	if err == nil {
 		err = lenientDecode(b, req)
@@ -72,6 +79,7 @@ func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any,
 		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
 		return 0, false
 	}
+	_, code := req.(*recoveryCodeBody)
 	d, apiErr := s.recoveryExpiry(*expiresIn, code)
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -83,7 +91,7 @@ func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any,
 // POST /admin/recovery/code
 func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
 	var req recoveryCodeBody
-	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn, true)
+	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn)
 	if !ok {
 		return
 	}
@@ -119,7 +127,7 @@ func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
 // POST /admin/recovery/link
 func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
 	var req recoveryLinkBody
-	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn, false)
+	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn)
 	if !ok {
 		return
 	}
