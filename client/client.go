@@ -179,6 +179,9 @@ type call struct {
 	header  http.Header // headers the builder set (header parameters)
 	body    []byte      // JSON request body, nil for none
 	noRetry bool        // send once, whatever the retry policy says
+
+	// fix corrects the paging of lists the server pages wrongly.
+	fix *pageFix
 }
 
 // server is the base URL the generated builders resolve their paths

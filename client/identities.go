@@ -109,12 +109,8 @@ func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesPara
 
 func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
 	if p != nil {
-		if err := checkPagination(op, p.PerPage, p.Page, p.PageSize); err != nil {
-			return nil, err
-		}
-		if !p.Consistency.Valid() {
-			return nil, &ArgumentError{Op: op, Argument: "params.Consistency", Reason: fmt.Sprintf("unknown level %q", p.Consistency)}
-		}
+		// Consistency is sent as given: Kratos ignores levels it does
+		// not know (and self-hosted servers all of them).
 		if len(p.IDs) > 500 {
 			return nil, &ArgumentError{Op: op, Argument: "params.IDs", Reason: fmt.Sprintf("%d ids, the server takes at most 500", len(p.IDs))}
 		}
@@ -136,9 +132,10 @@ func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, 
 	return c.newCall(op, false, req, err)
 }
 
-// Create creates an identity, importing any credentials in body. A
-// duplicate credential identifier or external id is an *Error matching
-// ErrConflict; a body the identity schema refuses matches ErrBadRequest.
+// Create creates an identity, importing any credentials in body. An empty
+// SchemaID selects the server's default schema. A duplicate credential
+// identifier or external id is an *Error matching ErrConflict; a body the
+// identity schema refuses matches ErrBadRequest.
 //
 // It corresponds to POST /admin/identities.
 func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody) (*Identity, error) {
@@ -167,10 +164,9 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 	if body == nil {
 		return &ArgumentError{Op: op, Argument: arg, Reason: "nil"}
 	}
-	if err := checkNotBlank(op, arg+".SchemaID", body.SchemaID); err != nil {
-		return err
-	}
-	if err := checkRequiredJSON(op, arg+".Traits", body.Traits); err != nil {
+	// SchemaID and Traits may be left out: Kratos then uses the default
+	// schema, and validates the traits as {}.
+	if err := checkOptionalJSON(op, arg+".Traits", body.Traits); err != nil {
 		return err
 	}
 	if err := checkOptionalJSON(op, arg+".MetadataPublic", body.MetadataPublic); err != nil {
@@ -188,8 +184,9 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 }
 
 // Update replaces an identity's traits, metadata, state and external id
-// (PUT semantics: metadata left nil is cleared; an empty State keeps the
-// current state) and imports any credentials in body.
+// (PUT semantics: traits and metadata left nil are cleared, traits to {};
+// an empty SchemaID keeps the identity's schema and an empty State its
+// state) and imports any credentials in body.
 //
 // It corresponds to PUT /admin/identities/{id}.
 func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateIdentityBody) (*Identity, error) {
@@ -200,10 +197,7 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 	if body == nil {
 		return nil, &ArgumentError{Op: op, Argument: "body", Reason: "nil"}
 	}
-	if err := checkNotBlank(op, "body.SchemaID", body.SchemaID); err != nil {
-		return nil, err
-	}
-	if err := checkRequiredJSON(op, "body.Traits", body.Traits); err != nil {
+	if err := checkOptionalJSON(op, "body.Traits", body.Traits); err != nil {
 		return nil, err
 	}
 	if err := checkOptionalJSON(op, "body.MetadataPublic", body.MetadataPublic); err != nil {
@@ -301,6 +295,12 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 // ListSessionsPage returns one page of an identity's sessions (newest
 // first). An unknown identity has no sessions, not an error.
 //
+// Kratos v26.2.0 pages this list off by one (see "Paging flaws of Kratos"
+// in the package documentation): with PageSize and PageToken the client
+// corrects it, so NextPageToken leads to the page that follows, and is
+// empty on the last page; pass it with the same PageSize. The deprecated Page and PerPage are sent as
+// given; the server counts them from 1 (pages 0 and 1 are both the first).
+//
 // It corresponds to GET /admin/identities/{id}/sessions.
 func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams) (*Page[Session], error) {
 	cl, err := s.c.listIdentitySessionsCall("Identities.ListSessionsPage", id, params)
@@ -326,12 +326,20 @@ func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessions
 		return nil, err
 	}
 	if p != nil {
-		if err := checkPagination(op, p.PerPage, p.Page, p.PageSize); err != nil {
-			return nil, err
-		}
 	}
 	req, err := gen.NewListIdentitySessionsRequest(c.server(false), id, p)
-	return c.newCall(op, false, req, err)
+	cl, err := c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	// The deprecated page and per_page are sent as given; with the
+	// others the client corrects the server's off-by-one page.
+	if p == nil {
+		cl.fix = &pageFix{flaw: flawOneBased}
+	} else if p.Page == 0 && p.PerPage == 0 {
+		cl.fix = &pageFix{flaw: flawOneBased, size: p.PageSize, token: p.PageToken}
+	}
+	return cl, nil
 }
 
 // DeleteSessions deletes and invalidates all sessions of an identity. The

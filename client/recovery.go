@@ -25,7 +25,7 @@ func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCo
 	if err := checkUUID(op, "body.IdentityID", body.IdentityID); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn, true); err != nil {
+	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn); err != nil {
 		return nil, err
 	}
 	if body.FlowType != "" && !body.FlowType.Valid() {
@@ -61,7 +61,7 @@ func (s *RecoveryService) CreateLink(ctx context.Context, body *CreateRecoveryLi
 	if err := checkUUID(op, "body.IdentityID", body.IdentityID); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn, false); err != nil {
+	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn); err != nil {
 		return nil, err
 	}
 	b, err := marshal(op, "body", body)

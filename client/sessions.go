@@ -62,9 +62,6 @@ func (s *SessionsService) List(ctx context.Context, params *ListSessionsParams) 
 
 func (c *Client) listSessionsCall(op string, p *ListSessionsParams) (*call, error) {
 	if p != nil {
-		if err := checkPagination(op, 0, 0, p.PageSize); err != nil {
-			return nil, err
-		}
 		if err := checkExpand(op, p.Expand); err != nil {
 			return nil, err
 		}

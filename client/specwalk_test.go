@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,6 +117,14 @@ func walkValue(name string, s *openapi3.Schema, i int) any {
 		return fmt.Sprint(s.Enum[(len(s.Enum)-1-i)%len(s.Enum)])
 	case s.Format == "uuid":
 		return fmt.Sprintf("%08x-9b4c-4d3a-8f1e-0a1b2c3d4e5f", 0x3f6a1c2b+i)
+	case s.Pattern != "":
+		// A patterned value comes from the schema's own example, which
+		// must match the pattern.
+		ex, ok := s.Example.(string)
+		if !ok || !regexp.MustCompile(s.Pattern).MatchString(ex) {
+			panic(fmt.Sprintf("parameter %s: pattern %q needs a string example that matches it", name, s.Pattern))
+		}
+		return ex
 	}
 	return name + strconv.Itoa(i) + " ü/?#&=+%"
 }

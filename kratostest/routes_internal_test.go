@@ -132,7 +132,14 @@ func TestPathValuesReachHandlers(t *testing.T) {
 			t.Fatal(err)
 		}
 		rc.take()
-		resp, b = do(t, http.MethodGet, srv.URL+"/admin/identities/by/external/"+url.PathEscape(ext), "")
+		// A value that is exactly "." or ".." goes with its dots escaped,
+		// as Kratos serves it (recording 468); unescaped, it is a dot
+		// segment the router cleans.
+		seg := url.PathEscape(ext)
+		if ext == "." || ext == ".." {
+			seg = strings.ReplaceAll(ext, ".", "%2E")
+		}
+		resp, b = do(t, http.MethodGet, srv.URL+"/admin/identities/by/external/"+seg, "")
 		var got struct {
 			ID         string `json:"id"`
 			ExternalID string `json:"external_id"`
@@ -216,7 +223,6 @@ func TestRouting(t *testing.T) {
 		// An empty segment is no operation's (the real server: 404 or a
 		// redirect to the cleaned path).
 		{"GET", "/admin/identities/", 404, ""},
-		{"GET", "/admin/identities//sessions", 404, ""},
 		{"GET", "/admin/identities/by/external/", 404, ""},
 		{"GET", "/admin/sessions/", 404, ""},
 		{"DELETE", "/admin/identities/x/credentials/", 404, ""},
@@ -229,6 +235,20 @@ func TestRouting(t *testing.T) {
 		if r := rc.take(); len(r) != 0 {
 			t.Errorf("%s %s reached an operation", tc.method, tc.path)
 		}
+	}
+	// An empty segment between two others is cleaned with a 307, as the
+	// real server does, before any operation is reached.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := noFollow.Get(srv.URL + "/admin/identities//sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusTemporaryRedirect || r.Header.Get("Location") != "/admin/identities/sessions" {
+		t.Errorf("GET /admin/identities//sessions: %d Location %q, want 307 to /admin/identities/sessions", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r := rc.take(); len(r) != 0 {
+		t.Errorf("GET /admin/identities//sessions reached an operation")
 	}
 	resp, _ := do(t, http.MethodGet, srv.PublicURL+"/schemas/", "")
 	if resp.StatusCode != http.StatusNotFound {

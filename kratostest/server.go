@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +46,7 @@ type Server struct {
 	sessions   map[string]*session
 	// lastSession is the creation time of the newest session.
 	lastSession time.Time
+	loginFlows  map[string]*loginFlow
 }
 
 // NewServer starts a fake Kratos admin server for the test and closes it
@@ -82,17 +85,26 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 	if len(cfg.schemas) == 0 && len(cfg.errs) == 0 {
 		WithIdentitySchema(DefaultSchemaID, defaultSchema)(&cfg)
 	}
-	if err := errors.Join(cfg.errs...); err != nil {
+	// Listeners given by WithListeners are the server's from now on.
+	fail := func(err error) (*Server, error) {
+		for _, l := range []net.Listener{cfg.adminListener, cfg.publicListener} {
+			if l != nil {
+				l.Close()
+			}
+		}
 		return nil, err
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return fail(err)
 	}
 	if cfg.defaultSchemaID == "" {
 		cfg.defaultSchemaID = cfg.schemas[0].id
 	} else if cfg.schemaByID[cfg.defaultSchemaID] == nil {
-		return nil, fmt.Errorf("WithDefaultSchemaID: no schema %q", cfg.defaultSchemaID)
+		return fail(fmt.Errorf("WithDefaultSchemaID: no schema %q", cfg.defaultSchemaID))
 	}
 	v, err := contract.Default()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	s := &Server{
 		cfg:        cfg,
@@ -103,23 +115,39 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		sessions:   map[string]*session{},
 	}
 	s.routes = s.newRoutes()
-	s.admin = httptest.NewUnstartedServer(s.handler(s.serveAdmin))
-	s.public = httptest.NewUnstartedServer(s.handler(s.servePublic))
+	s.admin = newUnstartedServer(s.handler(s.serveAdmin), cfg.adminListener)
+	s.public = newUnstartedServer(s.handler(s.servePublic), cfg.publicListener)
 	// The URLs are known before the servers run, so that no handler can
 	// see them unset.
 	s.URL = "http://" + s.admin.Listener.Addr().String()
 	s.PublicURL = "http://" + s.public.Listener.Addr().String()
+	if cfg.adminBaseURL != "" {
+		s.URL = cfg.adminBaseURL
+	}
+	if cfg.publicBaseURL != "" {
+		s.PublicURL = cfg.publicBaseURL
+	}
 	if s.cfg.recoveryUIURL == "" {
 		s.cfg.recoveryUIURL = s.PublicURL + "/ui/recovery"
 	}
 	for k := range cfg.seed {
 		if err := s.seed(&cfg.seed[k]); err != nil {
+			s.admin.Listener.Close()
+			s.public.Listener.Close()
 			return nil, fmt.Errorf("WithIdentities: identity %d: %w", k, err)
 		}
 	}
 	s.admin.Start()
 	s.public.Start()
 	return s, nil
+}
+
+// newUnstartedServer is httptest.NewUnstartedServer, on l when it is set.
+func newUnstartedServer(h http.Handler, l net.Listener) *httptest.Server {
+	if l == nil {
+		return httptest.NewUnstartedServer(h)
+	}
+	return &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
 }
 
 // seed creates an identity as POST /admin/identities would.
@@ -197,6 +225,13 @@ func (s *Server) Reset() {
 	s.order, s.unsorted = nil, nil
 	s.unique = map[string]string{}
 	s.sessions = map[string]*session{}
+	s.loginFlows = nil
+}
+
+// methodEnabled reports whether a sign-in method is enabled
+// (WithEnabledMethods).
+func (s *Server) methodEnabled(typ string) bool {
+	return s.cfg.methods == nil || s.cfg.methods[typ]
 }
 
 func (s *Server) now() time.Time { return s.cfg.clock().UTC() }
@@ -405,7 +440,23 @@ func methodNotAllowed(w http.ResponseWriter, allow ...string) {
 // serveAdmin routes the admin port.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	setCacheControl(w, r)
+	// Dot segments are cleaned away with a redirect, as Kratos' router
+	// does ("/by/external/.." goes to "/by", recorded 297).
+	if p := r.URL.EscapedPath(); p != "/" {
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if clean != p {
+			http.Redirect(w, r, clean, http.StatusTemporaryRedirect)
+			return
+		}
+	}
 	seg := segments(r)
+	if isHealthPath(seg) {
+		serveHealth(w, r)
+		return
+	}
 	// The schema endpoints live on the public port (039, 040, 043).
 	if isSchemaPath(seg) || len(seg) > 0 && seg[0] == "admin" && isSchemaPath(seg[1:]) {
 		if r.Method != http.MethodGet {
@@ -441,10 +492,36 @@ func schemaPathLen(seg []string) int {
 	return len(seg)
 }
 
-// servePublic routes the public port: only the schema endpoints.
+func isHealthPath(seg []string) bool {
+	return len(seg) == 2 && seg[0] == "health" && (seg[1] == "alive" || seg[1] == "ready")
+}
+
+// servePublic routes the public port: the schema endpoints, the native
+// login flow with the password method (login.go) and the health checks.
 func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 	setCacheControl(w, r)
 	seg := segments(r)
+	switch {
+	case isHealthPath(seg):
+		serveHealth(w, r)
+		return
+	case len(seg) == 3 && seg[0] == "self-service" && seg[1] == "login" && seg[2] == "api":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		w.Header().Set("Vary", "Cookie")
+		s.createLoginFlow(w, r)
+		return
+	case len(seg) == 2 && seg[0] == "self-service" && seg[1] == "login":
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, http.MethodPost)
+			return
+		}
+		w.Header().Set("Vary", "Cookie")
+		s.submitLoginFlow(w, r)
+		return
+	}
 	if !isSchemaPath(seg) {
 		http.NotFound(w, r)
 		return
