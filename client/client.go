@@ -216,9 +216,6 @@ func (c *Client) newCall(op string, public bool, req *http.Request, err error) (
 	return cl, nil
 }
 
-// idempotent reports whether the request may be sent twice.
-func (cl *call) idempotent() bool { return isIdempotentMethod(cl.method) }
-
 // response is a complete response whose body was read into a pooled buffer.
 type response struct {
 	status int
@@ -281,31 +278,28 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	if ctx == nil {
 		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
 	}
-	policy := c.cfg.retry
-	retryable := !cl.noRetry && policy.MaxAttempts > 1 && (cl.idempotent() || policy.RetryNonIdempotent)
-	for attempt := 1; ; attempt++ {
-		resp, err := c.attempt(ctx, cl, attempt)
-		if err == nil && resp.status >= 200 && resp.status < 300 {
-			return resp, nil
+	var ok *response
+	r := newRetrier(c.cfg.retry, cl.method, !cl.noRetry)
+	v, failure := r.run(ctx, func(n int) error {
+		resp, err := c.attempt(ctx, cl, n)
+		if err != nil {
+			return err
 		}
-		var apiErr error
-		if err == nil {
-			apiErr = c.errorFor(cl, resp)
+		if resp.status < 200 || resp.status >= 300 {
+			apiErr := c.errorFor(cl, resp)
 			resp.release()
-		} else {
-			apiErr = err
+			return apiErr
 		}
-		if !retryable || attempt >= policy.MaxAttempts || !shouldRetry(ctx, apiErr) {
-			return nil, apiErr
-		}
-		wait, ok := policy.next(ctx, attempt, apiErr)
-		if !ok {
-			return nil, apiErr
-		}
-		if !sleep(ctx, wait) {
-			return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), apiErr)
-		}
+		ok = resp
+		return nil
+	}, nil)
+	switch {
+	case failure == nil:
+		return ok, nil
+	case v == retryCancelled:
+		return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), failure)
 	}
+	return nil, failure
 }
 
 const maxRedirects = 5
@@ -550,7 +544,9 @@ func CheckResponse(resp *http.Response) error {
 // escape hatch for what the typed methods do not cover; pass the response to
 // CheckResponse to map errors. The caller closes the body. Without a
 // deadline on req's context, the client's timeout bounds the whole exchange,
-// reading the body included.
+// reading the body included. Retries go through the same engine as the
+// typed methods'; when the context ends during a wait between attempts, the
+// error matches both the context's error and the last answer's *Error.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req == nil || req.URL == nil {
 		return nil, &ArgumentError{Op: "Do", Argument: "req", Reason: "nil request or URL"}
@@ -574,63 +570,65 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		req.Header["Authorization"] = []string{c.cfg.auth()}
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	policy := c.cfg.retry
 	op := "Do " + req.Method
-	for attempt := 1; ; attempt++ {
-		r := req
+	var resp *http.Response
+	var final error // a failure the engine must not retry: a body or editor error
+	r := newRetrier(c.cfg.retry, req.Method, replayable)
+	v, failure := r.run(ctx, func(attempt int) error {
+		rq := req
 		if attempt > 1 {
-			r = req.Clone(ctx)
+			rq = req.Clone(ctx)
 			if req.GetBody != nil {
 				body, err := req.GetBody()
 				if err != nil {
-					cancel()
-					return nil, err
+					final = err
+					return nil
 				}
-				r.Body = body
+				rq.Body = body
 			}
 		}
-		if err := c.edit(ctx, r); err != nil {
-			cancel()
-			return nil, fmt.Errorf("kratos: %s: request editor: %w", op, err)
+		if err := c.edit(ctx, rq); err != nil {
+			final = fmt.Errorf("kratos: %s: request editor: %w", op, err)
+			return nil
 		}
 		start := time.Now()
-		resp, err := c.send(r)
+		res, err := c.send(rq)
 		status := 0
-		if resp != nil {
-			status = resp.StatusCode
+		if res != nil {
+			status = res.StatusCode
 		}
-		c.log(r, attempt, status, start, err)
-		retry := replayable && attempt < policy.MaxAttempts && (isIdempotentMethod(req.Method) || policy.RetryNonIdempotent)
-		var failure error = err
-		if err == nil && retryableStatus(resp.StatusCode) {
-			failure = &Error{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		c.log(rq, attempt, status, start, err)
+		resp = res
+		if err != nil {
+			return err
 		}
-		if failure == nil || !retry || !shouldRetry(ctx, failure) {
-			if err != nil {
-				cancel()
-				return nil, fmt.Errorf("kratos: %s: %w", op, err)
-			}
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			return resp, nil
+		if retryableStatus(res.StatusCode) {
+			return &Error{StatusCode: res.StatusCode, Method: rq.Method, Path: rq.URL.Path, RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now())}
 		}
-		wait, ok := policy.next(ctx, attempt, failure)
-		if !ok {
-			if err != nil {
-				cancel()
-				return nil, fmt.Errorf("kratos: %s: %w", op, err)
-			}
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			return resp, nil
-		}
+		return nil
+	}, func() {
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
+			resp = nil
 		}
-		if !sleep(ctx, wait) {
-			cancel()
-			return nil, fmt.Errorf("kratos: %s: %w", op, ctx.Err())
-		}
+	})
+	switch {
+	case final != nil:
+		cancel()
+		return nil, final
+	case v == retryCancelled:
+		cancel()
+		return nil, fmt.Errorf("kratos: %s: %w (while waiting to retry after: %w)", op, ctx.Err(), failure)
+	case resp == nil:
+		// The last attempt got no response: failure is its transport error.
+		cancel()
+		return nil, fmt.Errorf("kratos: %s: %w", op, failure)
 	}
+	// A success, or the last answer (a retryable status whose retries are
+	// over): the caller reads it and may pass it to CheckResponse.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
 }
 
 // Generated returns the client oapi-codegen generates from the spec
