@@ -2,9 +2,12 @@
 // github.com/kratosadmin/sdk/client to call the API and
 // github.com/kratosadmin/sdk/kratostest for an in-memory server in tests.
 //
-// The models in gen/ are generated from api/kratos-admin.yaml:
+// The models, request builders and server interface in gen/ are generated from
+// api/kratos-admin.yaml:
 //
 //	go generate ./...
 package sdk
 
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config api/oapi-codegen.yaml api/kratos-admin.yaml
+//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config api/oapi-codegen-client.yaml api/kratos-admin.yaml
+//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config api/oapi-codegen-server.yaml api/kratos-admin.yaml

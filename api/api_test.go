@@ -11,28 +11,65 @@ import (
 	"github.com/kratosadmin/sdk/internal/exchange"
 )
 
-// requestsTheSpecRefuses are recorded requests that break the spec on
+// requestsTheSpecRefuses (keyed by file name without its number) are
+// recorded requests that break the spec on
 // purpose (bad input the server answered with 4xx). For these the test
 // asserts the opposite: the spec refuses the request, and the error answer
 // still matches the spec.
 var requestsTheSpecRefuses = map[string]string{
-	"010-createIdentity-invalid-json-400":                          "body is not JSON",
-	"011-createIdentity-invalid-state-400":                         "state not in enum",
-	"020-getIdentity-include-credential-invalid-400":               "include_credential not in enum",
-	"033-listIdentities-ids-filter-bad-uuid-400":                   "ids item is not a UUID",
-	"037-listIdentities-bad-page-size-400":                         "page_size is not an integer",
-	"053-updateIdentity-invalid-json-400":                          "body is not JSON",
-	"057-patchIdentity-failed-test-op-400":                         "op test is not supported",
-	"063-batchPatchIdentities-unknown-field-400":                   "unknown field in body",
-	"064-batchPatchIdentities-invalid-json-400":                    "body is not JSON",
-	"069-getSession-malformed-uuid-400":                            "session id is not a UUID",
-	"081-extendSession-malformed-uuid-400":                         "session id is not a UUID",
-	"087-disableSession-malformed-uuid-400":                        "session id is not a UUID",
-	"097-createRecoveryCodeForIdentity-bad-expires-in-400":         "expires_in breaks the pattern",
-	"098-createRecoveryCodeForIdentity-bad-flow-type-400":          "flow_type not in enum",
-	"099-createRecoveryCodeForIdentity-missing-identity-id":        "identity_id is required",
-	"103-createRecoveryLinkForIdentity-bad-expires-in-400":         "expires_in breaks the pattern",
-	"040-listIdentitySchemas-admin-port-admin-prefix-redirect-307": "/admin/schemas is only a redirect, not an operation",
+	"createIdentity-invalid-json-400":                          "body is not JSON",
+	"createIdentity-invalid-state-400":                         "state not in enum",
+	"getIdentity-include-credential-invalid-400":               "include_credential not in enum",
+	"listIdentities-ids-filter-bad-uuid-400":                   "ids item is not a UUID",
+	"listIdentities-bad-page-size-400":                         "page_size is not an integer",
+	"updateIdentity-invalid-json-400":                          "body is not JSON",
+	"patchIdentity-failed-test-op-400":                         "op test is not supported",
+	"batchPatchIdentities-unknown-field-400":                   "unknown field in body",
+	"batchPatchIdentities-invalid-json-400":                    "body is not JSON",
+	"getSession-malformed-uuid-400":                            "session id is not a UUID",
+	"extendSession-malformed-uuid-400":                         "session id is not a UUID",
+	"disableSession-malformed-uuid-400":                        "session id is not a UUID",
+	"createRecoveryCodeForIdentity-bad-expires-in-400":         "expires_in breaks the pattern",
+	"createRecoveryCodeForIdentity-bad-flow-type-400":          "flow_type not in enum",
+	"createRecoveryCodeForIdentity-missing-identity-id":        "identity_id is required",
+	"createRecoveryLinkForIdentity-bad-expires-in-400":         "expires_in breaks the pattern",
+	"listIdentitySchemas-admin-port-admin-prefix-redirect-307": "/admin/schemas is only a redirect, not an operation",
+	// Recorded by internal/recorder.
+	"deleteIdentityCredentials-unknown-type":              "type not in enum",
+	"listIdentities-ids-501":                              "more than 500 ids",
+	"deleteIdentityCredentials-foo-patched":               "type not in enum",
+	"createRecoveryLinkForIdentity-expires-in-negative":   "expires_in breaks the pattern",
+	"createRecoveryLinkForIdentity-missing-identity-id":   "identity_id is required",
+	"createRecoveryLinkForIdentity-malformed-identity-id": "identity_id is not a UUID",
+	"createRecoveryCodeForIdentity-expires-in-negative":   "expires_in breaks the pattern",
+	"createRecoveryCodeForIdentity-malformed-identity-id": "identity_id is not a UUID",
+	"createIdentity-traits-null":                          "traits is not nullable",
+	"createIdentity-unknown-field":                        "unknown field in body",
+	"listIdentities-organization-id-malformed":            "organization_id is not a UUID",
+	"listIdentities-include-credential-bogus":             "include_credential not in enum",
+	"getIdentity-include-credential-bogus":                "include_credential not in enum",
+	"getIdentity-include-credential-empty":                "include_credential is empty",
+	"updateIdentity-state-bogus":                          "state not in enum",
+	"updateIdentity-body-null":                            "body is null",
+	"updateIdentity-body-array":                           "body is not an object",
+	"patchIdentity-move-op":                               "op move is not supported",
+	"patchIdentity-copy-op":                               "op copy is not supported",
+	"patchIdentity-unknown-op":                            "op not in enum",
+	"patchIdentity-path-missing":                          "path is required",
+	"patchIdentity-body-object":                           "body is not an array",
+	"listIdentitySessions-active-bogus":                   "active is not a boolean",
+	"getSession-expand-bogus":                             "expand not in enum",
+	"listSessions-expand-bogus":                           "expand not in enum",
+	"patchIdentity-invalid-json":                          "body is not JSON",
+	"createRecoveryCodeForIdentity-invalid-json":          "body is not JSON",
+	"createRecoveryLinkForIdentity-invalid-json":          "body is not JSON",
+	"batchPatchIdentities-patch-id-not-a-uuid":            "patch_id is not a UUID",
+}
+
+// notAnOperation are recorded requests whose path no operation of the
+// spec has: the server's router answered them.
+var notAnOperation = map[string]bool{
+	"getIdentityByExternalID-slash-unescaped": true, // "/" in an unescaped external id: the router's 404
 }
 
 func TestSpecIsValid(t *testing.T) {
@@ -75,8 +112,8 @@ func TestRecordedExchangesMatchSpec(t *testing.T) {
 				}
 				return
 			}
-			why, refused := requestsTheSpecRefuses[x.Name()]
-			if x.Request.Path == "/admin/schemas" {
+			why, refused := requestsTheSpecRefuses[x.Key()]
+			if x.Request.Path == "/admin/schemas" || notAnOperation[x.Key()] {
 				if _, err := v.Route(req); !errors.Is(err, contract.ErrNoRoute) {
 					t.Fatalf("want no route for %s: %v", x.Request.Path, err)
 				}
@@ -112,6 +149,20 @@ func TestRecordedExchangesMatchSpec(t *testing.T) {
 	}
 	if len(seen) != 19 {
 		t.Errorf("recordings cover %d operations, want 19", len(seen))
+	}
+	keys := map[string]bool{}
+	for _, x := range all {
+		keys[x.Key()] = true
+	}
+	for k := range requestsTheSpecRefuses {
+		if !keys[k] {
+			t.Errorf("requestsTheSpecRefuses names %q, which is no recording", k)
+		}
+	}
+	for k := range notAnOperation {
+		if !keys[k] {
+			t.Errorf("notAnOperation names %q, which is no recording", k)
+		}
 	}
 }
 

@@ -3,26 +3,45 @@ package client
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
+	"regexp"
 	"strings"
+	"time"
 )
 
-// isUUID reports whether s is a UUID in canonical 8-4-4-4-12 hex form.
+// isUUID reports whether s is a UUID in one of the text forms Kratos
+// parses (gofrs/uuid): canonical 8-4-4-4-12 hex, 32 hex digits, either of
+// those in braces or after "urn:uuid:". Hex digits may be upper case.
 func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
+	if rest, ok := strings.CutPrefix(s, "urn:uuid:"); ok {
+		return isPlainUUID(rest)
 	}
-	for i := 0; i < 36; i++ {
+	if len(s) >= 2 && s[0] == '{' && s[len(s)-1] == '}' {
+		return isPlainUUID(s[1 : len(s)-1])
+	}
+	return isPlainUUID(s)
+}
+
+// isPlainUUID reports whether s is 8-4-4-4-12 or 32 hex digits.
+func isPlainUUID(s string) bool {
+	switch len(s) {
+	case 32:
+		return isHex(s)
+	case 36:
+		for _, i := range []int{8, 13, 18, 23} {
+			if s[i] != '-' {
+				return false
+			}
+		}
+		return isHex(s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
+	}
+	return false
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
 		}
 	}
 	return true
@@ -38,28 +57,19 @@ func checkUUID(op, arg, v string) error {
 	return nil
 }
 
-// escapeSegment escapes one path segment so that no value can reach
-// another path: "/", "?", "#" and "%" are escaped, and the dot segments
-// "." and ".." (which URL resolution would collapse) become %2E.
-func escapeSegment(s string) string {
-	switch s {
-	case ".":
-		return "%2E"
-	case "..":
-		return "%2E%2E"
+// checkSegment validates a free-form path parameter (an external id, a
+// schema id). The generated builders escape it as one path segment ("/",
+// "?", "#" and "%" included), but they resolve the path against the server
+// URL, which collapses the dot segments "." and "..": those would address
+// another endpoint and are refused, as is an empty value.
+func checkSegment(op, arg, v string) error {
+	switch v {
+	case "":
+		return &ArgumentError{Op: op, Argument: arg, Reason: "empty"}
+	case ".", "..":
+		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%q is a dot segment: it would address another endpoint", v)}
 	}
-	return url.PathEscape(s)
-}
-
-// pathWith returns the decoded and escaped forms of prefix+segment+suffix
-// (rawPath is "" when both are the same).
-func pathWith(prefix, segment, suffix string) (path, rawPath string) {
-	esc := escapeSegment(segment)
-	path = prefix + segment + suffix
-	if esc == segment {
-		return path, ""
-	}
-	return path, prefix + esc + suffix
+	return nil
 }
 
 func checkCredentialTypes(op, arg string, types []IdentityCredentialsType) error {
@@ -73,7 +83,8 @@ func checkCredentialTypes(op, arg string, types []IdentityCredentialsType) error
 
 func checkExpand(op string, expand []SessionExpandable) error {
 	for i, e := range expand {
-		if !e.Valid() {
+		// Kratos matches the names without regard to case.
+		if !strings.EqualFold(string(e), string(SessionExpandIdentity)) && !strings.EqualFold(string(e), string(SessionExpandDevices)) {
 			return &ArgumentError{Op: op, Argument: fmt.Sprintf("params.Expand[%d]", i), Reason: fmt.Sprintf("unknown expandable %q, want identity or devices", e)}
 		}
 	}
@@ -87,14 +98,6 @@ func checkState(op, arg string, s IdentityState) error {
 	return nil
 }
 
-// checkJSON validates a free-form JSON field that must be present.
-func checkRequiredJSON(op, arg string, raw json.RawMessage) error {
-	if len(raw) == 0 {
-		return &ArgumentError{Op: op, Argument: arg, Reason: "required"}
-	}
-	return checkOptionalJSON(op, arg, raw)
-}
-
 func checkOptionalJSON(op, arg string, raw json.RawMessage) error {
 	if len(raw) > 0 && !json.Valid(raw) {
 		return &ArgumentError{Op: op, Argument: arg, Reason: "not valid JSON"}
@@ -102,55 +105,23 @@ func checkOptionalJSON(op, arg string, raw json.RawMessage) error {
 	return nil
 }
 
-func checkNotBlank(op, arg, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return &ArgumentError{Op: op, Argument: arg, Reason: "required"}
-	}
-	return nil
-}
+// durationPattern is the pattern Kratos looks for in an expires_in value
+// (anywhere in it) before it parses the value with time.ParseDuration.
+var durationPattern = regexp.MustCompile(`[0-9]+(ns|us|ms|s|m|h)`)
 
-// checkDuration validates a Kratos expires_in value ("15m", "1h30m" when
-// compound is true).
-func checkDuration(op, arg, v string, compound bool) error {
+// checkDuration validates a Kratos expires_in value as the server does: it
+// must contain a number and a unit, parse as a Go duration ("15m",
+// "1h30m", "1.5h") and be positive.
+func checkDuration(op, arg, v string) error {
 	if v == "" {
 		return nil
 	}
-	units := 0
-	for i := 0; i < len(v); {
-		j := i
-		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
-			j++
-		}
-		if j == i {
-			return badDuration(op, arg, v, compound)
-		}
-		k := j
-		for k < len(v) && (v[k] < '0' || v[k] > '9') {
-			k++
-		}
-		switch v[j:k] {
-		case "ns", "us", "ms", "s", "m", "h":
-		default:
-			return badDuration(op, arg, v, compound)
-		}
-		if strings.Trim(v[i:j], "0") != "" {
-			units++
-		}
-		i = k
-		if !compound && i < len(v) {
-			return badDuration(op, arg, v, compound)
-		}
+	d, err := time.ParseDuration(v)
+	if err != nil || !durationPattern.MatchString(v) {
+		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf(`%q is not a Go duration like "15m" or "1h30m"`, snippet([]byte(v), 64))}
 	}
-	if units == 0 {
+	if d <= 0 {
 		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%q is not a positive duration", v)}
 	}
 	return nil
-}
-
-func badDuration(op, arg, v string, compound bool) error {
-	want := `a number and a unit (ns, us, ms, s, m, h), like "15m"`
-	if compound {
-		want += ` or "1h30m"`
-	}
-	return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%q is not %s", snippet([]byte(v), 64), want)}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kratosadmin/sdk/gen"
 )
 
 // Client calls the Kratos identity-admin API. Create one with New and share
@@ -29,7 +31,8 @@ type Client struct {
 	// Schemas: list and read identity schemas.
 	Schemas *SchemasService
 
-	cfg *config
+	cfg       *config
+	generated *gen.Client
 }
 
 type config struct {
@@ -46,9 +49,9 @@ type config struct {
 }
 
 type endpoint struct {
-	url     *url.URL // scheme, host and base path without a trailing slash
-	rawPath string   // escaped base path
-	origin  string   // scheme://host, lower case
+	url    *url.URL // scheme, host and base path without a trailing slash
+	server string   // the same with a trailing slash: the generated builders' server
+	origin string   // scheme://host, lower case
 }
 
 func (e endpoint) isZero() bool { return e.url == nil }
@@ -80,6 +83,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		cfg.doer = &http.Client{Transport: defaultTransport, CheckRedirect: noRedirects}
 	}
 	c := &Client{cfg: cfg}
+	c.generated = &gen.Client{Server: cfg.admin.server, Client: generatedDoer{c}}
 	c.Identities = &IdentitiesService{c}
 	c.Sessions = &SessionsService{c}
 	c.Recovery = &RecoveryService{c}
@@ -122,11 +126,10 @@ func parseEndpoint(raw string) (endpoint, error) {
 	}
 	base := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")}
 	base.RawPath = strings.TrimRight(u.EscapedPath(), "/")
-	rawPath := base.RawPath
 	if base.RawPath == base.Path {
 		base.RawPath = ""
 	}
-	return endpoint{url: base, rawPath: rawPath, origin: originOf(base)}, nil
+	return endpoint{url: base, server: base.String() + "/", origin: originOf(base)}, nil
 }
 
 // withoutUserinfo is raw, parsable or not, with anything that may be
@@ -164,20 +167,54 @@ func (c *Client) String() string {
 // cannot reveal the token either.
 func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
-// call describes one API request.
+// call describes one API request. Its request line comes from the
+// generated builder (gen.NewXxxRequest); the client adds auth, the body and
+// everything else per attempt.
 type call struct {
 	op      string // for errors: "Identities.Get"
 	method  string
-	public  bool   // schema endpoint: public URL, no auth needed
-	path    string // decoded path below the base, e.g. /admin/identities/ID
-	rawPath string // the same, escaped ("" when equal to path)
-	query   string // encoded query, without "?"
-	body    []byte // JSON request body, nil for none
-	noRetry bool   // send once, whatever the retry policy says
+	public  bool        // schema endpoint: public URL, no auth needed
+	path    string      // decoded path below the base, e.g. /admin/identities/ID
+	url     *url.URL    // the generated builder's URL: path and query
+	header  http.Header // headers the builder set (header parameters)
+	body    []byte      // JSON request body, nil for none
+	noRetry bool        // send once, whatever the retry policy says
+
+	// fix corrects the paging of lists the server pages wrongly.
+	fix *pageFix
 }
 
-// idempotent reports whether the request may be sent twice.
-func (cl *call) idempotent() bool { return isIdempotentMethod(cl.method) }
+// server is the base URL the generated builders resolve their paths
+// against: the public URL for schema endpoints when one is configured,
+// otherwise the admin URL.
+func (c *Client) server(public bool) string {
+	if public && !c.cfg.public.isZero() {
+		return c.cfg.public.server
+	}
+	return c.cfg.admin.server
+}
+
+// newCall turns the request a generated builder made (req, err) into a
+// call. Only the builder's method, URL and headers are used: the body, if
+// any, is cl.body, encoded and checked by the caller. A builder error
+// (a parameter it cannot style) is an *ArgumentError: nothing was sent.
+func (c *Client) newCall(op string, public bool, req *http.Request, err error) (*call, error) {
+	if err != nil {
+		if errors.Is(err, gen.ErrDotSegment) {
+			return nil, &ArgumentError{Op: op, Argument: "path", Reason: err.Error()}
+		}
+		return nil, &ArgumentError{Op: op, Argument: "params", Reason: "cannot build the request: " + err.Error()}
+	}
+	ep := c.cfg.admin
+	if public && !c.cfg.public.isZero() {
+		ep = c.cfg.public
+	}
+	cl := &call{op: op, method: req.Method, public: public, url: req.URL, path: strings.TrimPrefix(req.URL.Path, ep.url.Path)}
+	if len(req.Header) > 0 {
+		cl.header = req.Header
+	}
+	return cl, nil
+}
 
 // response is a complete response whose body was read into a pooled buffer.
 type response struct {
@@ -201,30 +238,15 @@ var (
 	redactedAuth = []string{"[REDACTED]"}
 )
 
-func (c *Client) endpointFor(cl *call) endpoint {
-	if cl.public && !c.cfg.public.isZero() {
-		return c.cfg.public
-	}
-	return c.cfg.admin
-}
-
-// newRequest builds the HTTP request for cl.
+// newRequest builds the HTTP request for one attempt of cl: a copy of the
+// builder's URL (request editors may change it) and headers.
 func (c *Client) newRequest(ctx context.Context, cl *call) *http.Request {
-	ep := c.endpointFor(cl)
-	u := &url.URL{
-		Scheme:   ep.url.Scheme,
-		Host:     ep.url.Host,
-		Path:     ep.url.Path + cl.path,
-		RawQuery: cl.query,
+	u := new(url.URL)
+	*u = *cl.url
+	h := make(http.Header, 4+len(cl.header))
+	for k, v := range cl.header {
+		h[k] = v
 	}
-	if cl.rawPath != "" || ep.url.RawPath != "" {
-		esc := cl.rawPath
-		if esc == "" {
-			esc = cl.path
-		}
-		u.RawPath = ep.rawPath + esc
-	}
-	h := make(http.Header, 4)
 	h["Accept"] = hdrAccept
 	h["User-Agent"] = c.cfg.userAgent
 	if c.cfg.auth != nil && !cl.public {
@@ -256,31 +278,28 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	if ctx == nil {
 		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
 	}
-	policy := c.cfg.retry
-	retryable := !cl.noRetry && policy.MaxAttempts > 1 && (cl.idempotent() || policy.RetryNonIdempotent)
-	for attempt := 1; ; attempt++ {
-		resp, err := c.attempt(ctx, cl, attempt)
-		if err == nil && resp.status >= 200 && resp.status < 300 {
-			return resp, nil
+	var ok *response
+	r := newRetrier(c.cfg.retry, cl.method, !cl.noRetry)
+	v, failure := r.run(ctx, func(n int) error {
+		resp, err := c.attempt(ctx, cl, n)
+		if err != nil {
+			return err
 		}
-		var apiErr error
-		if err == nil {
-			apiErr = c.errorFor(cl, resp)
+		if resp.status < 200 || resp.status >= 300 {
+			apiErr := c.errorFor(cl, resp)
 			resp.release()
-		} else {
-			apiErr = err
+			return apiErr
 		}
-		if !retryable || attempt >= policy.MaxAttempts || !shouldRetry(ctx, apiErr) {
-			return nil, apiErr
-		}
-		wait, ok := policy.next(ctx, attempt, apiErr)
-		if !ok {
-			return nil, apiErr
-		}
-		if !sleep(ctx, wait) {
-			return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), apiErr)
-		}
+		ok = resp
+		return nil
+	}, nil)
+	switch {
+	case failure == nil:
+		return ok, nil
+	case v == retryCancelled:
+		return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), failure)
 	}
+	return nil, failure
 }
 
 const maxRedirects = 5
@@ -525,7 +544,9 @@ func CheckResponse(resp *http.Response) error {
 // escape hatch for what the typed methods do not cover; pass the response to
 // CheckResponse to map errors. The caller closes the body. Without a
 // deadline on req's context, the client's timeout bounds the whole exchange,
-// reading the body included.
+// reading the body included. Retries go through the same engine as the
+// typed methods'; when the context ends during a wait between attempts, the
+// error matches both the context's error and the last answer's *Error.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req == nil || req.URL == nil {
 		return nil, &ArgumentError{Op: "Do", Argument: "req", Reason: "nil request or URL"}
@@ -549,63 +570,120 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		req.Header["Authorization"] = []string{c.cfg.auth()}
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	policy := c.cfg.retry
 	op := "Do " + req.Method
-	for attempt := 1; ; attempt++ {
-		r := req
+	var resp *http.Response
+	var final error // a failure the engine must not retry: a body or editor error
+	r := newRetrier(c.cfg.retry, req.Method, replayable)
+	v, failure := r.run(ctx, func(attempt int) error {
+		rq := req
 		if attempt > 1 {
-			r = req.Clone(ctx)
+			rq = req.Clone(ctx)
 			if req.GetBody != nil {
 				body, err := req.GetBody()
 				if err != nil {
-					cancel()
-					return nil, err
+					final = err
+					return nil
 				}
-				r.Body = body
+				rq.Body = body
 			}
 		}
-		if err := c.edit(ctx, r); err != nil {
-			cancel()
-			return nil, fmt.Errorf("kratos: %s: request editor: %w", op, err)
+		if err := c.edit(ctx, rq); err != nil {
+			final = fmt.Errorf("kratos: %s: request editor: %w", op, err)
+			return nil
 		}
 		start := time.Now()
-		resp, err := c.send(r)
+		res, err := c.send(rq)
 		status := 0
-		if resp != nil {
-			status = resp.StatusCode
+		if res != nil {
+			status = res.StatusCode
 		}
-		c.log(r, attempt, status, start, err)
-		retry := replayable && attempt < policy.MaxAttempts && (isIdempotentMethod(req.Method) || policy.RetryNonIdempotent)
-		var failure error = err
-		if err == nil && retryableStatus(resp.StatusCode) {
-			failure = &Error{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		c.log(rq, attempt, status, start, err)
+		resp = res
+		if err != nil {
+			return err
 		}
-		if failure == nil || !retry || !shouldRetry(ctx, failure) {
-			if err != nil {
-				cancel()
-				return nil, fmt.Errorf("kratos: %s: %w", op, err)
-			}
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			return resp, nil
+		if retryableStatus(res.StatusCode) {
+			return &Error{StatusCode: res.StatusCode, Method: rq.Method, Path: rq.URL.Path, RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now())}
 		}
-		wait, ok := policy.next(ctx, attempt, failure)
-		if !ok {
-			if err != nil {
-				cancel()
-				return nil, fmt.Errorf("kratos: %s: %w", op, err)
-			}
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			return resp, nil
-		}
+		return nil
+	}, func() {
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
+			resp = nil
 		}
-		if !sleep(ctx, wait) {
-			cancel()
-			return nil, fmt.Errorf("kratos: %s: %w", op, ctx.Err())
-		}
+	})
+	switch {
+	case final != nil:
+		cancel()
+		return nil, final
+	case v == retryCancelled:
+		cancel()
+		return nil, fmt.Errorf("kratos: %s: %w (while waiting to retry after: %w)", op, ctx.Err(), failure)
+	case resp == nil:
+		// The last attempt got no response: failure is its transport error.
+		cancel()
+		return nil, fmt.Errorf("kratos: %s: %w", op, failure)
 	}
+	// A success, or the last answer (a retryable status whose retries are
+	// over): the caller reads it and may pass it to CheckResponse.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// Generated returns the client oapi-codegen generates from the spec
+// (gen.ClientInterface): one method per operation of api/kratos-admin.yaml,
+// including any operation added to the spec that has no typed method here
+// yet, available as soon as `go generate ./...` has run.
+//
+// Its requests go through c: the base URL, authentication, User-Agent,
+// request editors, redirects that keep the token home, retries of
+// idempotent requests and the timeout are those of Do. Unlike Do, an answer
+// that is not 2xx is returned as an error (an *Error, as the typed methods
+// return; the response is closed), and a success body is bounded by
+// WithMaxResponseBytes (reading past it fails). The caller closes the body
+// of a success response.
+//
+// Schema operations are sent to the admin URL, which redirects them to the
+// public port (WithPublicURL does not apply here).
+func (c *Client) Generated() gen.ClientInterface { return c.generated }
+
+// generatedDoer is the generated client's HttpRequestDoer: Do, error
+// mapping and bounded success bodies.
+type generatedDoer struct{ c *Client }
+
+func (d generatedDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckResponse(resp); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	resp.Body = &boundedBody{ReadCloser: resp.Body, left: d.c.cfg.maxBody}
+	return resp, nil
+}
+
+// boundedBody fails a read past the client's response size limit.
+type boundedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, fmt.Errorf("kratos: response body exceeds the size limit: %w", errTooLarge)
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n + int(b.left), fmt.Errorf("kratos: response body exceeds the size limit: %w", errTooLarge)
+	}
+	return n, err
 }
 
 type cancelOnClose struct {

@@ -26,6 +26,30 @@
 //		...
 //	}
 //
+// # Paging flaws of Kratos
+//
+// Kratos v26.2.0 pages two of its four lists wrongly; the client corrects
+// both, so every List iterator yields each item exactly once whatever the
+// page size, and NextPageToken always leads to the page that follows
+// (TestPagingExactlyOnceRealServer in kratostest checks it on a real
+// server, and the fake reproduces both flaws so make test does too):
+//
+//   - listIdentitySessions (Identities.ListSessions), "off by one page":
+//     the server reads the page number of page_token (its offset divided
+//     by page_size) as 1-based, page 0 and page 1 both being the first,
+//     but writes its Link header 0-based. Followed as sent, the next link
+//     of the first page returns the first page again and the last page is
+//     never linked to: with PageSize 1 the newest session comes twice and
+//     the oldest never. The client computes the next token itself from the
+//     page it asked for and X-Total-Count. The deprecated Page and PerPage
+//     are sent as given (counted from 1 by the server).
+//   - listIdentitySchemas (Schemas.List), "overlong pages": page p holds
+//     up to (p+1)*page_size schemas starting at p*page_size, overlapping
+//     the pages after it; the links are right. The client keeps the first
+//     page_size schemas of each page.
+//
+// listIdentities and listSessions page by keyset and are exact.
+//
 // # Errors
 //
 // A non-2xx answer is an *Error carrying the HTTP status and the server's
@@ -56,4 +80,13 @@
 // DecodeJSON read it into your own types. Fields the server may send as
 // null as well as leave out (state_changed_at, verified_at,
 // organization_id) are Nullable, so the two stay apart.
+//
+// # Generated requests
+//
+// Every method builds its request with the builder generated from the same
+// document (gen.NewXxxRequest): path, escaping, query names and styles come
+// from the spec, so a parameter added there is sent once the code is
+// regenerated. Client.Generated returns the generated client itself,
+// configured with this client's auth, retries, limits and error mapping,
+// for operations that have no method here yet.
 package client

@@ -39,6 +39,11 @@ var (
 	// ErrBatchItemsFailed is matched by a *BatchError: a batch the server
 	// accepted in which at least one item failed.
 	ErrBatchItemsFailed = errors.New("kratos: batch items failed")
+
+	// ErrBatchItemNotApplied is a batch item's error when the server
+	// answered null for it and did nothing: Kratos does so for an item
+	// without a create body.
+	ErrBatchItemNotApplied = errors.New("kratos: batch item not applied (the server answered null: an item without create)")
 )
 
 // maxErrorBody caps how much of an error body is kept on an *Error.

@@ -3,8 +3,10 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,34 +61,140 @@ func (rp *replay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(rp.x.ResponseBody())
 }
 
+// The lists below are keyed by file name without its number (Exchange.Key),
+// so that a re-recording that renumbers the files keeps them valid.
+//
 // refusedLocally are recorded bad requests the client refuses itself,
 // before sending anything, with an ArgumentError.
 var refusedLocally = map[string]bool{
-	"011-createIdentity-invalid-state-400":                  true,
-	"020-getIdentity-include-credential-invalid-400":        true,
-	"023-getIdentity-malformed-uuid":                        true,
-	"033-listIdentities-ids-filter-bad-uuid-400":            true,
-	"057-patchIdentity-failed-test-op-400":                  true,
-	"069-getSession-malformed-uuid-400":                     true,
-	"081-extendSession-malformed-uuid-400":                  true,
-	"087-disableSession-malformed-uuid-400":                 true,
-	"097-createRecoveryCodeForIdentity-bad-expires-in-400":  true,
-	"098-createRecoveryCodeForIdentity-bad-flow-type-400":   true,
-	"099-createRecoveryCodeForIdentity-missing-identity-id": true,
-	"103-createRecoveryLinkForIdentity-bad-expires-in-400":  true,
-	"112-deleteIdentity-malformed-uuid":                     true,
+	"createIdentity-invalid-state-400":                  true,
+	"getIdentity-include-credential-invalid-400":        true,
+	"getIdentity-malformed-uuid":                        true,
+	"listIdentities-ids-filter-bad-uuid-400":            true,
+	"patchIdentity-failed-test-op-400":                  true,
+	"getSession-malformed-uuid-400":                     true,
+	"extendSession-malformed-uuid-400":                  true,
+	"disableSession-malformed-uuid-400":                 true,
+	"createRecoveryCodeForIdentity-bad-expires-in-400":  true,
+	"createRecoveryCodeForIdentity-bad-flow-type-400":   true,
+	"createRecoveryCodeForIdentity-missing-identity-id": true,
+	"createRecoveryLinkForIdentity-bad-expires-in-400":  true,
+	"deleteIdentity-malformed-uuid":                     true,
+	// Recorded by internal/recorder (the client's reason in the comment).
+	"deleteIdentityCredentials-unknown-type":              true, // type: unknown credential type "foo"
+	"createRecoveryLinkForIdentity-expires-in-0s":         true, // body.ExpiresIn: "0s" is not a positive duration
+	"createRecoveryLinkForIdentity-expires-in-negative":   true, // body.ExpiresIn: "-1h" is not a number and a unit (ns, us, ms, s, m, h), like "15m"
+	"createRecoveryLinkForIdentity-missing-identity-id":   true, // body.IdentityID: empty, want a UUID
+	"createRecoveryLinkForIdentity-malformed-identity-id": true, // body.IdentityID: "not-a-uuid" is not a UUID
+	"createRecoveryCodeForIdentity-expires-in-0s":         true, // body.ExpiresIn: "0s" is not a positive duration
+	"createRecoveryCodeForIdentity-expires-in-negative":   true, // body.ExpiresIn: "-5m" is not a number and a unit (ns, us, ms, s, m, h), like "15m" or "1h30m"
+	"createRecoveryCodeForIdentity-malformed-identity-id": true, // body.IdentityID: "not-a-uuid" is not a UUID
+	"listIdentities-include-credential-bogus":             true, // params.IncludeCredential[0]: unknown credential type "bogus"
+	"getIdentity-include-credential-bogus":                true, // params.IncludeCredential[0]: unknown credential type "bogus"
+	"getIdentity-include-credential-empty":                true, // params.IncludeCredential[0]: unknown credential type ""
+	"updateIdentity-state-bogus":                          true, // body.State: unknown state "bogus", want active or inactive
+	"patchIdentity-move-op":                               true, // ops[0].op: "move" is not supported by Kratos (add, remove, replace)
+	"patchIdentity-copy-op":                               true, // ops[0].op: "copy" is not supported by Kratos (add, remove, replace)
+	"patchIdentity-unknown-op":                            true, // ops[0].op: "frobnicate" is not supported by Kratos (add, remove, replace)
+	"patchIdentity-path-missing":                          true, // ops[0].path: "" is not a JSON Pointer (it must start with /)
+	"getSession-expand-bogus":                             true, // params.Expand[0]: unknown expandable "bogus", want identity or devices
+	"listSessions-expand-bogus":                           true, // params.Expand[0]: unknown expandable "bogus", want identity or devices
+	"deleteIdentitySessions-malformed-uuid":               true, // id: "not-a-uuid" is not a UUID
+	"listIdentitySessions-malformed-uuid":                 true, // id: "not-a-uuid" is not a UUID
+	"listIdentities-ids-501":                              true, // params.IDs: 501 ids, the server takes at most 500
+	"deleteIdentityCredentials-foo-patched":               true, // type: unknown credential type "foo"
+	"deleteIdentityCredentials-malformed-uuid":            true, // id: "not-a-uuid" is not a UUID
+	"batchPatchIdentities-patch-id-not-a-uuid":            true, // items[0].PatchID: "not-a-uuid" is not a UUID
 }
 
 // cannotBeSent are recorded requests whose body or query no typed call can
 // produce (invalid JSON, unknown fields, a non-numeric page size); the
 // client is checked to decode their error answers through Do instead.
 var cannotBeSent = map[string]bool{
-	"010-createIdentity-invalid-json-400":                          true,
-	"037-listIdentities-bad-page-size-400":                         true,
-	"053-updateIdentity-invalid-json-400":                          true,
-	"063-batchPatchIdentities-unknown-field-400":                   true,
-	"064-batchPatchIdentities-invalid-json-400":                    true,
-	"040-listIdentitySchemas-admin-port-admin-prefix-redirect-307": true,
+	"createIdentity-invalid-json-400":                          true,
+	"listIdentities-bad-page-size-400":                         true,
+	"updateIdentity-invalid-json-400":                          true,
+	"batchPatchIdentities-unknown-field-400":                   true,
+	"batchPatchIdentities-invalid-json-400":                    true,
+	"listIdentitySchemas-admin-port-admin-prefix-redirect-307": true,
+	// Recorded by internal/recorder: explicit nulls, unknown fields and
+	// credential types, parameters the typed calls do not have (consistency,
+	// organization_id, preview_credentials_identifier_similar, page with
+	// page_size), empty or zero values the typed calls leave out, paths
+	// with raw dot segments or slashes.
+	"patchIdentity-replace-metadata-admin-null-value-omitted": true, // body no typed call sends
+	"createIdentity-verifiable-empty-list":                    true, // body no typed call sends
+	"updateIdentity-verifiable-addresses-in-body":             true, // body no typed call sends
+	"createIdentity-credentials-oidc-empty-providers":         true, // body no typed call sends
+	"createIdentity-credentials-code":                         true, // body no typed call sends
+	"createIdentity-credentials-webauthn":                     true, // body no typed call sends
+	"createIdentity-credentials-lookup-secret":                true, // body no typed call sends
+	"createIdentity-credentials-passkey":                      true, // body no typed call sends
+	"createIdentity-credentials-unknown-type":                 true, // body no typed call sends
+	"createIdentity-credentials-password-empty-config":        true, // body no typed call sends
+	"createIdentity-credentials-password-null":                true, // body no typed call sends
+	"createIdentity-credentials-credentials-null":             true, // body no typed call sends
+	"batchPatchIdentities-credentials-null":                   true, // body no typed call sends
+	"listIdentities-per-page-600":                             true, // query no typed call sends (page=0)
+	"listIdentitySchemas-page-size-0":                         true, // query no typed call sends
+	"updateIdentity-credentials-lookup-secret":                true, // body no typed call sends
+	"updateIdentity-credentials-unknown-type":                 true, // body no typed call sends
+	"updateIdentity-credentials-null":                         true, // body no typed call sends
+	"batchPatchIdentities-credential-types":                   true, // body no typed call sends
+	"batchPatchIdentities-credentials-unknown-type":           true, // body no typed call sends
+	"batchPatchIdentities-hash-empty-string":                  true, // body no typed call sends
+	"createIdentity-hash-empty-string":                        true, // body no typed call sends
+	"createRecoveryLinkForIdentity-return-to-empty":           true, // query no typed call sends
+	"createRecoveryLinkForIdentity-unknown-field":             true, // body no typed call sends
+	"createRecoveryCodeForIdentity-return-to-in-body":         true, // body no typed call sends
+	"createRecoveryCodeForIdentity-unknown-field":             true, // body no typed call sends
+	"getIdentityByExternalID-dot-dot":                         true, // path no typed call sends
+	"getIdentityByExternalID-slash-unescaped":                 true, // path no typed call sends
+	"createIdentity-external-id-null":                         true, // body no typed call sends
+	"createIdentity-state-null":                               true, // body no typed call sends
+	"createIdentity-unknown-field":                            true, // body no typed call sends
+	"listIdentities-page-size-0":                              true, // query no typed call sends
+	"listIdentities-per-page-0":                               true, // query no typed call sends
+	"listIdentities-page-token-empty":                         true, // query no typed call sends
+	"listIdentities-consistency-strong":                       true, // query no typed call sends
+	"listIdentities-consistency-eventual":                     true, // query no typed call sends
+	"listIdentities-credentials-identifier-similar":           true, // query no typed call sends
+	"listIdentities-credentials-identifier-similar-and-exact": true, // query no typed call sends
+	"listIdentities-organization-id":                          true, // query no typed call sends
+	"listIdentities-organization-id-malformed":                true, // query no typed call sends
+	"listIdentities-unknown-parameter":                        true, // query no typed call sends
+	"updateIdentity-unknown-field":                            true, // body no typed call sends
+	"updateIdentity-body-null":                                true, // body is not a typed request
+	"updateIdentity-body-array":                               true, // body is not a typed request
+	"patchIdentity-body-object":                               true, // path no typed call sends
+	"listIdentitySessions-page-size-1-page-1":                 true, // query no typed call sends
+	"listIdentitySessions-page-size-1-page-2":                 true, // query no typed call sends
+	"listIdentitySessions-page-size-1-page-3":                 true, // query no typed call sends
+	"listIdentitySessions-page-size-0":                        true, // query no typed call sends
+	"listIdentitySessions-per-page-1-page-0":                  true, // query no typed call sends
+	"listIdentitySessions-active-bogus":                       true, // query no typed call sends
+	"listSessions-page-size-0":                                true, // query no typed call sends
+	"listSessions-page-token-empty":                           true, // query no typed call sends
+	"extendSession-with-body":                                 true, // body is not a typed request
+	"listIdentities-walk-per-page-40-page-1":                  true, // query no typed call sends
+	"listIdentitySchemas-page-2":                              true, // query no typed call sends
+	"listIdentitySessions-walk-per-page-1-page-1":             true, // query no typed call sends
+	"patchIdentity-invalid-json":                              true, // body is not a typed request
+	"createRecoveryCodeForIdentity-invalid-json":              true, // body is not a typed request
+	"createRecoveryLinkForIdentity-invalid-json":              true, // body is not a typed request
+	"batchPatchIdentities-identities-null":                    true, // body no typed call sends
+	"batchPatchIdentities-body-empty-object":                  true, // body no typed call sends
+}
+
+// refusedButAccepted are recorded requests the real server accepted (2xx)
+// that the client refuses before sending, with the client's reason. They
+// are replayed through Do like cannotBeSent; an entry is removed once the
+// client sends what the server accepts.
+var refusedButAccepted = map[string]string{
+	// Kratos serves an external id of ".." escaped as %2E%2E, but the
+	// generated builders would resolve it as a dot segment and reach
+	// another endpoint, so the typed call refuses it (issue 9); Do sends it.
+	"getIdentityByExternalID-dot-dot-segment": "externalID: \"..\" is a dot segment: it would address another endpoint",
 }
 
 // TestClientReplaysRecordedExchanges makes, for every recording, the call
@@ -110,12 +218,12 @@ func TestClientReplaysRecordedExchanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			if cannotBeSent[x.Name()] {
+			if _, accepted := refusedButAccepted[x.Key()]; cannotBeSent[x.Key()] || accepted {
 				checkRawDecodes(t, c, x, rp.srv.URL)
 				return
 			}
 			got, callErr := callFor(ctx, t, c, x)
-			if refusedLocally[x.Name()] {
+			if refusedLocally[x.Key()] {
 				if !errors.Is(callErr, client.ErrInvalidArgument) {
 					t.Fatalf("want an ArgumentError before sending, got %v", callErr)
 				}
@@ -185,7 +293,11 @@ func callFor(ctx context.Context, t *testing.T, c *client.Client, x *exchange.Ex
 	case "getIdentity":
 		return c.Identities.Get(ctx, seg[2], &client.GetIdentityParams{IncludeCredential: types()})
 	case "getIdentityByExternalID":
-		return c.Identities.GetByExternalID(ctx, seg[4], &client.GetIdentityByExternalIDParams{IncludeCredential: types()})
+		ext, err := url.PathUnescape(seg[4])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Identities.GetByExternalID(ctx, ext, &client.GetIdentityByExternalIDParams{IncludeCredential: types()})
 	case "listIdentities":
 		page, _ := strconv.ParseInt(q.Get("page"), 10, 64)
 		perPage, _ := strconv.ParseInt(q.Get("per_page"), 10, 64)
@@ -268,12 +380,17 @@ func callFor(ctx context.Context, t *testing.T, c *client.Client, x *exchange.Ex
 	return nil, nil
 }
 
+var braces = strings.NewReplacer("{", "%7B", "}", "%7D")
+
 func checkSentAsRecorded(t *testing.T, x *exchange.Exchange, rp *replay) {
 	t.Helper()
 	if rp.got.Method != x.Request.Method {
 		t.Errorf("method %s, recorded %s", rp.got.Method, x.Request.Method)
 	}
-	if p := rp.got.URL.EscapedPath(); p != x.Request.Path {
+	// Braces are the one difference in escaping allowed: Go's URL escapes
+	// them where a recording may have sent them bare (a braced UUID), and
+	// Kratos reads both the same.
+	if p := rp.got.URL.EscapedPath(); p != x.Request.Path && p != braces.Replace(x.Request.Path) {
 		t.Errorf("path %s, recorded %s", p, x.Request.Path)
 	}
 	gotQ, _ := url.ParseQuery(rp.got.URL.RawQuery)
@@ -302,6 +419,7 @@ func checkPage(t *testing.T, x *exchange.Exchange, n int, next string, total int
 		start := strings.LastIndex(link[:i], "<")
 		u, _ := url.Parse(link[start+1 : i])
 		wantNext = u.Query().Get("page_token")
+		wantNext = correctedSessionsToken(t, x, wantNext, u.Query().Get("page_size"))
 	}
 	if next != wantNext {
 		t.Errorf("next token %q, want %q", next, wantNext)
@@ -313,6 +431,30 @@ func checkPage(t *testing.T, x *exchange.Exchange, n int, next string, total int
 	if total != wantTotal {
 		t.Errorf("total %d, want %d", total, wantTotal)
 	}
+}
+
+// correctedSessionsToken is the next token the client reports for a
+// recorded first page of listIdentitySessions: the server's next link
+// from the first page (offset = page size) leads to the first page again,
+// so the client skips one page size further (package doc, "Paging flaws of
+// Kratos"). Other recordings keep the server's token.
+func correctedSessionsToken(t *testing.T, x *exchange.Exchange, tok, pageSize string) string {
+	t.Helper()
+	q, _ := url.ParseQuery(x.Request.RawQuery)
+	if x.Operation != "listIdentitySessions" || q.Has("page") || q.Has("per_page") || q.Has("page_token") {
+		return tok
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		t.Fatalf("recorded token %q: %v", tok, err)
+	}
+	var v struct{ Offset string }
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("recorded token %s: %v", raw, err)
+	}
+	off, _ := strconv.Atoi(v.Offset)
+	size, _ := strconv.Atoi(pageSize)
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, `{"offset":"%d","v":2}`, off+size))
 }
 
 func checkAPIError(t *testing.T, x *exchange.Exchange, err error) {
@@ -332,15 +474,23 @@ func checkAPIError(t *testing.T, x *exchange.Exchange, err error) {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	mustUnmarshal(t, x.ResponseBody(), &env)
+	if x.Response.BodyIsText {
+		// Not a Kratos error body (the router's "404 page not found"): the
+		// error has the status and no server fields.
+		if apiErr.Code != 0 || apiErr.Message != "" {
+			t.Errorf("decoded %+v from a text body %q", apiErr, x.ResponseBody())
+		}
+	} else {
+		mustUnmarshal(t, x.ResponseBody(), &env)
+	}
 	if apiErr.Code != env.Error.Code || apiErr.Status != env.Error.Status || apiErr.Reason != env.Error.Reason || apiErr.Message != env.Error.Message {
 		t.Errorf("decoded %+v, recorded %+v", apiErr, env.Error)
 	}
-	sentinel := map[int]error{400: client.ErrBadRequest, 404: client.ErrNotFound, 409: client.ErrConflict}[x.Response.Status]
+	sentinel := map[int]error{400: client.ErrBadRequest, 404: client.ErrNotFound, 409: client.ErrConflict, 500: client.ErrServerError}[x.Response.Status]
 	if sentinel == nil || !errors.Is(err, sentinel) {
 		t.Errorf("status %d does not match its sentinel", x.Response.Status)
 	}
-	if errors.Is(err, client.ErrServerError) {
+	if x.Response.Status < 500 && errors.Is(err, client.ErrServerError) {
 		t.Errorf("a %d with code %d in the body must not read as a server error", x.Response.Status, env.Error.Code)
 	}
 }
@@ -373,6 +523,13 @@ func checkBatch(t *testing.T, x *exchange.Exchange, got any, err error) {
 			continue
 		}
 		failed++
+		if string(w.Error) == "" && w.Action == "" {
+			// A null result: the server applied nothing for the item.
+			if !errors.Is(it.Err, client.ErrBatchItemNotApplied) {
+				t.Errorf("item %d: error %v, recorded null", i, it.Err)
+			}
+			continue
+		}
 		var ge struct {
 			Code    int    `json:"code"`
 			Message string `json:"message"`
@@ -412,7 +569,49 @@ func checkRawDecodes(t *testing.T, c *client.Client, x *exchange.Exchange, baseU
 		}
 		return
 	}
+	if x.Response.Status < 300 {
+		if err != nil {
+			t.Fatalf("success answer read as an error: %v", err)
+		}
+		checkSuccessDecodes(t, x)
+		return
+	}
 	checkAPIError(t, x, err)
+}
+
+// checkSuccessDecodes decodes a recorded success body into the client's
+// model for the operation and checks that nothing is lost.
+func checkSuccessDecodes(t *testing.T, x *exchange.Exchange) {
+	t.Helper()
+	body := x.ResponseBody()
+	if body == nil {
+		return
+	}
+	var v any
+	switch x.Operation {
+	case "createIdentity", "getIdentity", "getIdentityByExternalID", "updateIdentity", "patchIdentity":
+		v = new(client.Identity)
+	case "listIdentities":
+		v = new([]client.Identity)
+	case "getSession", "extendSession":
+		v = new(client.Session)
+	case "listSessions", "listIdentitySessions":
+		v = new([]client.Session)
+	case "createRecoveryCodeForIdentity":
+		v = new(client.RecoveryCodeForIdentity)
+	case "createRecoveryLinkForIdentity":
+		v = new(client.RecoveryLinkForIdentity)
+	case "listIdentitySchemas":
+		v = new([]client.IdentitySchemaContainer)
+	default:
+		// batchPatchIdentities: the items of a request no typed call
+		// sends (null items, no identities) have no BatchResult to check.
+		var m map[string]any
+		mustUnmarshal(t, body, &m)
+		return
+	}
+	mustUnmarshal(t, body, v)
+	assertSameJSON(t, body, v)
 }
 
 func mustUnmarshal(t *testing.T, b []byte, v any) {
@@ -484,4 +683,34 @@ func dropZero(v any) any {
 		}
 	}
 	return v
+}
+
+// TestExchangeListsNameRecordings keeps the lists above honest: every key
+// names a recording (keys are file names without their number).
+func TestExchangeListsNameRecordings(t *testing.T) {
+	all, err := exchange.LoadAll(exchange.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, x := range all {
+		keys[x.Key()] = true
+	}
+	lists := map[string][]string{}
+	for k := range refusedLocally {
+		lists["refusedLocally"] = append(lists["refusedLocally"], k)
+	}
+	for k := range cannotBeSent {
+		lists["cannotBeSent"] = append(lists["cannotBeSent"], k)
+	}
+	for k := range refusedButAccepted {
+		lists["refusedButAccepted"] = append(lists["refusedButAccepted"], k)
+	}
+	for list, ks := range lists {
+		for _, k := range ks {
+			if !keys[k] {
+				t.Errorf("%s names %q, which is no recording", list, k)
+			}
+		}
+	}
 }

@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
+
+	"github.com/kratosadmin/sdk/gen"
 )
 
 // IdentitiesService manages identities. Reach it as Client.Identities.
 type IdentitiesService struct{ c *Client }
 
 const identitiesPath = "/admin/identities"
+
+// jsonContentType is what the WithBody builders are given; the client
+// sets the body and its Content-Type per attempt.
+const jsonContentType = "application/json"
 
 // Get returns the identity with the given id. params may be nil; set
 // IncludeCredential to receive credential configurations (for password,
@@ -23,14 +28,16 @@ func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdent
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
-	var q query
 	if params != nil {
 		if err := checkCredentialTypes(op, "params.IncludeCredential", params.IncludeCredential); err != nil {
 			return nil, err
 		}
-		addCredentialTypes(&q, params.IncludeCredential)
 	}
-	cl := &call{op: op, method: http.MethodGet, path: identitiesPath + "/" + id, query: q.String()}
+	req, err := gen.NewGetIdentityRequest(s.c.server(false), id, params)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
 	out := new(Identity)
 	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
@@ -39,23 +46,25 @@ func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdent
 }
 
 // GetByExternalID returns the identity with the given external id. The id
-// is escaped as one path segment, whatever it contains.
+// is escaped as one path segment, whatever it contains; "." and ".." are
+// refused (ErrInvalidArgument), as they would address another endpoint.
 //
 // It corresponds to GET /admin/identities/by/external/{externalID}.
 func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams) (*Identity, error) {
 	const op = "Identities.GetByExternalID"
-	if externalID == "" {
-		return nil, &ArgumentError{Op: op, Argument: "externalID", Reason: "empty"}
+	if err := checkSegment(op, "externalID", externalID); err != nil {
+		return nil, err
 	}
-	var q query
 	if params != nil {
 		if err := checkCredentialTypes(op, "params.IncludeCredential", params.IncludeCredential); err != nil {
 			return nil, err
 		}
-		addCredentialTypes(&q, params.IncludeCredential)
 	}
-	path, raw := pathWith(identitiesPath+"/by/external/", externalID, "")
-	cl := &call{op: op, method: http.MethodGet, path: path, rawPath: raw, query: q.String()}
+	req, err := gen.NewGetIdentityByExternalIDRequest(s.c.server(false), externalID, params)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
 	out := new(Identity)
 	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
@@ -70,7 +79,7 @@ func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID stri
 //
 // It corresponds to GET /admin/identities.
 func (s *IdentitiesService) ListPage(ctx context.Context, params *ListIdentitiesParams) (*Page[Identity], error) {
-	cl, err := listIdentitiesCall("Identities.ListPage", params)
+	cl, err := s.c.listIdentitiesCall("Identities.ListPage", params)
 	if err != nil {
 		return nil, err
 	}
@@ -95,18 +104,13 @@ func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesPara
 		p = *params
 	}
 	return listAll[Identity](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
-		func() (*call, error) { return listIdentitiesCall(op, &p) })
+		func() (*call, error) { return s.c.listIdentitiesCall(op, &p) })
 }
 
-func listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
-	var q query
+func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
 	if p != nil {
-		if err := addPagination(&q, op, p.PerPage, p.Page, p.PageSize, p.PageToken); err != nil {
-			return nil, err
-		}
-		if !p.Consistency.Valid() {
-			return nil, &ArgumentError{Op: op, Argument: "params.Consistency", Reason: fmt.Sprintf("unknown level %q", p.Consistency)}
-		}
+		// Consistency is sent as given: Kratos ignores levels it does
+		// not know (and self-hosted servers all of them).
 		if len(p.IDs) > 500 {
 			return nil, &ArgumentError{Op: op, Argument: "params.IDs", Reason: fmt.Sprintf("%d ids, the server takes at most 500", len(p.IDs))}
 		}
@@ -123,27 +127,15 @@ func listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
 		if err := checkCredentialTypes(op, "params.IncludeCredential", p.IncludeCredential); err != nil {
 			return nil, err
 		}
-		q.addString("consistency", string(p.Consistency))
-		for _, id := range p.IDs {
-			q.add("ids", id)
-		}
-		q.addString("credentials_identifier", p.CredentialsIdentifier)
-		q.addString("preview_credentials_identifier_similar", p.PreviewCredentialsIdentifierSimilar)
-		addCredentialTypes(&q, p.IncludeCredential)
-		q.addString("organization_id", p.OrganizationID)
 	}
-	return &call{op: op, method: http.MethodGet, path: identitiesPath, query: q.String()}, nil
+	req, err := gen.NewListIdentitiesRequest(c.server(false), p)
+	return c.newCall(op, false, req, err)
 }
 
-func addCredentialTypes(q *query, types []IdentityCredentialsType) {
-	for _, t := range types {
-		q.add("include_credential", string(t))
-	}
-}
-
-// Create creates an identity, importing any credentials in body. A
-// duplicate credential identifier or external id is an *Error matching
-// ErrConflict; a body the identity schema refuses matches ErrBadRequest.
+// Create creates an identity, importing any credentials in body. An empty
+// SchemaID selects the server's default schema. A duplicate credential
+// identifier or external id is an *Error matching ErrConflict; a body the
+// identity schema refuses matches ErrBadRequest.
 //
 // It corresponds to POST /admin/identities.
 func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody) (*Identity, error) {
@@ -155,8 +147,14 @@ func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody
 	if err != nil {
 		return nil, err
 	}
+	req, err := gen.NewCreateIdentityRequestWithBody(s.c.server(false), jsonContentType, nil)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.body = b
 	out := new(Identity)
-	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPost, path: identitiesPath, body: b}, out); err != nil {
+	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -166,10 +164,9 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 	if body == nil {
 		return &ArgumentError{Op: op, Argument: arg, Reason: "nil"}
 	}
-	if err := checkNotBlank(op, arg+".SchemaID", body.SchemaID); err != nil {
-		return err
-	}
-	if err := checkRequiredJSON(op, arg+".Traits", body.Traits); err != nil {
+	// SchemaID and Traits may be left out: Kratos then uses the default
+	// schema, and validates the traits as {}.
+	if err := checkOptionalJSON(op, arg+".Traits", body.Traits); err != nil {
 		return err
 	}
 	if err := checkOptionalJSON(op, arg+".MetadataPublic", body.MetadataPublic); err != nil {
@@ -187,8 +184,9 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 }
 
 // Update replaces an identity's traits, metadata, state and external id
-// (PUT semantics: metadata left nil is cleared; an empty State keeps the
-// current state) and imports any credentials in body.
+// (PUT semantics: traits and metadata left nil are cleared, traits to {};
+// an empty SchemaID keeps the identity's schema and an empty State its
+// state) and imports any credentials in body.
 //
 // It corresponds to PUT /admin/identities/{id}.
 func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateIdentityBody) (*Identity, error) {
@@ -199,10 +197,7 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 	if body == nil {
 		return nil, &ArgumentError{Op: op, Argument: "body", Reason: "nil"}
 	}
-	if err := checkNotBlank(op, "body.SchemaID", body.SchemaID); err != nil {
-		return nil, err
-	}
-	if err := checkRequiredJSON(op, "body.Traits", body.Traits); err != nil {
+	if err := checkOptionalJSON(op, "body.Traits", body.Traits); err != nil {
 		return nil, err
 	}
 	if err := checkOptionalJSON(op, "body.MetadataPublic", body.MetadataPublic); err != nil {
@@ -218,8 +213,14 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 	if err != nil {
 		return nil, err
 	}
+	req, err := gen.NewUpdateIdentityRequestWithBody(s.c.server(false), id, jsonContentType, nil)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.body = b
 	out := new(Identity)
-	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPut, path: identitiesPath + "/" + id, body: b}, out); err != nil {
+	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -239,8 +240,14 @@ func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatc
 	if err != nil {
 		return nil, err
 	}
+	req, err := gen.NewPatchIdentityRequestWithBody(s.c.server(false), id, jsonContentType, nil)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.body = b
 	out := new(Identity)
-	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPatch, path: identitiesPath + "/" + id, body: b}, out); err != nil {
+	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -255,7 +262,12 @@ func (s *IdentitiesService) Delete(ctx context.Context, id string) error {
 	if err := checkUUID(op, "id", id); err != nil {
 		return err
 	}
-	return s.c.invoke(ctx, &call{op: op, method: http.MethodDelete, path: identitiesPath + "/" + id}, nil)
+	req, err := gen.NewDeleteIdentityRequest(s.c.server(false), id)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return err
+	}
+	return s.c.invoke(ctx, cl, nil)
 }
 
 // DeleteCredentials deletes one credential type of an identity. For oidc
@@ -272,20 +284,26 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 	if !typ.Valid() {
 		return &ArgumentError{Op: op, Argument: "type", Reason: fmt.Sprintf("unknown credential type %q", typ)}
 	}
-	var q query
-	if params != nil {
-		q.addString("identifier", params.Identifier)
+	req, err := gen.NewDeleteIdentityCredentialsRequest(s.c.server(false), id, typ, params)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return err
 	}
-	cl := &call{op: op, method: http.MethodDelete, path: identitiesPath + "/" + id + "/credentials/" + string(typ), query: q.String()}
 	return s.c.invoke(ctx, cl, nil)
 }
 
 // ListSessionsPage returns one page of an identity's sessions (newest
 // first). An unknown identity has no sessions, not an error.
 //
+// Kratos v26.2.0 pages this list off by one (see "Paging flaws of Kratos"
+// in the package documentation): with PageSize and PageToken the client
+// corrects it, so NextPageToken leads to the page that follows, and is
+// empty on the last page; pass it with the same PageSize. The deprecated Page and PerPage are sent as
+// given; the server counts them from 1 (pages 0 and 1 are both the first).
+//
 // It corresponds to GET /admin/identities/{id}/sessions.
 func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams) (*Page[Session], error) {
-	cl, err := listIdentitySessionsCall("Identities.ListSessionsPage", id, params)
+	cl, err := s.c.listIdentitySessionsCall("Identities.ListSessionsPage", id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -300,21 +318,28 @@ func (s *IdentitiesService) ListSessions(ctx context.Context, id string, params 
 		p = *params
 	}
 	return listAll[Session](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
-		func() (*call, error) { return listIdentitySessionsCall(op, id, &p) })
+		func() (*call, error) { return s.c.listIdentitySessionsCall(op, id, &p) })
 }
 
-func listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*call, error) {
+func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*call, error) {
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
-	var q query
 	if p != nil {
-		if err := addPagination(&q, op, p.PerPage, p.Page, p.PageSize, p.PageToken); err != nil {
-			return nil, err
-		}
-		q.addBool("active", p.Active)
 	}
-	return &call{op: op, method: http.MethodGet, path: identitiesPath + "/" + id + "/sessions", query: q.String()}, nil
+	req, err := gen.NewListIdentitySessionsRequest(c.server(false), id, p)
+	cl, err := c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	// The deprecated page and per_page are sent as given; with the
+	// others the client corrects the server's off-by-one page.
+	if p == nil {
+		cl.fix = &pageFix{flaw: flawOneBased}
+	} else if p.Page == 0 && p.PerPage == 0 {
+		cl.fix = &pageFix{flaw: flawOneBased, size: p.PageSize, token: p.PageToken}
+	}
+	return cl, nil
 }
 
 // DeleteSessions deletes and invalidates all sessions of an identity. The
@@ -326,5 +351,10 @@ func (s *IdentitiesService) DeleteSessions(ctx context.Context, id string) error
 	if err := checkUUID(op, "id", id); err != nil {
 		return err
 	}
-	return s.c.invoke(ctx, &call{op: op, method: http.MethodDelete, path: identitiesPath + "/" + id + "/sessions"}, nil)
+	req, err := gen.NewDeleteIdentitySessionsRequest(s.c.server(false), id)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return err
+	}
+	return s.c.invoke(ctx, cl, nil)
 }

@@ -361,6 +361,7 @@ type importer struct {
 	ctx    context.Context // ends on cancellation and on a fatal error
 	cancel context.CancelCauseFunc
 	policy RetryPolicy
+	retry  retrier // the client's retry engine, with the importer's MaxAttempts
 
 	outcomes chan ImportOutcome
 	sizer    batchSizer
@@ -383,6 +384,7 @@ func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *im
 		ctx:      runCtx,
 		cancel:   cancel,
 		policy:   s.c.cfg.retry,
+		retry:    retrier{policy: s.c.cfg.retry, max: o.MaxAttempts, resend: true, pastDeadline: true},
 		outcomes: make(chan ImportOutcome, 256),
 		sizer:    batchSizer{size: o.BatchSize, ceiling: o.BatchSize},
 	}
@@ -859,7 +861,7 @@ func (im *importer) process(items []*importItem) {
 		case splitAmbiguous:
 			markMaybeApplied(items)
 			im.sizer.shrink(len(items))
-			if !im.sleep(im.policy.backoff(1)) {
+			if !im.retry.pause(im.ctx) {
 				im.abandon(items)
 				return
 			}
@@ -873,10 +875,6 @@ func (im *importer) process(items []*importItem) {
 				im.split(items)
 				return
 			}
-			if attempt >= im.opts.MaxAttempts {
-				im.resolveOrFail(items, err)
-				return
-			}
 		case retryMaybe:
 			markMaybeApplied(items)
 			if len(items) > 1 && attempt >= 2 {
@@ -884,26 +882,24 @@ func (im *importer) process(items []*importItem) {
 				// password the server's bcrypt refuses answers 500 for the
 				// whole request): split to isolate it. What was applied is
 				// found by the conflict check on resend.
-				if !im.sleep(im.policy.backoff(1)) {
+				if !im.retry.pause(im.ctx) {
 					im.abandon(items)
 					return
 				}
 				im.split(items)
 				return
 			}
-			fallthrough
-		case retrySame:
-			if attempt >= im.opts.MaxAttempts {
-				im.resolveOrFail(items, err)
-				return
-			}
 		}
-		wait, ok := im.policy.wait(attempt, err)
-		if !ok {
+		// Resend the same batch (retrySame, retryMaybe, or splitAmbiguous
+		// for one item) as the retry engine decides.
+		switch im.retry.after(im.ctx, attempt, err, true) {
+		case retryStop, retryDeadline:
+			im.resolveOrFail(items, err)
+			return
+		case retryTooLong:
 			im.resolveOrFail(items, fmt.Errorf("%w (the server asked to wait longer than %s)", err, im.policy.MaxRetryAfter))
 			return
-		}
-		if !im.sleep(wait) {
+		case retryCancelled:
 			im.abandon(items)
 			return
 		}
@@ -1032,9 +1028,6 @@ func identityDifference(found *Identity, body *CreateIdentityBody) string {
 	}
 	return ""
 }
-
-// sleep waits d, or returns false when the run stops first.
-func (im *importer) sleep(d time.Duration) bool { return sleep(im.ctx, d) }
 
 // requestContext is the context of one batch and the look-ups that settle
 // it. It outlives the run's context by CancelGrace, so that a request in

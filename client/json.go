@@ -105,9 +105,7 @@ func patchValue(v any) json.RawMessage {
 // omitempty encoding, add and replace always carry a value, and a nil or
 // null value goes out as `"value": null`.
 func encodePatch(op string, ops []JSONPatch) ([]byte, error) {
-	if len(ops) == 0 {
-		return nil, &ArgumentError{Op: op, Argument: "ops", Reason: "empty patch"}
-	}
+	// An empty patch is sent: Kratos answers it with the identity.
 	var b bytes.Buffer
 	b.WriteByte('[')
 	for i, p := range ops {

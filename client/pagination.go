@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -25,8 +27,14 @@ type Page[T any] struct {
 	TotalCount int64
 }
 
-// MaxPageSize is the largest page size the server honours.
+// MaxPageSize is the largest page size the server honours for sessions,
+// identity sessions and schemas; larger sizes are sent but get pages of
+// this size.
 const MaxPageSize = 1000
+
+// MaxIdentitiesPageSize is the largest page size Kratos honours for
+// identities (listIdentities clamps page_size and per_page to it).
+const MaxIdentitiesPageSize = 500
 
 // listPage fetches one page of a list endpoint.
 func listPage[T any](ctx context.Context, c *Client, cl *call) (*Page[T], error) {
@@ -53,7 +61,105 @@ func listPage[T any](ctx context.Context, c *Client, cl *call) (*Page[T], error)
 	if len(page.Items) > 0 {
 		page.NextPageToken = next
 	}
+	if cl.fix != nil {
+		fixPage(cl.fix, page)
+	}
 	return page, nil
+}
+
+// defaultPageSize is the server's page size when none is given.
+const defaultPageSize = 250
+
+// pageFlaw names a way in which Kratos v26.2.0 pages a list wrongly (see
+// the package documentation, "Paging flaws of Kratos").
+type pageFlaw uint8
+
+const (
+	// flawOneBased is listIdentitySessions': the server reads the page
+	// number (page_token's offset divided by page_size) as 1-based, page 0
+	// being page 1 as well, but writes its Link header 0-based. Its next
+	// link from the first page leads to the first page again, and the
+	// last page is never linked to.
+	flawOneBased pageFlaw = iota + 1
+	// flawOverlong is listIdentitySchemas': page p holds up to (p+1)*size
+	// items from offset p*size, so pages after the first overlap the
+	// following ones. The links are right.
+	flawOverlong
+)
+
+// pageFix corrects one page of a list with a paging flaw.
+type pageFix struct {
+	flaw  pageFlaw
+	size  int64  // the page size asked for, 0 for the server default
+	token string // the page token sent, "" for the first page
+}
+
+// fixPage corrects page, fetched with f's parameters, in place.
+func fixPage[T any](f *pageFix, page *Page[T]) {
+	// The size the server pages with: the default when none was sent,
+	// otherwise the one sent, clamped to 1..MaxPageSize.
+	size := f.size
+	if size == 0 {
+		size = defaultPageSize
+	}
+	size = max(1, min(size, MaxPageSize))
+	switch f.flaw {
+	case flawOverlong:
+		// Items past the page size belong to the following pages, which
+		// the next link reaches.
+		if int64(len(page.Items)) > size {
+			clear(page.Items[size:])
+			page.Items = page.Items[:size]
+		}
+	case flawOneBased:
+		var offset int64
+		if f.token != "" {
+			o, ok := parseOffsetToken(f.token)
+			if !ok {
+				return // not a token of this server's: keep its link
+			}
+			offset = o
+		}
+		// The page the server answered with (0-based), and the token it
+		// needs to answer with the one after it.
+		served := max(offset/size-1, 0)
+		end := served*size + int64(len(page.Items))
+		more := int64(len(page.Items)) >= size
+		if page.TotalCount >= 0 {
+			more = end < page.TotalCount
+		}
+		page.NextPageToken = ""
+		if more && len(page.Items) > 0 {
+			page.NextPageToken = offsetToken((served + 2) * size)
+		}
+	}
+}
+
+// offsetToken is the page token of Kratos' hybrid (migration) pagination
+// for an offset: base64url of {"offset":"N","v":2}, as its Link headers
+// carry it.
+func offsetToken(offset int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"offset":"` + strconv.FormatInt(offset, 10) + `","v":2}`))
+}
+
+// parseOffsetToken reads the offset of an offsetToken.
+func parseOffsetToken(tok string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(tok, "="))
+	if err != nil {
+		return 0, false
+	}
+	var t struct {
+		Offset json.Number `json:"offset"`
+		V      int         `json:"v"`
+	}
+	if json.Unmarshal(b, &t) != nil || t.V != 2 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(t.Offset.String(), 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 // listAll is the body of the List iterators. legacy reports deprecated
@@ -80,25 +186,6 @@ func listAll[T any](ctx context.Context, c *Client, op string, legacy bool, toke
 // failSeq is an iterator that yields one error.
 func failSeq[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
-}
-
-// addPagination checks and adds the pagination parameters; perPage and
-// page are the deprecated ones (0 when the operation has none).
-func addPagination(q *query, op string, perPage, page, pageSize int64, pageToken string) error {
-	if err := checkPageSize(op, "params.PageSize", pageSize); err != nil {
-		return err
-	}
-	if err := checkPageSize(op, "params.PerPage", perPage); err != nil {
-		return err
-	}
-	if page < 0 {
-		return &ArgumentError{Op: op, Argument: "params.Page", Reason: "negative"}
-	}
-	q.addInt("per_page", perPage)
-	q.addInt("page", page)
-	q.addInt("page_size", pageSize)
-	q.addString("page_token", pageToken)
-	return nil
 }
 
 // walk yields every item of every page, starting at token. It stops when
@@ -267,56 +354,6 @@ func unquote(s string) (val, rest string, ok bool) {
 		}
 	}
 	return "", "", false
-}
-
-// query builds an encoded query string.
-type query struct{ b []byte }
-
-// key starts the parameter k: "k=", after a separator unless it is the
-// first. The first one sizes the buffer for a usual query (page_size and a
-// page_token, two expands), which then needs no further growth.
-func (q *query) key(k string) {
-	if len(q.b) == 0 {
-		q.b = make([]byte, 0, 64)
-	} else {
-		q.b = append(q.b, '&')
-	}
-	q.b = append(q.b, k...)
-	q.b = append(q.b, '=')
-}
-
-func (q *query) add(k, v string) {
-	q.key(k)
-	q.b = append(q.b, url.QueryEscape(v)...)
-}
-
-func (q *query) addString(k, v string) {
-	if v != "" {
-		q.add(k, v)
-	}
-}
-
-func (q *query) addInt(k string, v int64) {
-	if v != 0 {
-		q.key(k)
-		q.b = strconv.AppendInt(q.b, v, 10)
-	}
-}
-
-func (q *query) addBool(k string, v *bool) {
-	if v != nil {
-		q.add(k, strconv.FormatBool(*v))
-	}
-}
-
-func (q *query) String() string { return string(q.b) }
-
-// checkPageSize validates a page size (0 means the server default).
-func checkPageSize(op, arg string, n int64) error {
-	if n < 0 || n > MaxPageSize {
-		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%d is outside 1..%d (0 for the server default)", n, MaxPageSize)}
-	}
-	return nil
 }
 
 // errLegacyWalk refuses deprecated page/per_page parameters in iterators,

@@ -3,7 +3,8 @@ package client
 import (
 	"context"
 	"fmt"
-	"net/http"
+
+	"github.com/kratosadmin/sdk/gen"
 )
 
 // RecoveryService creates account recovery codes and links for identities.
@@ -24,7 +25,7 @@ func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCo
 	if err := checkUUID(op, "body.IdentityID", body.IdentityID); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn, true); err != nil {
+	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn); err != nil {
 		return nil, err
 	}
 	if body.FlowType != "" && !body.FlowType.Valid() {
@@ -34,8 +35,14 @@ func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCo
 	if err != nil {
 		return nil, err
 	}
+	req, err := gen.NewCreateRecoveryCodeForIdentityRequestWithBody(s.c.server(false), jsonContentType, nil)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.body = b
 	out := new(RecoveryCodeForIdentity)
-	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPost, path: "/admin/recovery/code", body: b}, out); err != nil {
+	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -54,19 +61,21 @@ func (s *RecoveryService) CreateLink(ctx context.Context, body *CreateRecoveryLi
 	if err := checkUUID(op, "body.IdentityID", body.IdentityID); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn, false); err != nil {
+	if err := checkDuration(op, "body.ExpiresIn", body.ExpiresIn); err != nil {
 		return nil, err
-	}
-	var q query
-	if params != nil {
-		q.addString("return_to", params.ReturnTo)
 	}
 	b, err := marshal(op, "body", body)
 	if err != nil {
 		return nil, err
 	}
+	req, err := gen.NewCreateRecoveryLinkForIdentityRequestWithBody(s.c.server(false), params, jsonContentType, nil)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.body = b
 	out := new(RecoveryLinkForIdentity)
-	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodPost, path: "/admin/recovery/link", query: q.String(), body: b}, out); err != nil {
+	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
 	}
 	return out, nil

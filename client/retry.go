@@ -91,18 +91,113 @@ func (p RetryPolicy) wait(attempt int, err error) (time.Duration, bool) {
 	return p.backoff(attempt), true
 }
 
-// next is the wait before retrying after failure, or false when the
-// policy's Retry-After cap or the context's deadline rules a retry out
-// (waiting would outlive the caller).
-func (p RetryPolicy) next(ctx context.Context, attempt int, failure error) (time.Duration, bool) {
-	wait, ok := p.wait(attempt, failure)
+// retrier is the client's one retry engine. Typed calls (Client.do), raw
+// requests (Client.Do, and so Generated) and the importer's batches all
+// ask it, after a failed attempt, whether to send again and how long to
+// wait first, and wait through it: the statuses and transport errors worth
+// another try, Retry-After (seconds or an HTTP date) up to MaxRetryAfter,
+// the jittered capped backoff, the attempt count, the caller's deadline and
+// cancellation are decided here and nowhere else.
+type retrier struct {
+	policy RetryPolicy
+	// max is the number of attempts in all: the policy's MaxAttempts, or
+	// the importer's own ImportOptions.MaxAttempts.
+	max int
+	// resend reports whether the request may be sent twice at all: an
+	// idempotent method (or RetryNonIdempotent) and a body that can be
+	// replayed.
+	resend bool
+	// pastDeadline lets a wait run into the context's deadline instead of
+	// stopping before it. The importer sets it: the end of its run is what
+	// abandons the items still waiting, as not attempted.
+	pastDeadline bool
+}
+
+// newRetrier is the engine for one request of method sent under p;
+// replayable is false for a request that must go once whatever the policy
+// says (its body cannot be replayed, or the caller resends it itself).
+func newRetrier(p RetryPolicy, method string, replayable bool) retrier {
+	return retrier{
+		policy: p,
+		max:    p.MaxAttempts,
+		resend: replayable && (isIdempotentMethod(method) || p.RetryNonIdempotent),
+	}
+}
+
+// retryVerdict is the engine's answer after a failed attempt.
+type retryVerdict int
+
+const (
+	retryAgain     retryVerdict = iota // the wait is over: send again
+	retryStop                          // final: not transient, not resendable, or the attempts are used up
+	retryTooLong                       // the server's Retry-After exceeds the policy's MaxRetryAfter
+	retryDeadline                      // the wait would outlive the context's deadline
+	retryCancelled                     // the context ended during the wait
+)
+
+// decide says what follows failed attempt number attempt (1-based) and,
+// when that is another attempt, how long to wait first. transient is the
+// caller's classification of failure (shouldRetry for a request; the
+// importer's own for a batch). The wait is failure's Retry-After when it
+// has one (an *Error), otherwise the backoff.
+func (r *retrier) decide(ctx context.Context, attempt int, failure error, transient bool) (time.Duration, retryVerdict) {
+	if !r.resend || !transient || attempt >= r.max {
+		return 0, retryStop
+	}
+	wait, ok := r.policy.wait(attempt, failure)
 	if !ok {
-		return 0, false
+		return 0, retryTooLong
 	}
-	if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
-		return 0, false
+	if !r.pastDeadline {
+		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
+			return 0, retryDeadline
+		}
 	}
-	return wait, true
+	return wait, retryAgain
+}
+
+// after is decide followed by the wait: retryAgain once the wait is over,
+// retryCancelled when ctx ended first.
+func (r *retrier) after(ctx context.Context, attempt int, failure error, transient bool) retryVerdict {
+	wait, v := r.decide(ctx, attempt, failure, transient)
+	if v == retryAgain && !sleep(ctx, wait) {
+		return retryCancelled
+	}
+	return v
+}
+
+// pause is the engine's first backoff, without a decision: the importer
+// waits it before splitting a batch whose outcome is unknown. It reports
+// whether ctx is still live.
+func (r *retrier) pause(ctx context.Context) bool {
+	return sleep(ctx, r.policy.backoff(1))
+}
+
+// run is the engine's loop for one request. try sends attempt n (1-based)
+// and returns nil when the loop is over with a result the caller keeps (a
+// success, or an outcome that must not be retried, recorded by try
+// itself), or the failure to decide upon. discard, when not nil, drops a
+// failed attempt's response once a retry is decided, before the wait. run
+// returns the verdict that ended the loop (retryStop when try ended it)
+// and the last failure (nil when try ended it); after retryCancelled, ctx's
+// error is the reason and the failure what was being retried.
+func (r *retrier) run(ctx context.Context, try func(n int) error, discard func()) (retryVerdict, error) {
+	for attempt := 1; ; attempt++ {
+		failure := try(attempt)
+		if failure == nil {
+			return retryStop, nil
+		}
+		wait, v := r.decide(ctx, attempt, failure, r.resend && shouldRetry(ctx, failure))
+		if v != retryAgain {
+			return v, failure
+		}
+		if discard != nil {
+			discard()
+		}
+		if !sleep(ctx, wait) {
+			return retryCancelled, failure
+		}
+	}
 }
 
 // sleep waits d, or less when ctx ends; it reports whether ctx is still

@@ -4,13 +4,13 @@ import (
 	"context"
 	"iter"
 	"net/http"
+
+	"github.com/kratosadmin/sdk/gen"
 )
 
 // SessionsService manages sessions. Reach it as Client.Sessions. Sessions
 // of one identity are listed by Client.Identities.ListSessions.
 type SessionsService struct{ c *Client }
-
-const sessionsPath = "/admin/sessions"
 
 // Get returns a session. params may be nil; set Expand to include the
 // identity or the devices (without it, Identity is nil).
@@ -21,15 +21,18 @@ func (s *SessionsService) Get(ctx context.Context, id string, params *GetSession
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
-	var q query
 	if params != nil {
 		if err := checkExpand(op, params.Expand); err != nil {
 			return nil, err
 		}
-		addExpand(&q, params.Expand)
+	}
+	req, err := gen.NewGetSessionRequest(s.c.server(false), id, params)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
 	}
 	out := new(Session)
-	if err := s.c.invoke(ctx, &call{op: op, method: http.MethodGet, path: sessionsPath + "/" + id, query: q.String()}, out); err != nil {
+	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -39,7 +42,7 @@ func (s *SessionsService) Get(ctx context.Context, id string, params *GetSession
 //
 // It corresponds to GET /admin/sessions.
 func (s *SessionsService) ListPage(ctx context.Context, params *ListSessionsParams) (*Page[Session], error) {
-	cl, err := listSessionsCall("Sessions.ListPage", params)
+	cl, err := s.c.listSessionsCall("Sessions.ListPage", params)
 	if err != nil {
 		return nil, err
 	}
@@ -54,28 +57,17 @@ func (s *SessionsService) List(ctx context.Context, params *ListSessionsParams) 
 		p = *params
 	}
 	return listAll[Session](ctx, s.c, op, false, &p.PageToken,
-		func() (*call, error) { return listSessionsCall(op, &p) })
+		func() (*call, error) { return s.c.listSessionsCall(op, &p) })
 }
 
-func listSessionsCall(op string, p *ListSessionsParams) (*call, error) {
-	var q query
+func (c *Client) listSessionsCall(op string, p *ListSessionsParams) (*call, error) {
 	if p != nil {
-		if err := addPagination(&q, op, 0, 0, p.PageSize, p.PageToken); err != nil {
-			return nil, err
-		}
 		if err := checkExpand(op, p.Expand); err != nil {
 			return nil, err
 		}
-		q.addBool("active", p.Active)
-		addExpand(&q, p.Expand)
 	}
-	return &call{op: op, method: http.MethodGet, path: sessionsPath, query: q.String()}, nil
-}
-
-func addExpand(q *query, expand []SessionExpandable) {
-	for _, e := range expand {
-		q.add("expand", string(e))
-	}
+	req, err := gen.NewListSessionsRequest(c.server(false), p)
+	return c.newCall(op, false, req, err)
 }
 
 // Disable deactivates a session; its data is kept. Disabling it again
@@ -87,7 +79,12 @@ func (s *SessionsService) Disable(ctx context.Context, id string) error {
 	if err := checkUUID(op, "id", id); err != nil {
 		return err
 	}
-	return s.c.invoke(ctx, &call{op: op, method: http.MethodDelete, path: sessionsPath + "/" + id}, nil)
+	req, err := gen.NewDisableSessionRequest(s.c.server(false), id)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return err
+	}
+	return s.c.invoke(ctx, cl, nil)
 }
 
 // Extend extends a session's expiry. Servers with the
@@ -100,7 +97,11 @@ func (s *SessionsService) Extend(ctx context.Context, id string) (*Session, erro
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
-	cl := &call{op: op, method: http.MethodPatch, path: sessionsPath + "/" + id + "/extend"}
+	req, err := gen.NewExtendSessionRequest(s.c.server(false), id)
+	cl, err := s.c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := s.c.do(ctx, cl)
 	if err != nil {
 		return nil, err

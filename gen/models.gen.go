@@ -216,29 +216,32 @@ type AuthenticatorAssuranceLevel string
 
 // BatchPatchIdentitiesResponse defines model for BatchPatchIdentitiesResponse.
 type BatchPatchIdentitiesResponse struct {
-	Identities []IdentityPatchResponse `json:"identities,omitempty,omitzero"`
+	Identities []*IdentityPatchResponse `json:"identities,omitempty,omitzero"`
 }
 
 // CreateIdentityBody An identity to create. Unknown fields are refused (400).
 type CreateIdentityBody struct {
-	// Credentials Credentials to import with an identity.
+	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
+	// imports password, oidc and saml: a create or batch item naming
+	// totp, lookup_secret, webauthn or passkey is refused as an unknown
+	// field, an update ignores them.
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
 
-	// ExternalID An id from another system; unique.
+	// ExternalID An id from another system; unique. Null is the same as left out.
 	ExternalID        string                    `json:"external_id,omitempty,omitzero"`
 	MetadataAdmin     json.RawMessage           `json:"metadata_admin,omitempty,omitzero"`
 	MetadataPublic    json.RawMessage           `json:"metadata_public,omitempty,omitzero"`
 	OrganizationID    nullable.Nullable[string] `json:"organization_id,omitempty,omitzero"`
 	RecoveryAddresses []RecoveryIdentityAddress `json:"recovery_addresses,omitempty,omitzero"`
 
-	// SchemaID The identity schema the traits follow.
-	SchemaID string `json:"schema_id"`
+	// SchemaID The identity schema the traits follow; left out or empty, the server's default schema.
+	SchemaID string `json:"schema_id,omitempty,omitzero"`
 
-	// State Whether the identity may sign in.
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State IdentityState `json:"state,omitempty,omitzero"`
 
-	// Traits The traits, validated against the schema.
-	Traits json.RawMessage `json:"traits"`
+	// Traits The traits, validated against the schema; left out, they are validated (and stored) as {}.
+	Traits json.RawMessage `json:"traits,omitempty,omitzero"`
 
 	// VerifiableAddresses Addresses to import, for example already verified ones. Addresses the schema derives from the traits are added anyway.
 	VerifiableAddresses []VerifiableIdentityAddress `json:"verifiable_addresses,omitempty,omitzero"`
@@ -246,7 +249,9 @@ type CreateIdentityBody struct {
 
 // CreateRecoveryCodeForIdentityBody defines model for CreateRecoveryCodeForIdentityBody.
 type CreateRecoveryCodeForIdentityBody struct {
-	// ExpiresIn Lifetime of the code, a Go duration like `15m` or `1h30m`; must be positive.
+	// ExpiresIn Lifetime of the code, a Go duration like `15m`, `1h30m` or
+	// `1.5h`; must be positive. The server looks for a number and a
+	// unit anywhere in it, then parses it with Go's time.ParseDuration.
 	ExpiresIn string `json:"expires_in,omitempty,omitzero"`
 
 	// FlowType The kind of recovery flow to create (default browser).
@@ -259,7 +264,8 @@ type CreateRecoveryCodeForIdentityBodyFlowType string
 
 // CreateRecoveryLinkForIdentityBody defines model for CreateRecoveryLinkForIdentityBody.
 type CreateRecoveryLinkForIdentityBody struct {
-	// ExpiresIn Lifetime of the link, a single-unit Go duration like `1h`; must be positive.
+	// ExpiresIn Lifetime of the link, a Go duration like `1h`, `1h30m` or
+	// `1.5h`; must be positive (checked as for recovery codes).
 	ExpiresIn  string `json:"expires_in,omitempty,omitzero"`
 	IdentityID string `json:"identity_id"`
 }
@@ -329,7 +335,7 @@ type Identity struct {
 	// SchemaURL URL of that schema on the public port (empty in identities embedded in listIdentitySessions).
 	SchemaURL string `json:"schema_url"`
 
-	// State Whether the identity may sign in.
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
 	State IdentityState `json:"state"`
 
 	// StateChangedAt When the state last changed.
@@ -369,13 +375,13 @@ type IdentityCredentialsType string
 // it and answers `null` in its place instead of a result.
 type IdentityPatch struct {
 	// Create An identity to create. Unknown fields are refused (400).
-	Create CreateIdentityBody `json:"create"`
+	Create CreateIdentityBody `json:"create,omitempty,omitzero"`
 
 	// PatchID A caller-chosen id echoed in the item's result.
 	PatchID string `json:"patch_id,omitempty,omitzero"`
 }
 
-// IdentityPatchResponse The outcome of one batch item.
+// IdentityPatchResponse The outcome of one batch item; null for an item without `create`.
 type IdentityPatchResponse struct {
 	// Action `create` when the identity was created, `error` when the item failed.
 	Action IdentityPatchResponseAction `json:"action"`
@@ -405,10 +411,13 @@ type IdentitySchemaContainer struct {
 	Schema IdentitySchema `json:"schema"`
 }
 
-// IdentityState Whether the identity may sign in.
+// IdentityState Whether the identity may sign in. In a create body null is the same as left out (active).
 type IdentityState string
 
-// IdentityWithCredentials Credentials to import with an identity.
+// IdentityWithCredentials Credentials to import with an identity (null: none). Kratos v26.2
+// imports password, oidc and saml: a create or batch item naming
+// totp, lookup_secret, webauthn or passkey is refused as an unknown
+// field, an update ignores them.
 type IdentityWithCredentials struct {
 	LookupSecret ImportLookupSecretCredentials `json:"lookup_secret,omitempty,omitzero"`
 	OIDC         ImportOIDCCredentials         `json:"oidc,omitempty,omitzero"`
@@ -450,10 +459,10 @@ type ImportOIDCProvider struct {
 	Organization nullable.Nullable[string] `json:"organization,omitempty,omitzero"`
 
 	// Provider The provider id configured on the server (e.g. `google`).
-	Provider string `json:"provider"`
+	Provider string `json:"provider,omitempty,omitzero"`
 
 	// Subject The user's subject at that provider.
-	Subject string `json:"subject"`
+	Subject string `json:"subject,omitempty,omitzero"`
 
 	// UseAutoLink Link automatically on first sign-in with this provider.
 	UseAutoLink bool `json:"use_auto_link,omitempty,omitzero"`
@@ -495,8 +504,8 @@ type ImportSAMLCredentials struct {
 // ImportSAMLProvider defines model for ImportSAMLProvider.
 type ImportSAMLProvider struct {
 	Organization nullable.Nullable[string] `json:"organization,omitempty,omitzero"`
-	Provider     string                    `json:"provider"`
-	Subject      string                    `json:"subject"`
+	Provider     string                    `json:"provider,omitempty,omitzero"`
+	Subject      string                    `json:"subject,omitempty,omitzero"`
 }
 
 // ImportTOTPConfig defines model for ImportTOTPConfig.
@@ -581,9 +590,10 @@ type JSONPatch struct {
 // JSONPatchOp defines model for JSONPatch.Op.
 type JSONPatchOp string
 
-// PatchIdentitiesBody Identities to create in one batch. Unknown fields are refused (400).
+// PatchIdentitiesBody Identities to create in one batch. Unknown fields are refused (400);
+// no identities (left out or null) is an empty batch.
 type PatchIdentitiesBody struct {
-	Identities []IdentityPatch `json:"identities"`
+	Identities []IdentityPatch `json:"identities,omitzero"`
 }
 
 // ReadConsistencyLevel Read consistency level; empty means the project default.
@@ -676,7 +686,10 @@ type SessionExpandable string
 
 // UpdateIdentityBody The full new state of an identity.
 type UpdateIdentityBody struct {
-	// Credentials Credentials to import with an identity.
+	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
+	// imports password, oidc and saml: a create or batch item naming
+	// totp, lookup_secret, webauthn or passkey is refused as an unknown
+	// field, an update ignores them.
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
 	ExternalID  string                  `json:"external_id,omitempty,omitzero"`
 
@@ -685,20 +698,26 @@ type UpdateIdentityBody struct {
 
 	// MetadataPublic Left out or null clears it.
 	MetadataPublic json.RawMessage `json:"metadata_public,omitempty,omitzero"`
-	SchemaID       string          `json:"schema_id"`
 
-	// State Whether the identity may sign in.
-	State  IdentityState   `json:"state,omitempty,omitzero"`
-	Traits json.RawMessage `json:"traits"`
+	// SchemaID Left out or empty keeps the identity's schema.
+	SchemaID string `json:"schema_id,omitempty,omitzero"`
+
+	// State Whether the identity may sign in. In a create body null is the same as left out (active).
+	State IdentityState `json:"state,omitempty,omitzero"`
+
+	// Traits Left out replaces the traits with {} (validated as such).
+	Traits json.RawMessage `json:"traits,omitempty,omitzero"`
 }
 
-// VerifiableIdentityAddress An address that can be verified.
+// VerifiableIdentityAddress An address that can be verified. The server always sends `status`;
+// an imported address may leave it out (completed when verified,
+// pending otherwise).
 type VerifiableIdentityAddress struct {
 	CreatedAt time.Time `json:"created_at,omitempty,omitzero"`
 	ID        string    `json:"id,omitempty,omitzero"`
 
 	// Status Verification status (`pending`, `sent`, `completed`).
-	Status    string    `json:"status"`
+	Status    string    `json:"status,omitempty,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitempty,omitzero"`
 
 	// Value The address itself (an email or phone number).
@@ -747,16 +766,22 @@ type SessionsPageSize = int64
 
 // ListIdentitiesParams defines parameters for ListIdentities.
 type ListIdentitiesParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination; listIdentities refuses page × per_page over 1000. Any
+	// integer is accepted and clamped: below 1 is 1, above the maximum
+	// (500 for listIdentities, 1000 for the others) is the maximum.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
 	// Page Deprecated, use page_token. An opaque page reference in legacy
-	// pagination, not a page number; omit it for the first page.
+	// pagination, not a page number; omit it for the first page. A
+	// negative page is the first. listIdentitySessions counts pages from
+	// 1 (0 and 1 are both the first page).
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 500 the server uses
+	// 500, below 1 the default of 250.
 	PageSize IdentitiesPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -812,16 +837,23 @@ type DeleteIdentityCredentialsParams struct {
 
 // ListIdentitySessionsParams defines parameters for ListIdentitySessions.
 type ListIdentitySessionsParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination; listIdentities refuses page × per_page over 1000. Any
+	// integer is accepted and clamped: below 1 is 1, above the maximum
+	// (500 for listIdentities, 1000 for the others) is the maximum.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
 	// Page Deprecated, use page_token. An opaque page reference in legacy
-	// pagination, not a page number; omit it for the first page.
+	// pagination, not a page number; omit it for the first page. A
+	// negative page is the first. listIdentitySessions counts pages from
+	// 1 (0 and 1 are both the first page).
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 1000 the server uses
+	// 1000; below 1 listSessions uses the default of 250, and
+	// listIdentitySessions and listIdentitySchemas use 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -839,7 +871,9 @@ type CreateRecoveryLinkForIdentityParams struct {
 
 // ListSessionsParams defines parameters for ListSessions.
 type ListSessionsParams struct {
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 1000 the server uses
+	// 1000; below 1 listSessions uses the default of 250, and
+	// listIdentitySessions and listIdentitySchemas use 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.
@@ -848,28 +882,39 @@ type ListSessionsParams struct {
 	// Active Only active (true) or only inactive (false) sessions; both when absent.
 	Active *Active `form:"active,omitempty" json:"active,omitempty"`
 
-	// Expand Session properties to include in full.
+	// Expand Session properties to include in full, `identity` or `devices`, in
+	// any letter case (Kratos v26.2.0 takes `Identity` too); one value per
+	// parameter (`identity,devices` is a 400).
 	Expand Expand `form:"expand,omitempty" json:"expand,omitempty,omitzero"`
 }
 
 // GetSessionParams defines parameters for GetSession.
 type GetSessionParams struct {
-	// Expand Session properties to include in full.
+	// Expand Session properties to include in full, `identity` or `devices`, in
+	// any letter case (Kratos v26.2.0 takes `Identity` too); one value per
+	// parameter (`identity,devices` is a 400).
 	Expand Expand `form:"expand,omitempty" json:"expand,omitempty,omitzero"`
 }
 
 // ListIdentitySchemasParams defines parameters for ListIdentitySchemas.
 type ListIdentitySchemasParams struct {
-	// PerPage Deprecated, use page_size and page_token. Items per page in legacy pagination; listIdentities refuses page × per_page over 1000.
+	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
+	// pagination; listIdentities refuses page × per_page over 1000. Any
+	// integer is accepted and clamped: below 1 is 1, above the maximum
+	// (500 for listIdentities, 1000 for the others) is the maximum.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PerPage PerPage `form:"per_page,omitempty" json:"per_page,omitempty,omitzero"`
 
 	// Page Deprecated, use page_token. An opaque page reference in legacy
-	// pagination, not a page number; omit it for the first page.
+	// pagination, not a page number; omit it for the first page. A
+	// negative page is the first. listIdentitySessions counts pages from
+	// 1 (0 and 1 are both the first page).
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Page Page `form:"page,omitempty" json:"page,omitempty,omitzero"`
 
-	// PageSize Items per page (1 to 1000; the server clamps larger values).
+	// PageSize Items per page. Any integer is accepted: above 1000 the server uses
+	// 1000; below 1 listSessions uses the default of 250, and
+	// listIdentitySessions and listIdentitySchemas use 1.
 	PageSize SessionsPageSize `form:"page_size,omitempty" json:"page_size,omitempty,omitzero"`
 
 	// PageToken Opaque token of the page to return, taken from the `next` link of the previous page.

@@ -168,6 +168,7 @@ func runContract(t *testing.T, c *client.Client, tg target) {
 	t.Run("schemas", s.schemas)
 	t.Run("errors", s.errorMapping)
 	t.Run("sessions", s.sessions)
+	t.Run("routing/empty-segment", s.emptySegment)
 }
 
 // email returns an address unique to this run.
@@ -748,4 +749,21 @@ func (s *suite) sessions(t *testing.T) {
 	apiError(t, err, 404, "Unable to locate the resource")
 	_, err = s.c.Sessions.Get(ctx, second, nil)
 	apiError(t, err, 404, "Unable to locate the resource")
+}
+
+// emptySegment: a path with an empty segment is no operation's; Kratos'
+// router answers a plain-text 404 (the fake's router does too, rather than
+// reading the empty id as the nil UUID).
+func (s *suite) emptySegment(t *testing.T) {
+	for _, mp := range [][2]string{
+		{http.MethodGet, "/admin/identities/"},
+		{http.MethodGet, "/admin/sessions/"},
+		{http.MethodGet, "/admin/identities/by/external/"},
+		{http.MethodDelete, "/admin/identities/00000000-0000-0000-0000-000000000000/credentials/"},
+	} {
+		resp := s.raw(t, mp[0], mp[1], "")
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Errorf("%s %s: %d %q, want a text/plain 404", mp[0], mp[1], resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
 }

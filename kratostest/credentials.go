@@ -11,17 +11,16 @@ import (
 )
 
 // identityWithCredentials is the credentials part of create and update
-// bodies (the import formats of the spec).
+// bodies. Kratos v26.2 imports password, oidc and saml only: a create or
+// batch naming another type (totp, webauthn, lookup_secret, passkey,
+// code) is refused as an unknown field, an update ignores it. Other
+// credentials reach an identity through a JSON Patch below /credentials.
 type identityWithCredentials struct {
 	Password *struct {
 		Config passwordImportConfig `json:"config"`
 	} `json:"password"`
-	OIDC         *providersImport `json:"oidc"`
-	SAML         *providersImport `json:"saml"`
-	TOTP         *totpImport      `json:"totp"`
-	LookupSecret *lookupImport    `json:"lookup_secret"`
-	WebAuthn     *webAuthnImport  `json:"webauthn"`
-	Passkey      *webAuthnImport  `json:"passkey"`
+	OIDC *providersImport `json:"oidc"`
+	SAML *providersImport `json:"saml"`
 }
 
 type passwordImportConfig struct {
@@ -41,28 +40,6 @@ type providerImport struct {
 	Provider     string   `json:"provider"`
 	UseAutoLink  bool     `json:"use_auto_link"`
 	Organization nullUUID `json:"organization"`
-}
-
-type totpImport struct {
-	Config struct {
-		TOTPURL string `json:"totp_url"`
-	} `json:"config"`
-}
-
-type lookupImport struct {
-	Config struct {
-		Codes []struct {
-			Code   string     `json:"code"`
-			UsedAt *time.Time `json:"used_at"`
-		} `json:"codes"`
-	} `json:"config"`
-}
-
-type webAuthnImport struct {
-	Config struct {
-		Credentials []json.RawMessage `json:"credentials"`
-		UserHandle  string            `json:"user_handle"`
-	} `json:"config"`
 }
 
 // bcryptCost is the cost of the hashes the fake makes from plaintext
@@ -152,7 +129,7 @@ func mergeCredentials(i *identity, creds *identityWithCredentials, now time.Time
 		get("password", 0).Config = cfg
 	}
 	for typ, imp := range map[string]*providersImport{"oidc": creds.OIDC, "saml": creds.SAML} {
-		if imp == nil || len(imp.Config.Providers) == 0 {
+		if imp == nil {
 			continue
 		}
 		c := get(typ, 0)
@@ -167,55 +144,15 @@ func mergeCredentials(i *identity, creds *identityWithCredentials, now time.Time
 				c.Identifiers = append(c.Identifiers, id)
 			}
 		}
-		c.Config, _ = json.Marshal(cfg)
-	}
-	if t := creds.TOTP; t != nil {
-		c := get("totp", 0)
-		c.ownID = true
-		c.Identifiers = []string{i.ID}
-		c.Config, _ = json.Marshal(struct {
-			TOTPURL string `json:"totp_url"`
-		}{t.Config.TOTPURL})
-	}
-	if l := creds.LookupSecret; l != nil {
-		c := get("lookup_secret", 0)
-		c.ownID = true
-		c.Identifiers = []string{i.ID}
-		var cfg lookupConfig
-		_ = json.Unmarshal(c.Config, &cfg)
-		for _, code := range l.Config.Codes {
-			cfg.RecoveryCodes = append(cfg.RecoveryCodes, lookupCode{Code: code.Code, UsedAt: code.UsedAt})
-		}
-		c.Config, _ = json.Marshal(cfg)
-	}
-	for typ, w := range map[string]*webAuthnImport{"webauthn": creds.WebAuthn, "passkey": creds.Passkey} {
-		if w == nil {
+		if typ == "saml" {
+			saml := struct {
+				Providers []samlProvider `json:"providers"`
+			}{}
+			for _, p := range cfg.Providers {
+				saml.Providers = append(saml.Providers, samlProvider{Subject: p.Subject, Provider: p.Provider, Organization: p.Organization})
+			}
+			c.Config, _ = json.Marshal(saml)
 			continue
-		}
-		c := get(typ, 1)
-		var cfg webAuthnConfig
-		_ = json.Unmarshal(c.Config, &cfg)
-		for _, raw := range w.Config.Credentials {
-			id := webAuthnCredentialID(raw)
-			replaced := false
-			for k, old := range cfg.Credentials {
-				if id != "" && webAuthnCredentialID(old) == id {
-					cfg.Credentials[k], replaced = raw, true
-				}
-			}
-			if !replaced {
-				cfg.Credentials = append(cfg.Credentials, raw)
-			}
-		}
-		if w.Config.UserHandle != "" {
-			cfg.UserHandle = w.Config.UserHandle
-			if typ == "passkey" && !slices.Contains(c.Identifiers, cfg.UserHandle) {
-				c.Identifiers = append(c.Identifiers, cfg.UserHandle)
-			}
-		}
-		if typ == "webauthn" && len(c.Identifiers) == 0 {
-			c.ownID = true
-			c.Identifiers = []string{i.ID}
 		}
 		c.Config, _ = json.Marshal(cfg)
 	}
@@ -233,21 +170,22 @@ type (
 	oidcConfig struct {
 		Providers []oidcProvider `json:"providers"`
 	}
+	// oidcProvider is an oidc link as Kratos stores it: the tokens first
+	// (recorded 173).
 	oidcProvider struct {
-		Subject             string `json:"subject"`
-		Provider            string `json:"provider"`
 		InitialIDToken      string `json:"initial_id_token"`
 		InitialAccessToken  string `json:"initial_access_token"`
 		InitialRefreshToken string `json:"initial_refresh_token"`
+		Subject             string `json:"subject"`
+		Provider            string `json:"provider"`
 		Organization        string `json:"organization,omitempty"`
 		UseAutoLink         bool   `json:"use_auto_link,omitempty"`
 	}
-	lookupConfig struct {
-		RecoveryCodes []lookupCode `json:"recovery_codes"`
-	}
-	lookupCode struct {
-		Code   string     `json:"code"`
-		UsedAt *time.Time `json:"used_at,omitempty"`
+	// samlProvider is a saml link: no tokens (recorded 191).
+	samlProvider struct {
+		Subject      string `json:"subject"`
+		Provider     string `json:"provider"`
+		Organization string `json:"organization,omitempty"`
 	}
 	webAuthnConfig struct {
 		Credentials []json.RawMessage `json:"credentials"`
@@ -255,13 +193,28 @@ type (
 	}
 )
 
-func webAuthnCredentialID(raw json.RawMessage) string {
-	var c struct {
-		ID             string `json:"id"`
-		IsPasswordless bool   `json:"is_passwordless"`
+// webAuthnStored is a WebAuthn key as Kratos encodes it.
+type webAuthnStored struct {
+	ID              string `json:"id"`
+	PublicKey       string `json:"public_key"`
+	AttestationType string `json:"attestation_type"`
+	Authenticator   struct {
+		AAGUID       string `json:"aaguid"`
+		SignCount    int64  `json:"sign_count"`
+		CloneWarning bool   `json:"clone_warning"`
+	} `json:"authenticator"`
+	DisplayName    string    `json:"display_name"`
+	AddedAt        time.Time `json:"added_at"`
+	IsPasswordless bool      `json:"is_passwordless"`
+}
+
+func reencodeWebAuthn(raw json.RawMessage) json.RawMessage {
+	var w webAuthnStored
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return raw
 	}
-	_ = json.Unmarshal(raw, &c)
-	return c.ID
+	b, _ := json.Marshal(w)
+	return b
 }
 
 func webAuthnPasswordless(raw json.RawMessage) bool {
@@ -276,9 +229,12 @@ func webAuthnPasswordless(raw json.RawMessage) bool {
 // way Kratos' CountActiveFirstFactorCredentials does on a server with
 // password, passwordless code, social sign-in, passkeys and passwordless
 // WebAuthn enabled. TOTP and lookup secrets are second factors.
-func firstFactors(i *identity) int {
+func firstFactors(i *identity, enabled func(typ string) bool) int {
 	n := 0
 	for typ, c := range i.Credentials {
+		if !enabled(typ) {
+			continue
+		}
 		switch typ {
 		case "password":
 			var cfg struct {
@@ -296,7 +252,13 @@ func firstFactors(i *identity) int {
 		case "oidc", "saml":
 			var cfg oidcConfig
 			_ = json.Unmarshal(c.Config, &cfg)
-			n += len(cfg.Providers)
+			for _, p := range cfg.Providers {
+				// An OIDC link to an organization (B2B SSO) is no first
+				// factor of its own (seen on Kratos v26.2.0).
+				if typ == "saml" || p.Organization == "" {
+					n++
+				}
+			}
 		case "webauthn":
 			var cfg webAuthnConfig
 			_ = json.Unmarshal(c.Config, &cfg)
@@ -315,7 +277,7 @@ func firstFactors(i *identity) int {
 }
 
 // deleteCredential is Kratos' deleteIdentityCredentials on a copy of i.
-func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiError {
+func deleteCredential(i *identity, typ, identifier string, now time.Time, enabled func(typ string) bool) *apiError {
 	c := i.Credentials[typ]
 	if c == nil {
 		return errNotFound("You tried to remove a " + typ + " but this user have no " + typ + " set up.")
@@ -325,12 +287,14 @@ func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiEr
 	case "lookup_secret", "totp":
 		delete(i.Credentials, typ)
 	case "webauthn":
+		// Kratos keeps the passwordless keys and writes them back through
+		// its own struct (recorded 490, 491).
 		var cfg webAuthnConfig
 		_ = json.Unmarshal(c.Config, &cfg)
-		kept := cfg.Credentials[:0]
+		kept := []json.RawMessage{}
 		for _, wc := range cfg.Credentials {
 			if webAuthnPasswordless(wc) {
-				kept = append(kept, wc)
+				kept = append(kept, reencodeWebAuthn(wc))
 			}
 		}
 		if len(kept) == 0 {
@@ -341,7 +305,7 @@ func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiEr
 			c.UpdatedAt = micro
 		}
 	case "password", "oidc", "saml":
-		if firstFactors(i) < 2 {
+		if firstFactors(i, enabled) < 2 {
 			return errBadRequest("You cannot remove the last first factor credential.")
 		}
 		if typ == "password" {
@@ -350,7 +314,7 @@ func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiEr
 			break
 		}
 		if identifier == "" {
-			return errBadRequest("The identifier of the " + typ + " credential to delete is missing.")
+			return errBadRequest("You must provide an identifier to delete this credential.")
 		}
 		var cfg oidcConfig
 		_ = json.Unmarshal(c.Config, &cfg)
@@ -361,16 +325,18 @@ func deleteCredential(i *identity, typ, identifier string, now time.Time) *apiEr
 			}
 		}
 		if len(kept) == len(cfg.Providers) {
-			return errNotFound("The " + typ + " credential with identifier " + identifier + " was not found.")
+			// "OIDC" for saml too (recorded 498).
+			return errNotFound("The identifier `" + identifier + "` was not found among OIDC credentials.")
 		}
+		// The credential stays, without identifiers once the last link is
+		// gone (recorded 260).
 		c.Identifiers = slices.DeleteFunc(c.Identifiers, func(id string) bool { return id == identifier })
-		if len(kept) == 0 {
-			delete(i.Credentials, typ)
-		} else {
-			cfg.Providers = kept
-			c.Config, _ = json.Marshal(cfg)
-			c.UpdatedAt = micro
+		if c.Identifiers == nil {
+			c.Identifiers = []string{}
 		}
+		cfg.Providers = kept
+		c.Config, _ = json.Marshal(cfg)
+		c.UpdatedAt = micro
 	default:
 		return errBadRequest("Credentials type " + typ + " cannot be deleted.")
 	}

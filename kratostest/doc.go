@@ -24,7 +24,8 @@
 //
 // The fake implements the 19 operations of api/kratos-admin.yaml the way
 // Kratos v26.2.0 answers them in the recordings of testdata/exchanges,
-// which TestReplayRecordedExchanges replays against it in order:
+// (001-115 by hand, the rest by internal/recorder), which
+// TestReplayRecordedExchanges replays against it in order:
 //
 //   - status codes, Content-Type ("application/json; charset=utf-8" on
 //     success, "application/json" with an empty Ory-Error-Id header on
@@ -42,20 +43,50 @@
 //     password and code identifiers, verifiable and recovery addresses are
 //     derived from them, lower-cased; the default schema is the one the
 //     recordings were made with (DefaultIdentitySchema);
-//   - credential import (plaintext passwords are bcrypt-hashed, hashes in a
-//     known format kept verbatim, oidc, saml, totp, lookup secrets,
-//     webauthn, passkeys) and deletion rules (code cannot be deleted, a
-//     missing type is a 404, the last first factor stays);
+//   - credential import as Kratos v26.2 does it: password (plaintext
+//     bcrypt-hashed, hashes in a known format kept verbatim), oidc and saml;
+//     other types are an unknown field in a create or batch and ignored by
+//     an update; JSON Patch below /credentials (but /credentials/oidc/**)
+//     changes the stored credentials, which is how totp, lookup secrets,
+//     webauthn and passkeys get in; deletion rules and wording (code cannot
+//     be deleted, a missing type is a 404, oidc needs an identifier, the
+//     last first factor stays);
+//   - metadata: explicit nulls, and metadata_admin in write answers exactly
+//     when the request had the key; imported addresses with Kratos'
+//     verified, verified_at and status rules; return_to of recovery links
+//     against the allowed return URLs;
 //   - uniqueness of identifiers, addresses and external ids (409 with the
 //     create or the update wording);
 //   - pagination: keyset for identities (tokens are ids) and sessions
 //     (base64 tokens), the deprecated page/per_page mode with X-Total-Count,
 //     the hybrid Link format of identity sessions and schemas, with next
-//     and prev links on empty pages, exactly as the real server writes them;
+//     and prev links on empty pages, exactly as the real server writes them,
+//     flaws included: identity sessions are paged off by one page (the
+//     data 1-based, the links 0-based) and schema pages after the first are
+//     overlong (page p holds (p+1)*page_size items), as Kratos v26.2.0 does
+//     (package client, "Paging flaws of Kratos", names both and corrects
+//     them; TestPagingExactlyOnceFake fails without the correction);
 //   - the batch endpoint (per-item results, 200 even when all fail, 1000
 //     items, 200 plaintext passwords), JSON Patch (add, remove, replace; the
 //     deny list, re-validation), sessions (disable, extend, delete), recovery
 //     codes and links.
+//
+// # Generated from the spec
+//
+// The fake implements gen.ServerInterface, the std-http server interface
+// oapi-codegen makes from api/kratos-admin.yaml (gen/server.gen.go, config
+// api/oapi-codegen-server.yaml): gen.HandlerWithOptions registers its
+// routes, one per operation, and binds path parameters with
+// oapi-codegen/runtime; an operation added to the spec is a compile error
+// here (var _ gen.ServerInterface) until the fake implements it. The
+// routes are matched by the package's own gen.ServeMux, not
+// http.ServeMux: paths are not cleaned, so an external id of ".." or
+// "a%2Fb" reaches its operation; a method mismatch is a 405 with Allow; a
+// path with an empty segment ("/admin/identities/") is a text/plain 404,
+// as on Kratos. The handlers read query parameters themselves, as Kratos
+// does; where the generated binding refuses one that Kratos reads (a
+// page_size of "abc", a repeated value), the operation answers as Kratos
+// does.
 //
 // # Checked against the spec
 //
@@ -69,9 +100,17 @@
 //
 // # Sessions and other state
 //
-// Kratos creates sessions at login, on its public API, which the fake does
-// not have: Server.CreateSession makes one (active, password at aal1, 24h,
-// one device) and returns it as the login does. WithIdentities seeds
+// Kratos creates sessions at login, on its public API. Server.CreateSession
+// makes one directly (active, password at aal1, 24h, one device) and
+// returns it as the login does. For programs that only speak HTTP (see
+// cmd/kratos-fake), the public URL also serves the native login flow with
+// the password method: GET /self-service/login/api, then POST
+// /self-service/login?flow=ID with {"method":"password","identifier":..,
+// "password":..} answers {"session_token","session"} as Kratos does, or a
+// 400 with the flow for wrong credentials (only bcrypt hashes can be
+// verified; other methods and browser flows are not served). Both ports
+// answer /health/alive and /health/ready. WithListeners and WithBaseURLs
+// put the server on given addresses and names. WithIdentities seeds
 // identities at start; WithIDGenerator and WithClock make ids and times
 // deterministic; IdentityCount, SessionCount and Reset inspect and clear
 // the state. WithMiddleware wraps the handler to inject faults (a 503, a
@@ -87,14 +126,20 @@
 // integration tests against a real Kratos and reports every request and
 // answer that leaves the spec. The contract suite in contract_test.go runs
 // the same assertions against the fake and, when KRATOS_ADMIN_URL is set,
-// against a real server.
+// against a real server; TestContractProgram runs them against
+// cmd/kratos-fake. TestDifferential (differential_test.go) sends the same
+// sequences, and generated variations of them, to the fake and a real
+// Kratos side by side and compares the answers.
 //
 // # Known differences from Kratos
 //
-//   - Paths below /credentials are all refused by PATCH
-//     /admin/identities/{id}; Kratos refuses only /credentials and
-//     /credentials/oidc/** and applies the others to the stored
-//     credentials, which the fake does not model.
+//   - Number and boolean metadata: Kratos v26.2 stores them but answers
+//     500 on every later read of the identity (lists included); the fake
+//     returns them. Relying on that server bug helps no test.
+//   - The hybrid paging of GET /admin/identities/{id}/sessions: with a
+//     small page size Kratos repeats the first page and never reaches the
+//     last items; the fake pages correctly. Walk with a page size above the
+//     identity's session count on the real server.
 //   - Messages of errors the recordings do not show (a wrong JSON type in a
 //     body, an invalid JSON Patch path, the 401 of WithBearerToken, unknown
 //     routes) are close to but not always Kratos' own; codes and statuses
@@ -102,11 +147,25 @@
 //   - Trait validation uses a different JSON Schema library than Kratos:
 //     reasons match for the usual keywords (type, required, format,
 //     additionalProperties, lengths, patterns, enums) but may differ in
-//     wording for rare ones.
+//     wording for rare ones, and in order when one value fails several
+//     keywords (Kratos lists a failed format before and after a failed
+//     minLength; the fake leaves minLength out).
 //   - Deleting a last first factor counts password, code (passwordless),
 //     oidc, saml, passkey and passwordless WebAuthn credentials, as a server
-//     with all of those methods enabled would.
+//     with all of those methods enabled would; WithEnabledMethods narrows
+//     that to the methods your server enables.
+//   - Metadata that is a bare JSON number (metadata_public: 42): Kratos
+//     v26.2.0 on SQLite stores it, then fails every read of that identity
+//     with a 500 ("cannot scan float64 into JSONRawMessage"); the fake
+//     reads it back. Do not rely on either: use an object.
+//   - The public login API is the native password flow only (no browser
+//     flows, no code method, no CSRF), and only bcrypt hashes sign in.
 //   - No CSRF cookie is set on /schemas; /admin/sessions/whoami is not
 //     redirected; consistency and organizations are accepted but have no
 //     effect beyond filtering by organization_id.
+//   - Routing corners: Kratos answers HEAD on its GET routes, lists HEAD
+//     and the methods alphabetically in a 405's Allow, and redirects (307)
+//     a path with "//", "." or ".." segments to the cleaned path; the fake
+//     answers 405 to HEAD, lists GET, POST, PUT, PATCH, DELETE in that
+//     order, and routes such paths as they are (404 for "//").
 package kratostest

@@ -14,6 +14,7 @@ import (
 // sometimes sets differently (a malformed batch body is HTTP 400 with
 // "code":500).
 type apiError struct {
+	id         string // herodot's error id, also sent as Ory-Error-Id
 	httpStatus int
 	code       int
 	reason     string
@@ -80,6 +81,7 @@ func errUnauthorized(reason string) *apiError {
 
 // errorObject is the inner error object, also used bare in batch items.
 type errorObject struct {
+	ID      string `json:"id,omitempty"`
 	Code    int    `json:"code"`
 	Status  string `json:"status"`
 	Reason  string `json:"reason,omitempty"`
@@ -87,7 +89,7 @@ type errorObject struct {
 }
 
 func (e *apiError) object() errorObject {
-	return errorObject{Code: e.code, Status: http.StatusText(e.code), Reason: e.reason, Message: e.message}
+	return errorObject{ID: e.id, Code: e.code, Status: http.StatusText(e.code), Reason: e.reason, Message: e.message}
 }
 
 // writeError answers with e the way herodot does: Content-Type
@@ -95,7 +97,7 @@ func (e *apiError) object() errorObject {
 func writeError(w http.ResponseWriter, e *apiError) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h["Ory-Error-Id"] = []string{""}
+	h["Ory-Error-Id"] = []string{e.id}
 	w.WriteHeader(e.httpStatus)
 	_, _ = w.Write(encodeJSON(struct {
 		Error errorObject `json:"error"`

@@ -3,6 +3,7 @@ package kratostest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,6 +20,15 @@ type identity struct {
 	Traits         json.RawMessage
 	MetadataPublic json.RawMessage // nil is null
 	MetadataAdmin  json.RawMessage // nil is null
+	// adminMetaKey: the last create, update or patch carried the
+	// metadata_admin key (even as null); its answer then shows the field.
+	adminMetaKey bool
+	// dropped lists the credential types a JSON Patch removed: recreated
+	// by the schema extension, they are new in the patch's answer.
+	dropped map[string]bool
+	// schemaURLEcho is the schema_url of a patched document: the patch's
+	// answer shows it, later reads compute it again (recorded 386, 387).
+	schemaURLEcho  string
 	OrganizationID *string
 	Credentials    map[string]*credential
 	Verifiable     []*verifiableAddress
@@ -75,6 +85,11 @@ func (i *identity) clone() *identity {
 	for k, cr := range i.Credentials {
 		cc := *cr
 		cc.Identifiers = slices.Clone(cr.Identifiers)
+		if sortedOnRead(k) {
+			// As Kratos loads them for a write: new links are appended
+			// to the sorted ones.
+			slices.Sort(cc.Identifiers)
+		}
 		cc.Config = bytes.Clone(cr.Config)
 		c.Credentials[k] = &cc
 	}
@@ -228,6 +243,11 @@ func (s *Server) assignAddressIDs(i *identity) {
 func (s *Server) validate(i *identity, now time.Time) *apiError {
 	if i.SchemaID == "" {
 		i.SchemaID = s.cfg.defaultSchemaID
+	}
+	if len(i.Traits) == 0 {
+		// Absent traits are an empty object to Kratos (an update without
+		// traits: "missing properties", recorded 368); null stays null.
+		i.Traits = json.RawMessage("{}")
 	}
 	sch := s.cfg.schemaByID[i.SchemaID]
 	if sch == nil {
@@ -394,13 +414,17 @@ type metadataAdmin int
 
 const (
 	adminMetaNever     metadataAdmin = iota // plain identity (sessions)
-	adminMetaOmitEmpty                      // create, update, patch responses
+	adminMetaOmitEmpty                      // create, update, patch responses: when the request had the key
 	adminMetaAlways                         // get and list: null when unset
 )
 
 // identityView selects one of the identity's JSON forms; the recordings
 // show a different one per endpoint.
 type identityView struct {
+	// storedOrder shows OIDC and SAML identifiers in the order they were
+	// added (the create and update answers, made from memory); reads
+	// show them sorted, as Kratos loads them.
+	storedOrder bool
 	credentials bool
 	declassify  map[string]bool // credential types whose config is shown
 	zeroTimes   map[string]bool // credential types shown with zero timestamps
@@ -413,9 +437,9 @@ var (
 	// POST /admin/identities: credentials without config and with zero
 	// timestamps (Kratos answers with the in-memory value before the
 	// database set them).
-	viewCreate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty}
+	viewCreate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty, storedOrder: true}
 	// PUT and PATCH.
-	viewUpdate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty}
+	viewUpdate = identityView{credentials: true, adminMeta: adminMetaOmitEmpty, storedOrder: true}
 	// GET /admin/sessions/{id}?expand=identity, extendSession, login.
 	viewSession = identityView{}
 	// GET /admin/sessions?expand=identity.
@@ -450,6 +474,9 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 	}
 	if !v.noSchemaURL {
 		out.SchemaURL = s.PublicURL + schemaURLPath(i.SchemaID)
+		if i.schemaURLEcho != "" {
+			out.SchemaURL = i.schemaURLEcho
+		}
 	}
 	switch v.adminMeta {
 	case adminMetaAlways:
@@ -459,8 +486,14 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 		}
 		out.MetadataAdmin = &m
 	case adminMetaOmitEmpty:
-		if len(i.MetadataAdmin) > 0 && string(i.MetadataAdmin) != "null" {
+		// Kratos answers with the decoded request, where an explicit null
+		// is a non-empty raw message: present, even as null, when the
+		// body (or patched document) had the key.
+		if i.adminMetaKey {
 			m := i.MetadataAdmin
+			if len(m) == 0 {
+				m = json.RawMessage("null")
+			}
 			out.MetadataAdmin = &m
 		}
 	}
@@ -470,7 +503,10 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 			// A credential without identifiers (a password imported under a
 			// schema that names none) has "identifiers": null, as in Kratos.
 			co := credentialOut{Type: c.Type, Identifiers: c.Identifiers, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
-			if v.declassify[typ] {
+			if !v.storedOrder && sortedOnRead(typ) && !slices.IsSorted(co.Identifiers) {
+				co.Identifiers = slices.Sorted(slices.Values(co.Identifiers))
+			}
+			if v.declassify[typ] && !noLinks(typ, c.Config) {
 				co.Config = c.Config
 				if len(co.Config) == 0 {
 					co.Config = json.RawMessage("{}")
@@ -491,6 +527,41 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 		}
 	}
 	return out
+}
+
+// normalizeLinks writes a patched oidc or saml config back in Kratos'
+// struct order (saml: subject, provider; recorded 488); other configs keep
+// the patched document's (sorted) order, as Kratos stores them as JSON.
+func normalizeLinks(typ string, config json.RawMessage) json.RawMessage {
+	var cfg oidcConfig
+	if typ != "oidc" && typ != "saml" || json.Unmarshal(config, &cfg) != nil {
+		return config
+	}
+	if typ == "oidc" {
+		b, _ := json.Marshal(cfg)
+		return b
+	}
+	saml := struct {
+		Providers []samlProvider `json:"providers"`
+	}{}
+	for _, p := range cfg.Providers {
+		saml.Providers = append(saml.Providers, samlProvider{Subject: p.Subject, Provider: p.Provider, Organization: p.Organization})
+	}
+	b, _ := json.Marshal(saml)
+	return b
+}
+
+// noLinks reports an oidc or saml credential without provider links:
+// Kratos shows it without a config even when asked for it (260).
+func noLinks(typ string, config json.RawMessage) bool {
+	if typ != "oidc" && typ != "saml" {
+		return false
+	}
+	var cfg struct {
+		Providers []json.RawMessage `json:"providers"`
+	}
+	_ = json.Unmarshal(config, &cfg)
+	return len(cfg.Providers) == 0
 }
 
 // credentialTypes lists the credential types include_credential accepts
@@ -550,9 +621,14 @@ func (n *nullUUID) UnmarshalJSON(b []byte) error {
 		*n = nullUUID{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
+	// Like uuid.NullUUID: a string's content, or any other JSON value's
+	// text, is parsed as a UUID ("uuid: incorrect UUID length 1 in
+	// string \"5\"" for 5).
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
 	}
 	id, err := parseUUID(s)
 	if err != nil {
@@ -584,11 +660,12 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 	changed := now
 	i := &identity{
 		SchemaID:       cr.SchemaID,
-		Traits:         cr.Traits,
+		Traits:         traitsOrEmpty(cr.Traits),
 		State:          state,
 		StateChangedAt: &changed,
 		MetadataPublic: nullIfEmpty(cr.MetadataPublic),
 		MetadataAdmin:  nullIfEmpty(cr.MetadataAdmin),
+		adminMetaKey:   cr.MetadataAdmin != nil,
 		OrganizationID: cr.OrganizationID.ptr(),
 		ExternalID:     cr.ExternalID,
 		Credentials:    map[string]*credential{},
@@ -599,9 +676,22 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 			Value: strings.ToLower(a.Value), Verified: a.Verified, Via: a.Via, Status: a.Status,
 			VerifiedAt: a.VerifiedAt, CreatedAt: micro, UpdatedAt: micro,
 		}
-		if va.Verified && va.VerifiedAt == nil {
+		// Kratos keeps verified_at only on a verified address (now when
+		// none is given), and an address imported without a status is
+		// completed when verified, pending otherwise; any other status
+		// string is kept as sent.
+		switch {
+		case !va.Verified:
+			va.VerifiedAt = nil
+		case va.VerifiedAt == nil:
 			t := now
 			va.VerifiedAt = &t
+		}
+		if va.Status == "" {
+			va.Status = "pending"
+			if va.Verified {
+				va.Status = "completed"
+			}
 		}
 		if id, err := parseUUID(a.ID); err == nil && id != nilUUID {
 			va.ID = id
@@ -624,6 +714,11 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 }
 
 // nullIfEmpty normalises free-form JSON: absent and null are both nil.
+// sortedOnRead reports whether Kratos lists a credential type's
+// identifiers sorted when it reads the identity (seen for OIDC links on
+// v26.2.0: ["zeta:s","alpha:s"] is read back as ["alpha:s","zeta:s"]).
+func sortedOnRead(typ string) bool { return typ == "oidc" || typ == "saml" }
+
 func nullIfEmpty(raw json.RawMessage) json.RawMessage {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || string(t) == "null" {
@@ -639,8 +734,8 @@ func nullIfEmpty(raw json.RawMessage) json.RawMessage {
 // --- JSON Patch of an identity ---
 
 // patchedIdentity receives the patched document. Its field set is that of
-// the identity JSON; id, credentials, schema_url, created_at and
-// updated_at are not taken from it.
+// the identity JSON; id and updated_at are not taken from it, schema_url
+// only for the answer.
 type patchedIdentity struct {
 	SchemaID            string                `json:"schema_id"`
 	ExternalID          string                `json:"external_id"`
@@ -652,6 +747,39 @@ type patchedIdentity struct {
 	MetadataPublic      json.RawMessage       `json:"metadata_public"`
 	MetadataAdmin       json.RawMessage       `json:"metadata_admin"`
 	OrganizationID      nullUUID              `json:"organization_id"`
+	// Credentials, configs included: Kratos patches the confidential
+	// identity, so paths below /credentials (but /credentials/oidc/**)
+	// change the stored credentials.
+	Credentials map[string]patchedCredential `json:"credentials"`
+	SchemaURL   string                       `json:"schema_url"`
+	// Decoded as Kratos does: a patch that makes them other than times is
+	// refused.
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// patchDecodeMessage is the message of an error decoding the patched
+// document, in the words of Kratos, whose Go types have other names.
+func patchDecodeMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return err.Error()
+	}
+	if te.Field == "external_id" { // a sqlxx.NullString in Kratos
+		return "json: cannot unmarshal " + te.Value + " into Go value of type string"
+	}
+	names := strings.NewReplacer(
+		"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
+		"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
+		"verifiableAddressIn", "VerifiableAddress",
+		"recoveryAddressIn", "RecoveryAddress",
+		"patchedIdentity", "WithCredentialsAndAdminMetadataInJSON",
+	)
+	typ := te.Type.String()
+	if te.Field == "state" {
+		typ = "identity.State"
+	}
+	return "json: cannot unmarshal " + te.Value + " into Go struct field " + names.Replace(te.Struct) + "." + te.Field + " of type " + names.Replace(typ)
 }
 
 // patchDenied is the deny list of Kratos' patchIdentity, matched
@@ -672,7 +800,14 @@ func patchDenied(path string) bool {
 	case "/id", "/statechangedat", "/credentials":
 		return true
 	}
-	return strings.HasPrefix(p, "/credentials/")
+	return strings.HasPrefix(p, "/credentials/oidc/")
+}
+
+// patchedCredential is a credential of the patched document.
+type patchedCredential struct {
+	Identifiers []string        `json:"identifiers"`
+	Config      json.RawMessage `json:"config"`
+	Version     int             `json:"version"`
 }
 
 // applyIdentityPatch applies a JSON Patch document to a copy of i as
@@ -699,7 +834,11 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 			return nil, patchErr("patch includes denied path: " + path)
 		}
 	}
-	docJSON, _ := json.Marshal(s.render(i, viewGet(nil)))
+	all := map[string]bool{}
+	for typ := range i.Credentials {
+		all[typ] = true
+	}
+	docJSON, _ := json.Marshal(s.render(i, viewGet(all)))
 	doc, err := decodeValue(docJSON)
 	if err != nil {
 		return nil, patchErr(err.Error())
@@ -711,7 +850,7 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	patchedJSON, _ := json.Marshal(doc)
 	var p patchedIdentity
 	if err := json.Unmarshal(patchedJSON, &p); err != nil {
-		return nil, patchErr(err.Error())
+		return nil, patchErr(patchDecodeMessage(err))
 	}
 	out := i.clone()
 	out.SchemaID = p.SchemaID
@@ -719,6 +858,12 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	out.Traits = p.Traits
 	out.MetadataPublic = nullIfEmpty(p.MetadataPublic)
 	out.MetadataAdmin = nullIfEmpty(p.MetadataAdmin)
+	out.adminMetaKey = p.MetadataAdmin != nil
+	out.schemaURLEcho = p.SchemaURL
+	if !p.CreatedAt.IsZero() {
+		// Kratos keeps a patched created_at (recorded 385, 387).
+		out.CreatedAt = p.CreatedAt
+	}
 	out.OrganizationID = p.OrganizationID.ptr()
 	out.StateChangedAt = p.StateChangedAt
 	out.State = p.State
@@ -732,6 +877,33 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 		out.StateChangedAt = &t
 	}
 	micro := now.Truncate(time.Microsecond)
+	out.Credentials = make(map[string]*credential, len(p.Credentials))
+	out.dropped = map[string]bool{}
+	for typ := range i.Credentials {
+		if _, ok := p.Credentials[typ]; !ok {
+			out.dropped[typ] = true
+		}
+	}
+	for typ, pc := range p.Credentials {
+		if !credentialTypes[typ] || typ == "link_recovery" || typ == "code_recovery" {
+			return nil, &apiError{httpStatus: 500, code: 500,
+				reason:  fmt.Sprintf("The SQL adapter failed to return the appropriate credentials_type for name %q. This is a bug in the code.", typ),
+				message: "An internal server error occurred, please contact the system administrator"}
+		}
+		c := &credential{Type: typ, CreatedAt: micro, UpdatedAt: micro}
+		if old := i.Credentials[typ]; old != nil {
+			cp := *old
+			c = &cp
+		}
+		c.Identifiers = slices.Clone(pc.Identifiers)
+		c.Config = bytes.Clone(pc.Config)
+		if len(c.Config) == 0 || string(c.Config) == "null" {
+			c.Config = json.RawMessage("{}")
+		}
+		c.Version = pc.Version
+		c.Config = normalizeLinks(typ, c.Config)
+		out.Credentials[typ] = c
+	}
 	out.Verifiable = nil
 	for _, a := range p.VerifiableAddresses {
 		va := &verifiableAddress{Value: a.Value, Verified: a.Verified, Via: a.Via, Status: a.Status, VerifiedAt: a.VerifiedAt, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}

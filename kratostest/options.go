@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kratosadmin/sdk/client"
@@ -31,7 +34,15 @@ type config struct {
 	idGen             func(kind string) string
 	logger            *slog.Logger
 	queryCost         QueryCosts
+	adminListener     net.Listener
+	publicListener    net.Listener
+	adminBaseURL      string
+	publicBaseURL     string
+	methods           map[string]bool // nil: all enabled
 	errs              []error
+	// onOperation, set by the package's tests, sees every request that
+	// reaches an operation through the generated binding.
+	onOperation func(*http.Request)
 }
 
 func defaultConfig() config {
@@ -125,6 +136,7 @@ func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 
 // WithMaxPageSize sets the largest page the lists return (default 1000,
 // as Kratos clamps page_size; larger values are clamped, not refused).
+// Identity lists never exceed 500, Kratos' own limit for them.
 func WithMaxPageSize(n int) Option {
 	return func(c *config) {
 		if n < 1 {
@@ -276,4 +288,67 @@ func WithSessionAuthenticatedAt(t time.Time) SessionOption {
 // inactive.
 func WithSessionExpiresAt(t time.Time) SessionOption {
 	return func(c *sessionConfig) { c.expiresAt = t }
+}
+
+// WithListeners serves the admin API on admin and the public API on
+// public instead of on fresh loopback ports, for example listeners on
+// fixed addresses (cmd/kratos-fake). The server closes them when it is
+// closed, or when it fails to start. Server.URL and Server.PublicURL are
+// made from their addresses unless WithBaseURLs says otherwise.
+func WithListeners(admin, public net.Listener) Option {
+	return func(c *config) {
+		if admin == nil || public == nil {
+			c.errs = append(c.errs, errors.New("WithListeners: nil listener"))
+			return
+		}
+		c.adminListener, c.publicListener = admin, public
+	}
+}
+
+// WithBaseURLs sets the URLs the server is reached at, like Kratos'
+// serve.admin.base_url and serve.public.base_url: they become Server.URL
+// and Server.PublicURL and appear in answers (schema_url, the admin port's
+// redirects to the schemas, recovery links, login flows). Use it when
+// clients reach the server under another name than its listening address
+// (a docker compose service name, 0.0.0.0). They have no path. An empty
+// string keeps the listener's address for that port.
+func WithBaseURLs(admin, public string) Option {
+	return func(c *config) {
+		for _, u := range []*string{&admin, &public} {
+			if *u == "" {
+				continue
+			}
+			p, err := url.Parse(*u)
+			if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.Trim(p.Path, "/") != "" || p.RawQuery != "" || p.Fragment != "" {
+				c.errs = append(c.errs, fmt.Errorf("WithBaseURLs: %q is not an http(s) base URL", *u))
+				return
+			}
+			*u = strings.TrimSuffix(*u, "/")
+		}
+		c.adminBaseURL, c.publicBaseURL = admin, public
+	}
+}
+
+// WithEnabledMethods says which sign-in methods the server has enabled
+// (Kratos' selfservice.methods.<method>.enabled), for the rule that an
+// identity's last first-factor credential cannot be deleted: only
+// credentials of enabled methods count. By default all of them are:
+// password, code (passwordless), oidc, saml, webauthn (passwordless keys)
+// and passkey. ../shared/kratos enables password and code, and counts
+// OIDC links too (WithEnabledMethods(password, code, oidc) behaves like
+// it). Imports are not affected: Kratos stores credentials of methods it
+// has not enabled.
+func WithEnabledMethods(methods ...client.IdentityCredentialsType) Option {
+	return func(c *config) {
+		c.methods = map[string]bool{}
+		for _, m := range methods {
+			switch m {
+			case client.CredentialsTypePassword, client.CredentialsTypeCode, client.CredentialsTypeOIDC, client.CredentialsTypeSAML,
+				client.CredentialsTypeWebAuthn, client.CredentialsTypePasskey, client.CredentialsTypeTOTP, client.CredentialsTypeLookupSecret:
+				c.methods[string(m)] = true
+			default:
+				c.errs = append(c.errs, fmt.Errorf("WithEnabledMethods: unknown method %q", m))
+			}
+		}
+	}
 }

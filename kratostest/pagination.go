@@ -15,6 +15,10 @@ import (
 
 const defaultPageSize = 250
 
+// identitiesMaxPageSize is the largest page of listIdentities, keyset and
+// legacy alike.
+const identitiesMaxPageSize = 500
+
 // keysetLink is ory/x keysetpagination.Header: a "first" link with the
 // default token and, unless this is the last page, a "next" link; relative
 // URLs joined by "," without a space.
@@ -104,6 +108,27 @@ func offsetHeader(w http.ResponseWriter, u url.URL, total int64, page, itemsPerP
 		f(u, "next", ipp, ((offset/ipp)+1)*ipp),
 		f(u, "prev", ipp, ((offset/ipp)-1)*ipp),
 		f(u, "last", ipp, lastOffset)))
+}
+
+// oneBasedPage is the slice [start:end] of n items that Kratos answers
+// listIdentitySessions' page (0-based, as parsed) with: its persister
+// hands the page number to a 1-based paginator, which takes page 0 as 1.
+// Page p >= 1 thus holds the items of page p-1, while offsetHeader writes
+// the links 0-based: the first page's next link leads to the first page
+// again and the last page is never linked to. The client corrects this.
+func oneBasedPage(page, perPage, n int) (start, end int) {
+	start = min(max(page-1, 0)*perPage, n)
+	return start, min(start+perPage, n)
+}
+
+// overlongPage is the slice [start:end] of n items that Kratos answers
+// listIdentitySchemas' page with: it passes (page+1)*perPage as the limit
+// for the offset page*perPage, so page p holds up to (p+1)*perPage items
+// and overlaps the pages after it; the links are right. The client keeps
+// the first perPage items of each page.
+func overlongPage(page, perPage, n int) (start, end int) {
+	start = min(page*perPage, n)
+	return start, min(start+(page+1)*perPage, n)
 }
 
 // parseMigrationPagination is ory/x migrationpagination.ParsePagination:

@@ -40,13 +40,19 @@ type recoveryLinkBody struct {
 	ExpiresIn  string    `json:"expires_in"`
 }
 
-// recoveryExpiry parses expires_in as both recovery endpoints do.
-func (s *Server) recoveryExpiry(expiresIn string) (time.Duration, *apiError) {
+// recoveryExpiry parses expires_in as both recovery endpoints do. Their
+// refusals of a past time differ: the code endpoint says "must result" and
+// prints the parsed duration ("-5m0s"), the link endpoint says "must be
+// result" and echoes the value sent (recorded 266, 267, 274, 275).
+func (s *Server) recoveryExpiry(expiresIn string, code bool) (time.Duration, *apiError) {
 	d := s.cfg.recoveryLifespan
 	if expiresIn != "" {
 		var err error
 		if d, err = time.ParseDuration(expiresIn); err != nil {
 			return 0, errBadRequest(`Unable to parse "expires_in" whose format should match "[0-9]+(ns|us|ms|s|m|h)" but did not: ` + expiresIn)
+		}
+		if d <= 0 && code {
+			return 0, errBadRequest(`Value from "expires_in" must result to a future time: ` + d.String())
 		}
 		if d <= 0 {
 			return 0, errBadRequest(`Value from "expires_in" must be result to a future time: ` + expiresIn)
@@ -58,6 +64,13 @@ func (s *Server) recoveryExpiry(expiresIn string) (time.Duration, *apiError) {
 // decodeRecovery decodes a recovery body into req and returns the lifetime
 // its expires_in asks for; on failure it has answered and returns false.
 func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any, expiresIn *string) (time.Duration, bool) {
+	// Both endpoints take JSON only (ory/x decoderx), whatever the
+	// parameters and the case of the media type.
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+		writeError(w, errBadRequest(`HTTP POST Request used unknown HTTP Header "Content-Type: `+ct+`", only [application/json] are supported.`))
+		return 0, false
+	}
 	b, err := body(r)
 	if err == nil {
 		err = lenientDecode(b, req)
@@ -66,7 +79,8 @@ func (s *Server) decodeRecovery(w http.ResponseWriter, r *http.Request, req any,
 		writeError(w, errBadRequest("Unable to decode JSON payload: "+err.Error()))
 		return 0, false
 	}
-	d, apiErr := s.recoveryExpiry(*expiresIn)
+	_, code := req.(*recoveryCodeBody)
+	d, apiErr := s.recoveryExpiry(*expiresIn, code)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return 0, false
@@ -118,7 +132,9 @@ func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt := r.URL.Query().Get("return_to"); rt != "" && !s.returnToAllowed(rt) {
-		writeError(w, errBadRequest(fmt.Sprintf("Requested return_to URL %q is not allowed.", rt)))
+		e := errBadRequest(fmt.Sprintf("Requested return_to URL %q is not allowed.", rt))
+		e.id = "self_service_flow_return_to_forbidden"
+		writeError(w, e)
 		return
 	}
 	now := s.now()
@@ -146,8 +162,12 @@ func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
 // public origin and WithAllowedReturnURLs prefixes.
 func (s *Server) returnToAllowed(rt string) bool {
 	u, err := url.Parse(rt)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if err != nil {
 		return false
+	}
+	if u.Scheme == "" && u.Host == "" {
+		// Relative: resolved against the default return URL (268).
+		return true
 	}
 	if strings.EqualFold(u.Scheme+"://"+u.Host, s.PublicURL) {
 		return true
@@ -186,8 +206,7 @@ func randomToken(n int) string {
 func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
 	page, perPage := parseMigrationPagination(r.URL.Query(), s.cfg.maxPageSize)
 	all := s.cfg.schemas
-	start := min(page*perPage, len(all))
-	end := min(start+perPage, len(all))
+	start, end := overlongPage(page, perPage, len(all))
 	type container struct {
 		ID     string          `json:"id"`
 		Schema json.RawMessage `json:"schema"`
@@ -204,7 +223,8 @@ func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getSchema(w http.ResponseWriter, _ *http.Request, id string) {
 	sch := s.cfg.schemaByID[id]
 	if sch == nil {
-		if dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(id, "=")); err == nil {
+		// Unpadded base64url only: "ZGVmYXVsdA==" is a 404 (recorded 446).
+		if dec, err := base64.RawURLEncoding.DecodeString(id); err == nil {
 			sch = s.cfg.schemaByID[string(dec)]
 		}
 	}

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +89,9 @@ func TestReplayRecordedExchanges(t *testing.T) {
 	}
 	ids := &idQueues{}
 	for _, x := range all {
+		if instanceOf(x) != recAdmin {
+			continue
+		}
 		var body any
 		_ = json.Unmarshal(x.Response.Body, &body)
 		switch {
@@ -137,6 +142,16 @@ func TestReplayRecordedExchanges(t *testing.T) {
 	}
 
 	rep := &replacer{pairs: []string{recPublic, srv.PublicURL, recAdmin, srv.URL, recPublic2, srv2.PublicURL, recAdmin2, srv2.URL}}
+	// Later recordings (internal/recorder) each ran on a fresh server of
+	// their own, on another pair of ports: each pair gets its own fake.
+	fakes := map[string]*kratostest.Server{recAdmin: srv, recAdmin2: srv2}
+	for admin, public := range recorderInstances(all) {
+		q := seedRecorderIDs(t, all, admin)
+		// The recorder's server config (server/kratos.yml) allows 4455.
+		f := kratostest.NewServer(t, kratostest.WithIDGenerator(q.next), kratostest.WithRecoveryUIURL(recUI), kratostest.WithAllowedReturnURLs("http://127.0.0.1:4455"))
+		fakes[admin] = f
+		rep.pairs = append(rep.pairs, public, f.PublicURL, admin, f.URL)
+	}
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	recorderDevice := kratostest.WithSessionDevice("127.0.0.1:37272", "kratos-live-recorder/1.0", "")
 
@@ -158,6 +173,35 @@ func TestReplayRecordedExchanges(t *testing.T) {
 					t.Fatal(err)
 				}
 				identityID := login.Session.Identity.ID
+				if inst := instanceOf(x); inst != recAdmin {
+					// A recorder login: the fake makes the same session,
+					// with the device the real server saw.
+					var dev struct {
+						Session struct {
+							Devices []struct {
+								IPAddress string `json:"ip_address"`
+								UserAgent string `json:"user_agent"`
+								Location  string `json:"location"`
+							} `json:"devices"`
+						} `json:"session"`
+					}
+					_ = json.Unmarshal(x.Response.Body, &dev)
+					var opts []kratostest.SessionOption
+					for _, d := range dev.Session.Devices {
+						opts = append(opts, kratostest.WithSessionDevice(d.IPAddress, d.UserAgent, d.Location))
+					}
+					got, err := fakes[inst].CreateSession(identityID, opts...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					gotJSON, _ := json.Marshal(got)
+					var want struct {
+						Session json.RawMessage `json:"session"`
+					}
+					_ = json.Unmarshal(x.Response.Body, &want)
+					compareBodies(t, rep, want.Session, gotJSON)
+					return
+				}
 				if x.Name()[:3] == "015" {
 					// The two unrecorded logins of alice happened before bob's.
 					alice := sessionIdentityOf(t, byName["013"])
@@ -230,6 +274,86 @@ func TestReplayRecordedExchanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// instanceOf is the admin URL of the server an exchange was recorded
+// from: its own base URL, or for the public port (P) the admin port P+1.
+func instanceOf(x *exchange.Exchange) string {
+	return adminOf(x.Request.BaseURL)
+}
+
+func adminOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	switch base {
+	case recAdmin, recAdmin2:
+		return base
+	case recPublic:
+		return recAdmin
+	case recPublic2:
+		return recAdmin2
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return base
+	}
+	if p%2 == 1 { // the recorder runs with admin = public + 1, public odd
+		u.Host = u.Hostname() + ":" + strconv.Itoa(p+1)
+	}
+	return u.String()
+}
+
+// recorderInstances maps the admin URL of every server the recorder
+// recorded from (other than the two of the first recordings) to its
+// public URL.
+func recorderInstances(all []*exchange.Exchange) map[string]string {
+	out := map[string]string{}
+	for _, x := range all {
+		admin := instanceOf(x)
+		if admin == recAdmin || admin == recAdmin2 {
+			continue
+		}
+		u, _ := url.Parse(admin)
+		p, _ := strconv.Atoi(u.Port())
+		u.Host = u.Hostname() + ":" + strconv.Itoa(p-1)
+		out[admin] = u.String()
+	}
+	return out
+}
+
+// seedRecorderIDs queues, for the fake standing in for one recorded
+// server, the identity ids that server gave (creates and batches) and the
+// session and device ids of its logins, in order. Address ids are not
+// queued (batches and trait changes create addresses the answers do not
+// always show): compareValue checks them as a consistent renaming.
+func seedRecorderIDs(t *testing.T, all []*exchange.Exchange, admin string) *idQueues {
+	t.Helper()
+	q := &idQueues{}
+	for _, x := range all {
+		if instanceOf(x) != admin {
+			continue
+		}
+		var body any
+		_ = json.Unmarshal(x.Response.Body, &body)
+		switch {
+		case x.Operation == "createIdentity" && x.Response.Status == 201:
+			q.push(kratostest.IDKindIdentity, body.(map[string]any)["id"].(string))
+		case x.Operation == "batchPatchIdentities" && x.Response.Status == 200:
+			items, _ := body.(map[string]any)["identities"].([]any)
+			for _, item := range items {
+				m, _ := item.(map[string]any)
+				if id, ok := m["identity"].(string); ok {
+					q.push(kratostest.IDKindIdentity, id)
+				}
+			}
+		case x.Operation == "updateLoginFlow" && x.Response.Status == 200:
+			q.push(kratostest.IDKindSession, sessionOf(t, x))
+			q.push(kratostest.IDKindDevice, deviceOf(t, x))
+		}
+	}
+	return q
 }
 
 // keyOrder lists the object keys of a JSON document in document order.
@@ -336,8 +460,28 @@ func linkTokens(h string) []string {
 	return out
 }
 
-// replacer swaps the recorded servers' URLs for the fakes'.
-type replacer struct{ pairs []string }
+// replacer swaps the recorded servers' URLs for the fakes', and keeps
+// the renaming of address ids (recorded id to the fake's) consistent.
+type replacer struct {
+	pairs      []string
+	addr, back map[string]string
+}
+
+// sameAddress reports whether the fake's address id g can stand for the
+// recorded w: the first time w is seen it is paired with g.
+func (r *replacer) sameAddress(w, g string) bool {
+	if r.addr == nil {
+		r.addr, r.back = map[string]string{}, map[string]string{}
+	}
+	if m, ok := r.addr[w]; ok {
+		return m == g
+	}
+	if _, ok := r.back[g]; ok {
+		return false
+	}
+	r.addr[w], r.back[g] = g, w
+	return true
+}
 
 func (r *replacer) replace(s string) string {
 	return strings.NewReplacer(r.pairs...).Replace(s)
@@ -368,6 +512,8 @@ func compareHeaders(t *testing.T, rep *replacer, x *exchange.Exchange, got http.
 
 // compareLinks compares Link headers exactly, except that listSessions
 // page tokens carry a creation time: only their session id is compared.
+// Kratos encodes those tokens from a map, so "id=" and "created_at=" come
+// in either order (the tokens start aWQ9 or Y3JlYXRlZF9hdD0).
 func compareLinks(t *testing.T, want, got string) {
 	t.Helper()
 	norm := func(h string) string {
@@ -377,11 +523,14 @@ func compareLinks(t *testing.T, want, got string) {
 			if err != nil {
 				return m
 			}
-			s := string(b)
-			if i := strings.Index(s, "/created_at="); i >= 0 && !strings.Contains(s, "2200-12-31") {
-				s = s[:i] + "/created_at=<time>"
+			parts := strings.Split(string(b), "/")
+			slices.Sort(parts)
+			for k, p := range parts {
+				if strings.HasPrefix(p, "created_at=") && !strings.Contains(p, "2200-12-31") {
+					parts[k] = "created_at=<time>"
+				}
 			}
-			return "page_token=" + s
+			return "page_token=" + strings.Join(parts, "/")
 		})
 	}
 	if w, g := norm(want), norm(got); w != g {
@@ -389,7 +538,7 @@ func compareLinks(t *testing.T, want, got string) {
 	}
 }
 
-var sessionTokenRE = regexp.MustCompile(`page_token=aWQ9[A-Za-z0-9_-]+`)
+var sessionTokenRE = regexp.MustCompile(`page_token=(aWQ9|Y3JlYXRlZF9hdD0)[A-Za-z0-9_-]+`)
 
 var (
 	uuidRE  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
@@ -473,6 +622,10 @@ func compareValue(rep *replacer, path, key string, want, got any, diffs *[]strin
 			return
 		}
 		switch {
+		case key == "id" && (strings.Contains(path, "/verifiable_addresses/") || strings.Contains(path, "/recovery_addresses/")):
+			if !rep.sameAddress(w, g) {
+				fail("address id %q, recorded %q (seen as another id before)", g, w)
+			}
 		case timestampKeys[key]:
 			if w == "0001-01-01T00:00:00Z" {
 				if g != w {

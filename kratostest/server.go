@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +35,7 @@ type Server struct {
 	public    *httptest.Server
 	validator *contract.Validator
 	rep       *reporter
+	routes    *router // the spec's operations (routes.go)
 	closeOnce sync.Once
 	counts    queryCounters
 
@@ -44,6 +47,7 @@ type Server struct {
 	sessions   map[string]*session
 	// lastSession is the creation time of the newest session.
 	lastSession time.Time
+	loginFlows  map[string]*loginFlow
 }
 
 // NewServer starts a fake Kratos admin server for the test and closes it
@@ -82,17 +86,26 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 	if len(cfg.schemas) == 0 && len(cfg.errs) == 0 {
 		WithIdentitySchema(DefaultSchemaID, defaultSchema)(&cfg)
 	}
-	if err := errors.Join(cfg.errs...); err != nil {
+	// Listeners given by WithListeners are the server's from now on.
+	fail := func(err error) (*Server, error) {
+		for _, l := range []net.Listener{cfg.adminListener, cfg.publicListener} {
+			if l != nil {
+				l.Close()
+			}
+		}
 		return nil, err
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return fail(err)
 	}
 	if cfg.defaultSchemaID == "" {
 		cfg.defaultSchemaID = cfg.schemas[0].id
 	} else if cfg.schemaByID[cfg.defaultSchemaID] == nil {
-		return nil, fmt.Errorf("WithDefaultSchemaID: no schema %q", cfg.defaultSchemaID)
+		return fail(fmt.Errorf("WithDefaultSchemaID: no schema %q", cfg.defaultSchemaID))
 	}
 	v, err := contract.Default()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	s := &Server{
 		cfg:        cfg,
@@ -102,23 +115,40 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		unique:     map[string]string{},
 		sessions:   map[string]*session{},
 	}
-	s.admin = httptest.NewUnstartedServer(s.costing(s.handler(s.serveAdmin)))
-	s.public = httptest.NewUnstartedServer(s.handler(s.servePublic))
+	s.routes = s.newRoutes()
+	s.admin = newUnstartedServer(s.costing(s.handler(s.serveAdmin)), cfg.adminListener)
+	s.public = newUnstartedServer(s.handler(s.servePublic), cfg.publicListener)
 	// The URLs are known before the servers run, so that no handler can
 	// see them unset.
 	s.URL = "http://" + s.admin.Listener.Addr().String()
 	s.PublicURL = "http://" + s.public.Listener.Addr().String()
+	if cfg.adminBaseURL != "" {
+		s.URL = cfg.adminBaseURL
+	}
+	if cfg.publicBaseURL != "" {
+		s.PublicURL = cfg.publicBaseURL
+	}
 	if s.cfg.recoveryUIURL == "" {
 		s.cfg.recoveryUIURL = s.PublicURL + "/ui/recovery"
 	}
 	for k := range cfg.seed {
 		if err := s.seed(&cfg.seed[k]); err != nil {
+			s.admin.Listener.Close()
+			s.public.Listener.Close()
 			return nil, fmt.Errorf("WithIdentities: identity %d: %w", k, err)
 		}
 	}
 	s.admin.Start()
 	s.public.Start()
 	return s, nil
+}
+
+// newUnstartedServer is httptest.NewUnstartedServer, on l when it is set.
+func newUnstartedServer(h http.Handler, l net.Listener) *httptest.Server {
+	if l == nil {
+		return httptest.NewUnstartedServer(h)
+	}
+	return &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
 }
 
 // seed creates an identity as POST /admin/identities would.
@@ -197,7 +227,14 @@ func (s *Server) Reset() {
 	s.order, s.unsorted = nil, nil
 	s.unique = map[string]string{}
 	s.sessions = map[string]*session{}
+	s.loginFlows = nil
 	s.counts.reset()
+}
+
+// methodEnabled reports whether a sign-in method is enabled
+// (WithEnabledMethods).
+func (s *Server) methodEnabled(typ string) bool {
+	return s.cfg.methods == nil || s.cfg.methods[typ]
 }
 
 func (s *Server) now() time.Time { return s.cfg.clock().UTC() }
@@ -406,7 +443,23 @@ func methodNotAllowed(w http.ResponseWriter, allow ...string) {
 // serveAdmin routes the admin port.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	setCacheControl(w, r)
+	// Dot segments are cleaned away with a redirect, as Kratos' router
+	// does ("/by/external/.." goes to "/by", recorded 297).
+	if p := r.URL.EscapedPath(); p != "/" {
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if clean != p {
+			http.Redirect(w, r, clean, http.StatusTemporaryRedirect)
+			return
+		}
+	}
 	seg := segments(r)
+	if isHealthPath(seg) {
+		serveHealth(w, r)
+		return
+	}
 	// The schema endpoints live on the public port (039, 040, 043).
 	if isSchemaPath(seg) || len(seg) > 0 && seg[0] == "admin" && isSchemaPath(seg[1:]) {
 		if r.Method != http.MethodGet {
@@ -428,7 +481,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errUnauthorized("The request did not carry a valid bearer token in the Authorization header."))
 		return
 	}
-	s.routeAdmin(w, r, seg[1:])
+	s.routes.serve(w, r, seg)
 }
 
 func isSchemaPath(seg []string) bool {
@@ -442,10 +495,36 @@ func schemaPathLen(seg []string) int {
 	return len(seg)
 }
 
-// servePublic routes the public port: only the schema endpoints.
+func isHealthPath(seg []string) bool {
+	return len(seg) == 2 && seg[0] == "health" && (seg[1] == "alive" || seg[1] == "ready")
+}
+
+// servePublic routes the public port: the schema endpoints, the native
+// login flow with the password method (login.go) and the health checks.
 func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 	setCacheControl(w, r)
 	seg := segments(r)
+	switch {
+	case isHealthPath(seg):
+		serveHealth(w, r)
+		return
+	case len(seg) == 3 && seg[0] == "self-service" && seg[1] == "login" && seg[2] == "api":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		w.Header().Set("Vary", "Cookie")
+		s.createLoginFlow(w, r)
+		return
+	case len(seg) == 2 && seg[0] == "self-service" && seg[1] == "login":
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, http.MethodPost)
+			return
+		}
+		w.Header().Set("Vary", "Cookie")
+		s.submitLoginFlow(w, r)
+		return
+	}
 	if !isSchemaPath(seg) {
 		http.NotFound(w, r)
 		return
@@ -455,93 +534,5 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Vary", "Cookie")
-	if len(seg) == 1 {
-		s.listSchemas(w, r)
-		return
-	}
-	s.getSchema(w, r, seg[1])
-}
-
-func (s *Server) routeAdmin(w http.ResponseWriter, r *http.Request, seg []string) {
-	m := r.Method
-	switch {
-	case len(seg) == 1 && seg[0] == "identities":
-		switch m {
-		case http.MethodGet:
-			s.listIdentities(w, r)
-		case http.MethodPost:
-			s.createIdentity(w, r)
-		case http.MethodPatch:
-			s.batchPatchIdentities(w, r)
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodPost, http.MethodPatch)
-		}
-	case len(seg) == 4 && seg[0] == "identities" && seg[1] == "by" && seg[2] == "external" && seg[3] != "":
-		if m != http.MethodGet {
-			methodNotAllowed(w, http.MethodGet)
-			return
-		}
-		s.getIdentityByExternalID(w, r, seg[3])
-	case len(seg) == 2 && seg[0] == "identities":
-		switch m {
-		case http.MethodGet:
-			s.getIdentity(w, r, seg[1])
-		case http.MethodPut:
-			s.updateIdentity(w, r, seg[1])
-		case http.MethodPatch:
-			s.patchIdentity(w, r, seg[1])
-		case http.MethodDelete:
-			s.deleteIdentity(w, r, seg[1])
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
-		}
-	case len(seg) == 4 && seg[0] == "identities" && seg[2] == "credentials":
-		if m != http.MethodDelete {
-			methodNotAllowed(w, http.MethodDelete)
-			return
-		}
-		s.deleteIdentityCredentials(w, r, seg[1], seg[3])
-	case len(seg) == 3 && seg[0] == "identities" && seg[2] == "sessions":
-		switch m {
-		case http.MethodGet:
-			s.listIdentitySessions(w, r, seg[1])
-		case http.MethodDelete:
-			s.deleteIdentitySessions(w, r, seg[1])
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodDelete)
-		}
-	case len(seg) == 1 && seg[0] == "sessions":
-		if m != http.MethodGet {
-			methodNotAllowed(w, http.MethodGet)
-			return
-		}
-		s.listSessions(w, r)
-	case len(seg) == 2 && seg[0] == "sessions":
-		switch m {
-		case http.MethodGet:
-			s.getSession(w, r, seg[1])
-		case http.MethodDelete:
-			s.disableSession(w, r, seg[1])
-		default:
-			methodNotAllowed(w, http.MethodGet, http.MethodDelete)
-		}
-	case len(seg) == 3 && seg[0] == "sessions" && seg[2] == "extend":
-		if m != http.MethodPatch {
-			methodNotAllowed(w, http.MethodPatch)
-			return
-		}
-		s.extendSession(w, r, seg[1])
-	case len(seg) == 2 && seg[0] == "recovery" && (seg[1] == "code" || seg[1] == "link"):
-		if m != http.MethodPost {
-			methodNotAllowed(w, http.MethodPost)
-			return
-		}
-		if seg[1] == "code" {
-			s.createRecoveryCode(w, r)
-		} else {
-			s.createRecoveryLink(w, r)
-		}
-	default:
-		http.NotFound(w, r)
-	}
+	s.routes.serve(w, r, seg)
 }

@@ -402,8 +402,7 @@ func (s *Server) listIdentitySessions(w http.ResponseWriter, r *http.Request, ra
 		}
 	}
 	slices.SortFunc(matched, newestFirst)
-	start := min(page*perPage, len(matched))
-	end := min(start+perPage, len(matched))
+	start, end := oneBasedPage(page, perPage, len(matched))
 	out := make([]*sessionOut, 0, end-start)
 	for _, sess := range matched[start:end] {
 		out = append(out, s.renderSession(sess, sessionView{identity: &viewIdentitySessions, devices: true}, now))

@@ -29,6 +29,8 @@ type Validator struct {
 	doc    *openapi3.T
 	router routers.Router
 	opts   *openapi3filter.Options
+	// reqOpts validates requests: as opts, with requestUUIDFormat.
+	reqOpts *openapi3filter.Options
 }
 
 var (
@@ -44,8 +46,13 @@ func Default() (*Validator, error) {
 }
 
 // uuidFormat accepts any RFC 9562 UUID (Kratos ids are version 4; the nil
-// UUID appears in page tokens).
+// UUID appears in page tokens). Answers use this canonical form.
 var uuidFormat = openapi3.NewRegexpFormatValidator(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// requestUUIDFormat is "uuid" in requests: every text form Kratos parses
+// (gofrs/uuid) and answers with a 2xx, the canonical form and 32 hex
+// digits, either in braces or after "urn:uuid:" (see the spec's info).
+var requestUUIDFormat = openapi3.NewRegexpFormatValidator(`^(urn:uuid:)?(\{)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})(\})?$`)
 
 // New loads and validates an OpenAPI document and prepares a router that
 // matches on path alone, whatever host and port the traffic used.
@@ -65,20 +72,19 @@ func New(spec []byte) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("contract: router: %w", err)
 	}
-	return &Validator{
-		doc:    doc,
-		router: router,
-		opts: &openapi3filter.Options{
+	opts := func(uuid openapi3.FormatValidator[string]) *openapi3filter.Options {
+		return &openapi3filter.Options{
 			IncludeResponseStatus: true,
 			MultiError:            true,
 			AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
 			SkipSettingDefaults:   true,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
-				openapi3.WithStringFormatValidator("uuid", uuidFormat),
+				openapi3.WithStringFormatValidator("uuid", uuid),
 				openapi3.EnableFormatValidation(),
 			},
-		},
-	}, nil
+		}
+	}
+	return &Validator{doc: doc, router: router, opts: opts(uuidFormat), reqOpts: opts(requestUUIDFormat)}, nil
 }
 
 // Doc is the loaded document.
@@ -97,6 +103,12 @@ func (e *Exchange) OperationID() string { return e.input.Route.Operation.Operati
 
 // Route finds the operation for req without validating it.
 func (v *Validator) Route(req *http.Request) (*Exchange, error) {
+	if p := req.URL.EscapedPath(); strings.Contains(p, "//") || len(p) > 1 && strings.HasSuffix(p, "/") {
+		// kin-openapi's router ignores empty segments; Kratos' router
+		// routes no path with one to an operation (a trailing "/" is a
+		// text/plain 404, "//" a redirect to the cleaned path).
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, ErrNoRoute)
+	}
 	routed := req
 	if req.URL.RawPath != "" {
 		// An escaped "/" in a path parameter must not split the segment:
@@ -118,7 +130,7 @@ func (v *Validator) Route(req *http.Request) (*Exchange, error) {
 		Request:    req,
 		PathParams: params,
 		Route:      route,
-		Options:    v.opts,
+		Options:    v.reqOpts,
 	}}, nil
 }
 

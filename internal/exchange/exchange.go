@@ -83,6 +83,16 @@ func Load(name string) (*Exchange, error) {
 // Name is the file name without its extension.
 func (x *Exchange) Name() string { return strings.TrimSuffix(x.File, ".json") }
 
+// Key is the name without its number ("createIdentity-invalid-json-400"):
+// it stays the same when a re-recording renumbers the files.
+func (x *Exchange) Key() string {
+	name := x.Name()
+	if i := strings.IndexByte(name, '-'); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}
+
 // RequestBody is the exact bytes the recorder sent: text bodies verbatim,
 // JSON bodies re-encoded, nil when there was none.
 func (x *Exchange) RequestBody() []byte { return rawBody(x.Request.Body, x.Request.BodyIsText) }

@@ -1,0 +1,77 @@
+// Command kratos-fake serves the kratostest fake of Ory Kratos as a
+// program, so that services written in any language, or run under docker
+// compose, can be tested against it without a Kratos deployment (the way
+// stripe-mock stands in for Stripe).
+//
+// It serves, in memory:
+//
+//   - on the admin address, the 19 identity-admin operations of
+//     api/kratos-admin.yaml (/admin/identities, /admin/sessions,
+//     /admin/recovery/..., the /schemas redirects), answered as Kratos
+//     v26.2.0 answers them;
+//   - on the public address, /schemas and /schemas/{id}, and the native
+//     login flow with the password method (GET /self-service/login/api,
+//     then POST /self-service/login?flow=ID with
+//     {"method":"password","identifier":...,"password":...}), which
+//     answers a session as Kratos does;
+//   - on both, /health/alive and /health/ready.
+//
+// Usage:
+//
+//	kratos-fake [flags]
+//
+//	kratos-fake --admin 127.0.0.1:4434 --public 127.0.0.1:4433 \
+//	    --schema default=identity.schema.json --identities users.jsonl
+//
+// Flags:
+//
+//	--admin ADDR             admin API address (default 127.0.0.1:4434; port 0 picks a free port)
+//	--public ADDR            public API address (default 127.0.0.1:4433)
+//	--admin-base-url URL     URL clients reach the admin API at (default from --admin)
+//	--public-base-url URL    URL clients reach the public API at; used in schema_url,
+//	                         redirects, recovery links (default from --public)
+//	--token TOKEN            require "Authorization: Bearer TOKEN" on the admin API
+//	                         (also $KRATOS_FAKE_TOKEN), as Ory Network does
+//	--schema ID=FILE         an identity schema; repeat for several; the first is the
+//	                         default unless --default-schema says otherwise (default:
+//	                         kratostest's "default" schema, an email trait)
+//	--default-schema ID      the schema of identities created without schema_id
+//	--identities FILE        seed identities from JSON Lines, one create body per line,
+//	                         as "kratos-admin export" writes and "kratos-admin import" reads
+//	--allowed-return-url URL a return_to URL prefix recovery links accept (repeatable)
+//	--enabled-methods LIST   sign-in methods enabled, e.g. password,code (default: all);
+//	                         only credentials of these count as first factors
+//	--faster-session-extend  extendSession answers 204, as with Kratos' feature flag
+//	--log-requests           log every request on stderr
+//
+// When both ports listen it prints one line on stdout, then serves until
+// SIGINT or SIGTERM:
+//
+//	kratos-fake ready admin=http://127.0.0.1:4434 public=http://127.0.0.1:4433 identities=3
+//
+// Scripts and docker compose health checks can wait for that line or poll
+// /health/ready. On a signal it stops accepting connections, finishes the
+// requests in flight and exits 0. A bad flag or file exits 2, a port that
+// cannot be opened 1. Answers of the fake that break the API spec (bugs of
+// kratostest) are logged on stderr and answered 500.
+//
+// All state is in memory and lost at exit. The fake's known differences
+// from Kratos are listed in the kratostest package documentation.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal the server winds down; a second one kills
+	// the process.
+	context.AfterFunc(ctx, stop)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}

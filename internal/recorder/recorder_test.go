@@ -1,0 +1,99 @@
+package recorder_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kratosadmin/sdk/internal/exchange"
+	"github.com/kratosadmin/sdk/internal/recorder"
+)
+
+// TestRecorderWritesLoadableExchanges records against a local server and
+// checks that the files are what package exchange loads and replays: the
+// bytes sent (JSON, text, a null body), the answer's status, headers
+// (without Date) and body in the server's key order, numbering after the
+// files already there.
+func TestRecorderWritesLoadableExchanges(t *testing.T) {
+	var got [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, b)
+		switch r.URL.Path {
+		case "/admin/identities":
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Link", `</admin/identities?page_size=1>; rel="first"`)
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `{"z":1,"a":{"y":null,"b":[]},"html":"<&>"}`+"\n")
+		default:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, "404 page not found\n")
+		}
+	}))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "007-getIdentity-old.json"), []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := recorder.New(srv.URL, srv.URL, dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []recorder.Call{
+		{Op: "createIdentity", Case: "JSON body, odd case!", Method: http.MethodPost, Path: "/admin/identities", Query: "a=1&a=2",
+			Body: map[string]any{"traits": map[string]string{"email": "jörg@example.org"}}},
+		{Op: "updateIdentity", Case: "text", Method: http.MethodPut, Path: "/admin/identities/x%2Fy", Body: recorder.Raw(`{"a":`)},
+		{Op: "updateIdentity", Case: "null", Method: http.MethodPut, Path: "/nowhere", Body: recorder.Raw("null")},
+	}
+	for _, c := range calls {
+		if _, err := r.Do(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"008-createIdentity-json-body-odd-case.json", "009-updateIdentity-text.json", "010-updateIdentity-null.json"}
+	if len(r.Written) != len(want) {
+		t.Fatalf("wrote %v", r.Written)
+	}
+	for k, name := range want {
+		if r.Written[k] != name {
+			t.Errorf("file %d is %s, want %s", k, r.Written[k], name)
+		}
+	}
+	xs := make([]*exchange.Exchange, len(want))
+	for k, name := range want {
+		if xs[k], err = exchange.Load(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the replay sends is what was sent.
+	for k, x := range xs {
+		if b := x.RequestBody(); !bytes.Equal(b, got[k]) {
+			t.Errorf("%s: replays body %q, sent %q", x.Name(), b, got[k])
+		}
+	}
+	x := xs[0]
+	if x.Operation != "createIdentity" || x.Response.Status != 201 || x.Request.RawQuery != "a=1&a=2" || len(x.Request.Query["a"]) != 2 {
+		t.Errorf("recorded %+v", x)
+	}
+	if _, ok := x.Response.Headers["Date"]; ok {
+		t.Error("Date recorded")
+	}
+	if x.Response.Headers["Link"] != `</admin/identities?page_size=1>; rel="first"` {
+		t.Errorf("Link %q", x.Response.Headers["Link"])
+	}
+	if b := string(x.ResponseBody()); b != `{"z":1,"a":{"y":null,"b":[]},"html":"<&>"}` {
+		t.Errorf("response body %s: not the server's bytes (order, escaping)", b)
+	}
+	if xs[1].Request.Path != "/admin/identities/x%2Fy" || !xs[1].Request.BodyIsText {
+		t.Errorf("text request recorded as %+v", xs[1].Request)
+	}
+	if !xs[2].Request.BodyIsText || !xs[2].Response.BodyIsText || string(xs[2].ResponseBody()) != "404 page not found\n" {
+		t.Errorf("null request / text answer recorded as %+v", xs[2])
+	}
+}

@@ -1,0 +1,298 @@
+package kratostest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/kratostest"
+)
+
+// Behaviour of Kratos v26.2.0 found by TestDifferential, pinned here so
+// that make test keeps it without a real server.
+
+func rawSend(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestBatchWithOneValidItemThatConflicts(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	if st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"t1@example.org"}}`); st != 201 {
+		t.Fatalf("%d %s", st, b)
+	}
+	dup := `{"create":{"schema_id":"default","traits":{"email":"t1@example.org"}}}`
+	bad := `{"create":{"schema_id":"default","traits":{"email":"nope"}}}`
+	whole := `{"error":{"code":409,"status":"Conflict","message":"Unable to insert or update resource because a resource with that value exists already"}}` + "\n"
+	for _, tc := range []struct {
+		items  string
+		status int
+		want   string
+	}{
+		{dup, 409, whole},
+		{bad + "," + dup, 409, whole},
+		{dup + "," + bad + "," + dup, 200, `"action":"error","error":{"code":409`},
+		{dup + "," + dup, 200, `"action":"error","error":{"code":409`},
+	} {
+		st, b := rawSend(t, http.MethodPatch, srv.URL+"/admin/identities", `{"identities":[`+tc.items+`]}`)
+		if st != tc.status || !strings.Contains(b, tc.want) {
+			t.Errorf("batch %s: %d %s, want %d with %s", tc.items, st, b, tc.status, tc.want)
+		}
+	}
+	if n := srv.IdentityCount(); n != 1 {
+		t.Errorf("%d identities", n)
+	}
+}
+
+func TestPatchDecodeErrorsInKratosWords(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"p@example.org"}}`)
+	var i struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &i)
+	for path, want := range map[string]string{
+		`/created_at","value":"x`:                      `parsing time \"x\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"x\" as \"2006\"`,
+		`/updated_at","value":5,"x":"`:                 `Time.UnmarshalJSON: input is not a JSON string`,
+		`/state","value":5,"x":"`:                      `json: cannot unmarshal number into Go struct field WithCredentialsAndAdminMetadataInJSON.state of type identity.State`,
+		`/external_id","value":5,"x":"`:                `json: cannot unmarshal number into Go value of type string`,
+		`/recovery_addresses","value":"x`:              `json: cannot unmarshal string into Go struct field WithCredentialsAndAdminMetadataInJSON.recovery_addresses of type []identity.RecoveryAddress`,
+		`/verifiable_addresses/0/verified","value":"x`: `json: cannot unmarshal string into Go struct field VerifiableAddress.verifiable_addresses.verified of type bool`,
+		`/organization_id","value":5,"x":"`:            `uuid: incorrect UUID length 1 in string \"5\"`,
+	} {
+		st, got := rawSend(t, http.MethodPatch, srv.URL+"/admin/identities/"+i.ID, `[{"op":"replace","path":"`+path+`"}]`)
+		if st != 400 || !strings.Contains(got, `"message":"`+want+`"`) {
+			t.Errorf("patch %s: %d %s\nwant message %s", path, st, got, want)
+		}
+	}
+}
+
+func TestSAMLCredentialConfig(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"s@example.org"},"credentials":{"saml":{"config":{"providers":[{"provider":"okta","subject":"s1","organization":"9f7b2c3e-1111-4222-8333-444455556666"}]}}}}`)
+	var i struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &i)
+	_, got := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+i.ID+"?include_credential=saml", "")
+	if !strings.Contains(got, `"config":{"providers":[{"subject":"s1","provider":"okta","organization":"9f7b2c3e-1111-4222-8333-444455556666"}]}`) {
+		t.Errorf("saml credential: %s", got)
+	}
+}
+
+func TestRecoveryLifetimeNotInTheFuture(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"r@example.org"}}`)
+	var i struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &i)
+	for _, tc := range []struct{ endpoint, in, want string }{
+		{"code", "-90m", `must result to a future time: -1h30m0s`},
+		{"code", "0", `must result to a future time: 0s`},
+		{"link", "-90m", `must be result to a future time: -90m`},
+	} {
+		st, got := rawSend(t, http.MethodPost, srv.URL+"/admin/recovery/"+tc.endpoint, `{"identity_id":"`+i.ID+`","expires_in":"`+tc.in+`"}`)
+		if st != 400 || !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s: %d %s", tc.endpoint, tc.in, st, got)
+		}
+	}
+}
+
+func TestEnabledMethodsForTheLastFirstFactor(t *testing.T) {
+	body := `{"schema_id":"default","traits":{"email":"m@example.org"},"credentials":{"saml":{"config":{"providers":[{"provider":"okta","subject":"s1"}]}}}}`
+	for _, tc := range []struct {
+		opts []kratostest.Option
+		want int
+	}{
+		{nil, 204}, // saml and code count
+		{[]kratostest.Option{kratostest.WithEnabledMethods(client.CredentialsTypePassword, client.CredentialsTypeCode)}, 400},
+	} {
+		srv := kratostest.NewServer(t, tc.opts...)
+		_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", body)
+		var i struct{ ID string }
+		_ = json.Unmarshal([]byte(b), &i)
+		// The password credential has identifiers but no hash: it is no
+		// first factor; code is one, saml one when enabled.
+		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+i.ID+"/credentials/password", ""); st != tc.want {
+			t.Errorf("%d options: %d %s, want %d", len(tc.opts), st, got, tc.want)
+		}
+	}
+	if _, err := kratostest.Start(kratostest.WithEnabledMethods("smoke")); err == nil || !strings.Contains(err.Error(), `unknown method "smoke"`) {
+		t.Errorf("unknown method: %v", err)
+	}
+}
+
+func TestPublicLoginFlow(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	body := &client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"Login@example.org"}`)}
+	body.Credentials.Password.Config.Password = "a-long-secret-passphrase"
+	created, err := srv.Client().Identities.Create(t.Context(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow := func() string {
+		st, b := rawSend(t, http.MethodGet, srv.PublicURL+"/self-service/login/api", "")
+		var f struct {
+			ID string `json:"id"`
+			UI struct {
+				Action string `json:"action"`
+				Nodes  []any  `json:"nodes"`
+			} `json:"ui"`
+		}
+		if err := json.Unmarshal([]byte(b), &f); err != nil || st != 200 || f.ID == "" || f.UI.Action != srv.PublicURL+"/self-service/login?flow="+f.ID || len(f.UI.Nodes) != 5 {
+			t.Fatalf("flow: %d %s", st, b)
+		}
+		if !strings.Contains(b, `"context":{"name":"traits.email","title":"E-Mail"}`) {
+			t.Errorf("identifier label: %s", b)
+		}
+		return f.ID
+	}
+	id := flow()
+	login := func(identifier, password string) (int, string) {
+		return rawSend(t, http.MethodPost, srv.PublicURL+"/self-service/login?flow="+id, `{"method":"password","identifier":"`+identifier+`","password":"`+password+`"}`)
+	}
+	if st, b := login("login@example.org", "wrong"); st != 400 || !strings.Contains(b, `"id":4000006`) || !strings.Contains(b, `"value":"login@example.org"`) {
+		t.Errorf("wrong password: %d %s", st, b)
+	}
+	st, b := login("LOGIN@example.org", "a-long-secret-passphrase")
+	var out struct {
+		SessionToken string `json:"session_token"`
+		Session      struct {
+			ID       string `json:"id"`
+			Identity struct {
+				ID string `json:"id"`
+			} `json:"identity"`
+			Devices []struct {
+				IPAddress string `json:"ip_address"`
+			} `json:"devices"`
+		} `json:"session"`
+	}
+	if err := json.Unmarshal([]byte(b), &out); err != nil || st != 200 || out.Session.Identity.ID != created.ID || !strings.HasPrefix(out.SessionToken, "ory_st_") ||
+		len(out.Session.Devices) != 1 || !strings.HasPrefix(out.Session.Devices[0].IPAddress, "127.0.0.1:") {
+		t.Fatalf("login: %d %s", st, b)
+	}
+	if srv.SessionCount() != 1 {
+		t.Errorf("%d sessions", srv.SessionCount())
+	}
+	if st, b := login("login@example.org", "a-long-secret-passphrase"); st != 404 {
+		t.Errorf("a used flow: %d %s", st, b)
+	}
+	if st, b := rawSend(t, http.MethodPost, srv.PublicURL+"/self-service/login?flow=9f7b2c3e-1111-4222-8333-444455556666", `{"method":"password"}`); st != 404 {
+		t.Errorf("unknown flow: %d %s", st, b)
+	}
+	id = flow()
+	if st, b := login("nobody@example.org", "a-long-secret-passphrase"); st != 400 || !strings.Contains(b, `"id":4000006`) {
+		t.Errorf("unknown identifier: %d %s", st, b)
+	}
+	for _, p := range []string{"/health/alive", "/health/ready"} {
+		for _, base := range []string{srv.URL, srv.PublicURL} {
+			if st, b := rawSend(t, http.MethodGet, base+p, ""); st != 200 || b != `{"status":"ok"}`+"\n" {
+				t.Errorf("%s%s: %d %q", base, p, st, b)
+			}
+		}
+	}
+}
+
+func TestBodiesInKratosWords(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"w@example.org"}}`)
+	var i struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &i)
+	missing := `"reason":"I[#/traits] S[#/properties/traits/required] missing properties: \"email\""`
+	null := `"reason":"I[#/traits] S[#/properties/traits/type] expected object, but got null"`
+	for _, tc := range []struct{ method, path, body, want string }{
+		{http.MethodPost, "/admin/identities", `{"schema_id":"default"}`, missing},
+		{http.MethodPost, "/admin/identities", `null`, missing},
+		{http.MethodPut, "/admin/identities/" + i.ID, `{}`, missing},
+		{http.MethodPut, "/admin/identities/" + i.ID, `{"traits":null}`, null},
+		{http.MethodPost, "/admin/identities", `[]`, `"message":"json: cannot unmarshal array into Go value of type identity.CreateIdentityBody"`},
+		{http.MethodPut, "/admin/identities/" + i.ID, `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type identity.UpdateIdentityBody"`},
+		{http.MethodPost, "/admin/identities", `{"traits":{},"credentials":[]}`, `"message":"json: cannot unmarshal array into Go struct field CreateIdentityBody.credentials of type identity.IdentityWithCredentials"`},
+		{http.MethodPost, "/admin/identities", `{"traits":{},"credentials":{"password":{"config":{"password":5}}}}`, `"message":"json: cannot unmarshal number into Go struct field AdminIdentityImportCredentialsPasswordConfig.credentials.password.config.password of type string"`},
+		{http.MethodPatch, "/admin/identities", `[]`, `"message":"json: cannot unmarshal array into Go value of type identity.BatchPatchIdentitiesBody"`},
+		{http.MethodPatch, "/admin/identities", `{"identities":[1]}`, `"message":"json: cannot unmarshal number into Go struct field BatchPatchIdentitiesBody.identities of type identity.BatchIdentityPatch"`},
+		{http.MethodPost, "/admin/recovery/code", `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type code.createRecoveryCodeForIdentityBody"`},
+		{http.MethodPost, "/admin/recovery/link", `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type link.createRecoveryLinkForIdentityBody"`},
+	} {
+		if _, got := rawSend(t, tc.method, srv.URL+tc.path, tc.body); !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s %s: %s\nwant %s", tc.method, tc.path, tc.body, got, tc.want)
+		}
+	}
+	// The recovery endpoints take JSON only.
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/code", strings.NewReader(`{"identity_id":"`+i.ID+`"}`))
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := `"reason":"HTTP POST Request used unknown HTTP Header \"Content-Type: ` + ct + `\", only [application/json] are supported."`
+		if resp.StatusCode != 400 || !strings.Contains(string(got), want) {
+			t.Errorf("Content-Type %q: %d %s", ct, resp.StatusCode, got)
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/link", strings.NewReader(`{"identity_id":"`+i.ID+`"}`))
+	req.Header.Set("Content-Type", "application/JSON; charset=utf-8")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("application/JSON; charset=utf-8: %d", resp.StatusCode)
+	}
+}
+
+func TestOIDCIdentifiersAreSortedOnRead(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"o@example.org"},"credentials":{"oidc":{"config":{"providers":[{"provider":"zeta","subject":"s"},{"provider":"alpha","subject":"s"}]}}}}`)
+	if st != 201 || !strings.Contains(b, `"identifiers":["zeta:s","alpha:s"]`) {
+		t.Fatalf("create answer (in the order given): %d %s", st, b)
+	}
+	var i struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &i)
+	if _, b := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+i.ID, ""); !strings.Contains(b, `"identifiers":["alpha:s","zeta:s"]`) {
+		t.Errorf("read: %s", b)
+	}
+	// An update appends to the sorted links in its answer.
+	_, b = rawSend(t, http.MethodPut, srv.URL+"/admin/identities/"+i.ID, `{"schema_id":"default","traits":{"email":"o@example.org"},"credentials":{"oidc":{"config":{"providers":[{"provider":"beta","subject":"s"}]}}}}`)
+	if !strings.Contains(b, `"identifiers":["alpha:s","zeta:s","beta:s"]`) {
+		t.Errorf("update answer: %s", b)
+	}
+	if _, b := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+i.ID, ""); !strings.Contains(b, `"identifiers":["alpha:s","beta:s","zeta:s"]`) {
+		t.Errorf("read after the update: %s", b)
+	}
+}
+
+func TestOIDCLinkToAnOrganizationIsNoFirstFactor(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	n := 0
+	for providers, want := range map[string]int{
+		`{"provider":"g","subject":"s1"}`: 204,
+		`{"provider":"g","subject":"s2","organization":"9f7b2c3e-1111-4222-8333-444455556666"}`:                                 400,
+		`{"provider":"g","subject":"s3","organization":"9f7b2c3e-1111-4222-8333-444455556666"},{"provider":"h","subject":"s3"}`: 204,
+	} {
+		// code + the links; the password credential has no hash.
+		n++
+		_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"f`+strconv.Itoa(n)+`@example.org"},"credentials":{"oidc":{"config":{"providers":[`+providers+`]}}}}`)
+		var i struct{ ID string }
+		_ = json.Unmarshal([]byte(b), &i)
+		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+i.ID+"/credentials/password", ""); st != want {
+			t.Errorf("%s: %d %s, want %d", providers, st, got, want)
+		}
+	}
+}
