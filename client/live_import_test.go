@@ -270,6 +270,100 @@ func checkExactlyOnce(t *testing.T, c *client.Client, set liveSet, n int, m map[
 	return ids
 }
 
+// kratosPID is the pid of the server ../shared/kratos/start.sh started
+// ($KRATOS_STATE/kratos.pid), or 0.
+func kratosPID() int {
+	b, err := os.ReadFile(filepath.Join(os.Getenv("KRATOS_STATE"), "kratos.pid"))
+	if os.Getenv("KRATOS_STATE") == "" || err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0
+	}
+	if _, err := procCPU(pid); err != nil {
+		return 0
+	}
+	return pid
+}
+
+// clockTick is USER_HZ, the unit of /proc's CPU times.
+const clockTick = 10 * time.Millisecond
+
+// procCPU is a process's user+system CPU time from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: short", pid)
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * clockTick, nil
+}
+
+// cpuSnap is the CPU time used so far by this process, the server and
+// the whole machine.
+type cpuSnap struct {
+	at                   time.Time
+	ours, server         time.Duration
+	machineBusy, machine time.Duration // all cores
+}
+
+func takeCPU(t *testing.T, serverPID int) cpuSnap {
+	t.Helper()
+	s := cpuSnap{at: time.Now(), ours: cpuTime(t)}
+	if serverPID > 0 {
+		s.server, _ = procCPU(serverPID)
+	}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		for i, v := range strings.Fields(line)[1:] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			d := time.Duration(n) * clockTick
+			s.machine += d
+			if i != 3 && i != 4 { // idle, iowait
+				s.machineBusy += d
+			}
+		}
+	}
+	return s
+}
+
+// cpuPhase is what happened between two snapshots.
+type cpuPhase struct {
+	wall, ours, server   time.Duration
+	machineBusy, machine time.Duration
+}
+
+func (b cpuSnap) since(a cpuSnap) cpuPhase {
+	return cpuPhase{wall: b.at.Sub(a.at), ours: b.ours - a.ours, server: b.server - a.server,
+		machineBusy: b.machineBusy - a.machineBusy, machine: b.machine - a.machine}
+}
+
+func (p cpuPhase) plus(q cpuPhase) cpuPhase {
+	return cpuPhase{wall: p.wall + q.wall, ours: p.ours + q.ours, server: p.server + q.server,
+		machineBusy: p.machineBusy + q.machineBusy, machine: p.machine + q.machine}
+}
+
+// othersShare is the share of the machine's cores that other processes
+// took (neither this one nor the server).
+func (p cpuPhase) othersShare() float64 {
+	if p.machine <= 0 {
+		return 0
+	}
+	others := p.machineBusy - p.ours - p.server
+	return min(1, max(0, float64(others)/float64(p.machine)))
+}
+
+// available is the wall time scaled to the cores others left.
+func (p cpuPhase) available() time.Duration {
+	return time.Duration(float64(p.wall) * (1 - p.othersShare()))
+}
+
 // cpuTime is the process's user+system CPU time so far.
 func cpuTime(t *testing.T) time.Duration {
 	t.Helper()
@@ -498,7 +592,7 @@ func TestLiveImport(t *testing.T) {
 	target, _ := url.Parse(admin)
 	for _, mode := range []string{"drop", "504"} {
 		set := liveSet{tag: tag, name: "fault" + mode, hashed: string(hash)}
-		p := &faultProxy{mode: mode, target: target, fault: func(call int) bool { return call == 2 || call == 6 }}
+		p := &faultProxy{mode: mode, target: target, fault: func(call int) bool { return call == 2 || call == 6 || n <= client.MaxBatchSize && call == 1 }}
 		srv := httptest.NewServer(p)
 		pc, err := client.New(srv.URL, client.WithTimeout(2*time.Minute))
 		if err != nil {
@@ -525,8 +619,9 @@ func TestLiveImport(t *testing.T) {
 	// both meet the same machine on average.
 	hashSet := liveSet{tag: tag, name: "hash", plaintext: true}
 	workers := runtime.GOMAXPROCS(0)
-	hashAlone := func(from, to int) (time.Duration, time.Duration) {
-		start, cpu0 := time.Now(), cpuTime(t)
+	serverPID := kratosPID()
+	hashAlone := func(from, to int) cpuPhase {
+		s0 := takeCPU(t, serverPID)
 		var next atomic.Int64
 		next.Store(int64(from))
 		var hashers sync.WaitGroup
@@ -541,15 +636,14 @@ func TestLiveImport(t *testing.T) {
 			})
 		}
 		hashers.Wait()
-		return time.Since(start), cpuTime(t) - cpu0
+		return takeCPU(t, serverPID).since(s0)
 	}
-	alone1, cpu1 := hashAlone(0, hashN/2)
+	alone := hashAlone(0, hashN/2)
 	hashData := hashSet.jsonl(t, 0, hashN)
-	start, cpu0 := time.Now(), cpuTime(t)
+	s0 := takeCPU(t, serverPID)
 	sum, m = liveImport(t, c, hashData, client.ImportOptions{HashPasswords: true, HashCost: hashCost})
-	hashImport, importCPU := time.Since(start), cpuTime(t)-cpu0
-	alone2, cpu2 := hashAlone(hashN/2, hashN)
-	hashAloneTime, hashCPU := alone1+alone2, cpu1+cpu2
+	imp := takeCPU(t, serverPID).since(s0)
+	alone = alone.plus(hashAlone(hashN/2, hashN))
 	if sum.Created != hashN {
 		t.Errorf("hashed import: %+v, want %d created", *sum, hashN)
 	}
@@ -570,12 +664,25 @@ func TestLiveImport(t *testing.T) {
 			t.Errorf("hashed import: item %d's stored hash has cost %d (%v), want %d", i, cost, err, hashCost)
 		}
 	}
-	busyAlone := hashCPU.Seconds() / hashAloneTime.Seconds()
-	busyImport := importCPU.Seconds() / hashImport.Seconds()
-	figs.add("%-58s %6.1fs  %.2f of %d cores busy", fmt.Sprintf("bcrypt cost %d of %d passwords alone (half before, half after), %d goroutines", hashCost, hashN, workers), hashAloneTime.Seconds(), busyAlone, workers)
-	figs.add("%-58s %6.1fs  %.2f of %d cores busy", fmt.Sprintf("import: %d plaintext with HashPasswords", hashN), hashImport.Seconds(), busyImport, workers)
-	check.atMost("hashed import time vs hashing alone", hashImport.Seconds()/hashAloneTime.Seconds(), 1.2, "x")
-	check.atLeast("cores kept busy by the hashed import vs hashing alone", busyImport/busyAlone, 0.9)
+	// Other sessions on the machine take a share of the cores that changes
+	// from minute to minute; what the import (and the server it feeds)
+	// and hashing alone did with the rest is what is compared. Without the
+	// server's pid (KRATOS_STATE) the raw wall times are compared.
+	cores := float64(runtime.NumCPU())
+	figs.add("%-58s %6.1fs  %.2f cores for this process, %.0f%% of the machine taken by others", fmt.Sprintf("bcrypt cost %d of %d passwords alone (half before, half after), %d goroutines", hashCost, hashN, workers),
+		alone.wall.Seconds(), alone.ours.Seconds()/alone.wall.Seconds(), 100*alone.othersShare())
+	figs.add("%-58s %6.1fs  %.2f cores for this process, %.2f for the server, %.0f%% taken by others", fmt.Sprintf("import: %d plaintext with HashPasswords", hashN),
+		imp.wall.Seconds(), imp.ours.Seconds()/imp.wall.Seconds(), imp.server.Seconds()/imp.wall.Seconds(), 100*imp.othersShare())
+	if serverPID > 0 {
+		figs.add("%-58s %6.2fx", "raw wall-time ratio (others' load included)", imp.wall.Seconds()/alone.wall.Seconds())
+		check.atMost("hashed import vs hashing alone, on the cores others left", imp.available().Seconds()/alone.available().Seconds(), 1.2, "x")
+		busyAlone := alone.ours.Seconds() / (alone.available().Seconds() * cores)
+		busyImport := (imp.ours + imp.server).Seconds() / (imp.available().Seconds() * cores)
+		check.atLeast("cores kept busy (import and server vs hashing alone)", busyImport/busyAlone, 0.9)
+	} else {
+		check.atMost("hashed import time vs hashing alone (raw)", imp.wall.Seconds()/alone.wall.Seconds(), 1.2, "x")
+		check.atLeast("cores kept busy by the hashed import vs hashing alone", (imp.ours.Seconds()/imp.wall.Seconds())/(alone.ours.Seconds()/alone.wall.Seconds()), 0.9)
+	}
 
 	// 6. `kratos import identities` (one create request per identity)
 	// against this importer and one raw batch, without passwords.
