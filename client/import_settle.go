@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -218,37 +217,57 @@ func lookupFound(index map[string]*Identity, it *importItem) *Identity {
 
 // walk pages through every identity (strongly consistent, with every
 // credential's identifiers) and fills in want: each key maps to the
-// identity holding it. It stops when every key was found.
+// identity holding it. It stops when every key was found. A page that
+// times out is asked for again in halves (down to minWalkPage), as batches
+// are: a page of 500 with credentials is the largest answer the importer
+// asks for.
 func (st *settler) walk(ctx context.Context, want map[string]*Identity) error {
 	missing := len(want)
 	if missing == 0 {
 		return nil
 	}
-	params := &ListIdentitiesParams{
-		PageSize:    settlePageSize,
-		Consistency: ReadConsistencyLevelStrong,
-		// Asking for oidc's configuration brings every credential's
-		// identifiers along, without sending password hashes.
-		IncludeCredential: []IdentityCredentialsType{CredentialsTypeOIDC},
-	}
-	for idn, err := range st.im.s.List(ctx, params) {
+	size := int64(settlePageSize)
+	token := ""
+	for {
+		params := &ListIdentitiesParams{
+			PageSize:    size,
+			PageToken:   token,
+			Consistency: ReadConsistencyLevelStrong,
+			// Asking for oidc's configuration brings every credential's
+			// identifiers along, without sending password hashes.
+			IncludeCredential: []IdentityCredentialsType{CredentialsTypeOIDC},
+		}
+		page, err := st.im.s.ListPage(ctx, params)
 		if err != nil {
+			if size > minWalkPage && ctx.Err() == nil && classify(err) == splitAmbiguous {
+				size /= 2
+				continue
+			}
 			return err
 		}
-		if idn == nil {
-			return errors.New("kratos: a page of identities held null")
-		}
-		for _, k := range keysOf(idn) {
-			if v, ok := want[k]; ok && v == nil {
-				want[k] = &Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits}
-				if missing--; missing == 0 {
-					return nil
+		for i := range page.Items {
+			idn := &page.Items[i]
+			for _, k := range keysOf(idn) {
+				if v, ok := want[k]; ok && v == nil {
+					want[k] = &Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits}
+					if missing--; missing == 0 {
+						return nil
+					}
 				}
 			}
 		}
+		if len(page.Items) == 0 || page.NextPageToken == "" {
+			return nil
+		}
+		if page.NextPageToken == token {
+			return fmt.Errorf("%w: page token %q came back", ErrPaginationLoop, token)
+		}
+		token = page.NextPageToken
 	}
-	return nil
 }
+
+// minWalkPage is the smallest page a walk falls back to after timeouts.
+const minWalkPage = 25
 
 // keysOf lists the keys an existing identity holds, those the server
 // keeps unique: its external id and its credentials' identifiers.

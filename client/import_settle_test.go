@@ -179,3 +179,29 @@ func failPages(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+func TestImportWalkFallsBackToSmallerPagesOnTimeouts(t *testing.T) {
+	var slowPages atomic.Int32
+	srv, _ := importFake(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Path == "/admin/identities" && r.URL.Query().Get("page_size") == "500" {
+				slowPages.Add(1)
+				time.Sleep(400 * time.Millisecond) // past the client's timeout
+			}
+			next.ServeHTTP(w, r)
+		})
+	}))
+	c := fakeClient(srv, client.WithTimeout(250*time.Millisecond))
+	const n = 300
+	sum, err := c.Identities.Import(t.Context(), people(n), nil)
+	require.NoError(t, err)
+	require.Equal(t, n, sum.Created)
+	sum, o, err := runImport(t, c, t.Context(), people(n+10), client.ImportOptions{})
+	require.NoError(t, err)
+	m := accounted(t, n+10, sum, o)
+	for i := range n {
+		require.Equal(t, client.ImportAlreadyPresent, m[i].Status, "item %d: %v", i, m[i].Err)
+	}
+	assert.Equal(t, 10, sum.Created)
+	assert.Positive(t, slowPages.Load(), "the walk asked for pages of 500 first")
+}
