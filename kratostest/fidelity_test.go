@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -293,6 +294,185 @@ func TestOIDCLinkToAnOrganizationIsNoFirstFactor(t *testing.T) {
 		_ = json.Unmarshal([]byte(b), &i)
 		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+i.ID+"/credentials/password", ""); st != want {
 			t.Errorf("%s: %d %s, want %d", providers, st, got, want)
+		}
+	}
+}
+
+// createRaw creates an identity with body and returns its id.
+func createRaw(t *testing.T, srv *kratostest.Server, body string) string {
+	t.Helper()
+	st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", body)
+	if st != http.StatusCreated {
+		t.Fatalf("create: %d %s", st, b)
+	}
+	var i struct{ ID string }
+	if err := json.Unmarshal([]byte(b), &i); err != nil || i.ID == "" {
+		t.Fatalf("create: %v %s", err, b)
+	}
+	return i.ID
+}
+
+// Seen on Kratos v26.2.0: a patch of a verifiable address follows the
+// rules of an imported one. verified true sets verified_at (unless one is
+// given), false clears it, an emptied status becomes "completed" on a
+// verified address and "pending" otherwise; the status is not touched
+// otherwise ("pending" stays pending when verified becomes true).
+func TestPatchVerifiedAddressSetsVerifiedAt(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"v@example.org"}}`)
+	type addr struct {
+		Verified   bool    `json:"verified"`
+		VerifiedAt *string `json:"verified_at"`
+		Status     string  `json:"status"`
+	}
+	patch := func(ops string) addr {
+		t.Helper()
+		st, b := rawSend(t, http.MethodPatch, srv.URL+"/admin/identities/"+id, ops)
+		if st != http.StatusOK {
+			t.Fatalf("patch %s: %d %s", ops, st, b)
+		}
+		var i struct {
+			VerifiableAddresses []addr `json:"verifiable_addresses"`
+		}
+		if err := json.Unmarshal([]byte(b), &i); err != nil || len(i.VerifiableAddresses) != 1 {
+			t.Fatalf("patch %s: %v %s", ops, err, b)
+		}
+		_, g := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+id, "")
+		if !strings.Contains(g, `"verified":`+strconv.FormatBool(i.VerifiableAddresses[0].Verified)) {
+			t.Errorf("patch %s: a later read differs: %s", ops, g)
+		}
+		return i.VerifiableAddresses[0]
+	}
+	a := patch(`[{"op":"replace","path":"/verifiable_addresses/0/verified","value":true}]`)
+	if !a.Verified || a.VerifiedAt == nil || a.Status != "pending" {
+		t.Fatalf("verified true: %+v, want verified_at set and status pending", a)
+	}
+	first := *a.VerifiedAt
+	if a = patch(`[{"op":"replace","path":"/verifiable_addresses/0/verified","value":true}]`); a.VerifiedAt == nil || *a.VerifiedAt != first {
+		t.Errorf("verified true again: %+v, want verified_at %s kept", a, first)
+	}
+	if a = patch(`[{"op":"replace","path":"/verifiable_addresses/0/verified","value":false},{"op":"add","path":"/verifiable_addresses/0/verified_at","value":"2020-01-01T00:00:00Z"}]`); a.Verified || a.VerifiedAt != nil {
+		t.Errorf("verified false with a verified_at: %+v, want no verified_at", a)
+	}
+	if a = patch(`[{"op":"replace","path":"/verifiable_addresses/0/verified","value":true},{"op":"add","path":"/verifiable_addresses/0/verified_at","value":"2020-01-01T00:00:00Z"}]`); a.VerifiedAt == nil || *a.VerifiedAt != "2020-01-01T00:00:00Z" {
+		t.Errorf("verified true with a verified_at: %+v, want it kept", a)
+	}
+	if a = patch(`[{"op":"replace","path":"/verifiable_addresses/0/status","value":""}]`); a.Status != "completed" {
+		t.Errorf("empty status on a verified address: %+v, want completed", a)
+	}
+	if a = patch(`[{"op":"replace","path":"/verifiable_addresses/0/verified","value":false},{"op":"replace","path":"/verifiable_addresses/0/status","value":""}]`); a.Status != "pending" || a.VerifiedAt != nil {
+		t.Errorf("empty status on an unverified address: %+v, want pending", a)
+	}
+}
+
+// Seen on Kratos v26.2.0: a patch that removes /credentials/code while the
+// traits give the same code identifier answers with the stored code
+// credential, its times included; removing /credentials/password answers
+// with a new one (zero times, as recorded in 240); and removing code while
+// the email changes answers with a new code credential (zero times).
+func TestPatchRemoveCodeCredentialKeepsIt(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"k@example.org"},"credentials":{"password":{"config":{"password":"secretsecret123"}}}}`)
+	type cred struct {
+		Identifiers []string `json:"identifiers"`
+		CreatedAt   string   `json:"created_at"`
+		UpdatedAt   string   `json:"updated_at"`
+	}
+	creds := func(method, url, body string) map[string]cred {
+		t.Helper()
+		st, b := rawSend(t, method, url, body)
+		if st != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, url, st, b)
+		}
+		var i struct{ Credentials map[string]cred }
+		if err := json.Unmarshal([]byte(b), &i); err != nil {
+			t.Fatal(err)
+		}
+		return i.Credentials
+	}
+	const zero = "0001-01-01T00:00:00Z"
+	before := creds(http.MethodGet, srv.URL+"/admin/identities/"+id, "")["code"]
+	if before.CreatedAt == zero {
+		t.Fatalf("stored code credential has zero times: %+v", before)
+	}
+	got := creds(http.MethodPatch, srv.URL+"/admin/identities/"+id, `[{"op":"remove","path":"/credentials/code"}]`)
+	same := func(a, b cred) bool {
+		return slices.Equal(a.Identifiers, b.Identifiers) && a.CreatedAt == b.CreatedAt && a.UpdatedAt == b.UpdatedAt
+	}
+	if !same(got["code"], before) {
+		t.Errorf("remove code: answer has %+v, want the stored %+v", got["code"], before)
+	}
+	if after := creds(http.MethodGet, srv.URL+"/admin/identities/"+id, "")["code"]; !same(after, before) {
+		t.Errorf("remove code: read back %+v, want the stored %+v", after, before)
+	}
+	got = creds(http.MethodPatch, srv.URL+"/admin/identities/"+id, `[{"op":"remove","path":"/credentials/password"}]`)
+	if p := got["password"]; p.CreatedAt != zero || p.UpdatedAt != zero {
+		t.Errorf("remove password: %+v, want a new credential with zero times", p)
+	}
+	got = creds(http.MethodPatch, srv.URL+"/admin/identities/"+id, `[{"op":"replace","path":"/traits/email","value":"k2@example.org"},{"op":"remove","path":"/credentials/code"}]`)
+	if c := got["code"]; c.CreatedAt != zero || len(c.Identifiers) != 1 || c.Identifiers[0] != "k2@example.org" {
+		t.Errorf("remove code with a new email: %+v, want a new credential for k2@example.org with zero times", c)
+	}
+}
+
+// Seen on Kratos v26.2.0: the ids filter pages like the unfiltered list.
+// With three matching ids and page_size 1 or 2 the first page holds the
+// lowest ids and a next link whose page_token is the last id on it; the
+// last page has no next link; all pages keep the ids in the links.
+func TestListIdentitiesIdsFilterPages(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	var ids []string
+	for k := range 4 {
+		ids = append(ids, createRaw(t, srv, `{"schema_id":"default","traits":{"email":"page`+strconv.Itoa(k)+`@example.org"}}`))
+	}
+	slices.Sort(ids)
+	filter := "ids=" + ids[3] + "&ids=" + ids[0] + "&ids=" + ids[2]
+	want := []string{ids[0], ids[2], ids[3]}
+	for _, size := range []int{1, 2, 3, 250} {
+		var walked []string
+		token := ""
+		for pages := 0; ; pages++ {
+			if pages > 5 {
+				t.Fatalf("page_size %d: no end after %d pages", size, pages)
+			}
+			url := srv.URL + "/admin/identities?" + filter + "&page_size=" + strconv.Itoa(size)
+			if token != "" {
+				url += "&page_token=" + token
+			}
+			resp, err := http.Get(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page []struct{ ID string }
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > size {
+				t.Errorf("page_size %d: %d items", size, len(page))
+			}
+			for _, i := range page {
+				walked = append(walked, i.ID)
+			}
+			link := resp.Header.Get("Link")
+			if !strings.Contains(link, filter) {
+				t.Errorf("page_size %d: Link %q lost the ids", size, link)
+			}
+			_, next, ok := strings.Cut(link, `rel="first",`)
+			if !ok {
+				if len(walked) < len(want) {
+					t.Errorf("page_size %d: no next link after %v", size, walked)
+				}
+				break
+			}
+			token = next[strings.Index(next, "page_token=")+len("page_token=") : strings.Index(next, ">")]
+			if token != page[len(page)-1].ID {
+				t.Errorf("page_size %d: next token %s, want the last id of the page", size, token)
+			}
+		}
+		if !slices.Equal(walked, want) {
+			t.Errorf("page_size %d: walked %v, want %v", size, walked, want)
 		}
 	}
 }

@@ -312,8 +312,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		if !match(i) {
 			continue
 		}
-		// The ids filter does not paginate (at most 500 ids anyway).
-		if ids == nil && len(out) == size {
+		if len(out) == size {
 			next = out[len(out)-1].ID
 			break
 		}
@@ -413,6 +412,13 @@ func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.
 	if s.conflicts(i) {
 		writeError(w, errUniqueViolation())
 		return
+	}
+	if old, c := cur.Credentials["code"], i.Credentials["code"]; i.dropped["code"] && old != nil && c != nil && slices.Equal(old.Identifiers, c.Identifiers) {
+		// A patch that removes /credentials/code while the traits give
+		// the same code identifiers keeps the stored credential, times
+		// included (seen on v26.2.0); with other identifiers it is new.
+		c.CreatedAt, c.UpdatedAt = old.CreatedAt, old.UpdatedAt
+		delete(i.dropped, "code")
 	}
 	i.UpdatedAt = now.Truncate(time.Microsecond)
 	s.assignAddressIDs(i)

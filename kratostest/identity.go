@@ -196,9 +196,7 @@ func (s *Server) applyExtensions(i *identity, ext extensionResult, now time.Time
 		if found.CreatedAt.IsZero() {
 			found.CreatedAt, found.UpdatedAt = micro, micro
 		}
-		if found.Status == "" {
-			found.Status = "pending"
-		}
+		addressRules(found, now)
 		verifiable = append(verifiable, found)
 	}
 	i.Verifiable = verifiable
@@ -221,6 +219,29 @@ func (s *Server) applyExtensions(i *identity, ext extensionResult, now time.Time
 		recovery = append(recovery, found)
 	}
 	i.Recovery = recovery
+}
+
+// addressRules applies Kratos' rules for a verifiable address on every
+// write (create, batch, update and patch alike): verified_at is kept only
+// on a verified address (now when none is given), and an address without
+// a status is completed when verified, pending otherwise; any other status
+// string is kept as sent. Seen on v26.2.0: a patch that replaces
+// /verifiable_addresses/0/verified with true sets verified_at, one with
+// false clears it, and one that empties the status makes it "completed".
+func addressRules(va *verifiableAddress, now time.Time) {
+	switch {
+	case !va.Verified:
+		va.VerifiedAt = nil
+	case va.VerifiedAt == nil:
+		t := now
+		va.VerifiedAt = &t
+	}
+	if va.Status == "" {
+		va.Status = "pending"
+		if va.Verified {
+			va.Status = "completed"
+		}
+	}
 }
 
 // assignAddressIDs gives new addresses their ids, once the identity is
@@ -676,23 +697,7 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 			Value: strings.ToLower(a.Value), Verified: a.Verified, Via: a.Via, Status: a.Status,
 			VerifiedAt: a.VerifiedAt, CreatedAt: micro, UpdatedAt: micro,
 		}
-		// Kratos keeps verified_at only on a verified address (now when
-		// none is given), and an address imported without a status is
-		// completed when verified, pending otherwise; any other status
-		// string is kept as sent.
-		switch {
-		case !va.Verified:
-			va.VerifiedAt = nil
-		case va.VerifiedAt == nil:
-			t := now
-			va.VerifiedAt = &t
-		}
-		if va.Status == "" {
-			va.Status = "pending"
-			if va.Verified {
-				va.Status = "completed"
-			}
-		}
+		addressRules(va, now)
 		if id, err := parseUUID(a.ID); err == nil && id != nilUUID {
 			va.ID = id
 		}
