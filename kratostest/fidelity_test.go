@@ -476,3 +476,57 @@ func TestListIdentitiesIdsFilterPages(t *testing.T) {
 		}
 	}
 }
+
+// Seen on Kratos v26.2.0 (password and passwordless code enabled, no
+// password migration hook): a password imported with
+// use_password_migration_hook and no hash is no first factor, so deleting
+// it next to the code credential is refused, while a hashed password goes
+// (the code credential is left), and so does a hook password next to an
+// OIDC link.
+func TestMigrationHookPasswordIsNoFirstFactor(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	for _, tc := range []struct {
+		creds string
+		want  int
+	}{
+		{`"password":{"config":{"use_password_migration_hook":true}}`, 400},
+		{`"password":{"config":{"password":"secretsecret123"}}`, 204},
+		{`"password":{"config":{"use_password_migration_hook":true}},"oidc":{"config":{"providers":[{"provider":"google","subject":"s1"}]}}`, 204},
+	} {
+		id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"hook@example.org"},"credentials":{`+tc.creds+`}}`)
+		st, b := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+id+"/credentials/password", "")
+		if st != tc.want || (st == 400 && !strings.Contains(b, `"reason":"You cannot remove the last first factor credential."`)) {
+			t.Errorf("%s: delete password: %d %s, want %d", tc.creds, st, b, tc.want)
+		}
+		if st, b := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+id, ""); st != 204 {
+			t.Fatalf("delete identity: %d %s", st, b)
+		}
+	}
+}
+
+// Decode errors name Kratos' own types (seen on v26.2.0).
+func TestDecodeErrorsNameKratosTypes(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"dec@example.org"}}`)
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"POST", "/admin/identities", `{"schema_id":"default","traits":{"email":"w@example.org"},"state":5}`,
+			`json: cannot unmarshal number into Go struct field CreateIdentityBody.state of type identity.State`},
+		{"POST", "/admin/identities", `{"schema_id":"default","traits":{"email":"w@example.org"},"verifiable_addresses":5}`,
+			`json: cannot unmarshal number into Go struct field CreateIdentityBody.verifiable_addresses of type []identity.VerifiableAddress`},
+		{"POST", "/admin/identities", `{"schema_id":"default","traits":{"email":"w@example.org"},"verifiable_addresses":[{"verified":"x"}]}`,
+			`json: cannot unmarshal string into Go struct field VerifiableAddress.verifiable_addresses.verified of type bool`},
+		{"PUT", "/admin/identities/" + id, `{"schema_id":"default","traits":{"email":"w@example.org"},"state":5}`,
+			`Unable to decode JSON payload: json: cannot unmarshal number into Go struct field UpdateIdentityBody.state of type identity.State`},
+		{"PATCH", "/admin/identities", `{"identities":[{"create":{"schema_id":"default","traits":{"email":"w@example.org"},"state":5}}]}`,
+			`json: cannot unmarshal number into Go struct field CreateIdentityBody.identities.create.state of type identity.State`},
+		{"POST", "/admin/recovery/code", `{"identity_id":5}`,
+			`Unable to decode JSON payload: json: cannot unmarshal number into Go struct field createRecoveryCodeForIdentityBody.identity_id of type uuid.UUID`},
+		{"POST", "/admin/recovery/link", `{"identity_id":"` + id + `","expires_in":5}`,
+			`Unable to decode JSON payload: json: cannot unmarshal number into Go struct field createRecoveryLinkForIdentityBody.expires_in of type string`},
+	} {
+		st, b := rawSend(t, tc.method, srv.URL+tc.path, tc.body)
+		if st != 400 || !strings.Contains(b, `"`+tc.want+`"`) {
+			t.Errorf("%s %s %s: %d %s\nwant %s", tc.method, tc.path, tc.body, st, b, tc.want)
+		}
+	}
+}

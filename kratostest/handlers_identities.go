@@ -41,6 +41,15 @@ var kratosTypeNames = strings.NewReplacer(
 	"Go struct field updateIdentityBody.", "Go struct field UpdateIdentityBody.",
 	"Go struct field batchPatchIdentitiesBody.", "Go struct field BatchPatchIdentitiesBody.",
 	"Go struct field passwordImportConfig.", "Go struct field AdminIdentityImportCredentialsPasswordConfig.",
+	"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
+	"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
+	"Go struct field verifiableAddressIn.", "Go struct field VerifiableAddress.",
+	"Go struct field recoveryAddressIn.", "Go struct field RecoveryAddress.",
+	"Go struct field recoveryCodeBody.", "Go struct field createRecoveryCodeForIdentityBody.",
+	"Go struct field recoveryLinkBody.", "Go struct field createRecoveryLinkForIdentityBody.",
+	// Kratos' types of fields the fake reads as strings (seen on v26.2.0).
+	"state of type string", "state of type identity.State",
+	"identity_id of type string", "identity_id of type uuid.UUID",
 )
 
 // renamedError is a decode error in Kratos' words, still matching the
