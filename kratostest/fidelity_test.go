@@ -530,3 +530,17 @@ func TestDecodeErrorsNameKratosTypes(t *testing.T) {
 		}
 	}
 }
+
+// Seen on Kratos v26.2.0: errors in two properties of traits are grouped
+// under S[#/properties/traits], the two in either order (the real server
+// answered both orders to the same request).
+func TestTraitErrorsInTwoPropertiesGroupedUnderTheObject(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":5,"name":{"first":3}}}`)
+	group := `"reason":"I[#/traits] S[#/properties/traits] validation failed`
+	first := `\n  I[#/traits/name/first] S[#/properties/traits/properties/name/properties/first/type] expected string, but got number`
+	email := `\n  I[#/traits/email] S[#/properties/traits/properties/email/type] expected string, but got number`
+	if st != 400 || !strings.Contains(b, group+first+email+`"`) && !strings.Contains(b, group+email+first+`"`) {
+		t.Errorf("%d %s\nwant %s with %s and %s", st, b, group, first, email)
+	}
+}

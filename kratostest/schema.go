@@ -190,6 +190,13 @@ func formatValidationError(root *jsonschema.ValidationError) string {
 		inst = commonPrefix(inst, c.InstanceLocation)
 		frag = commonPrefix(frag, strings.Split(schemaFragment(c.SchemaURL), "/"))
 	}
+	if len(frag) > 1 && frag[len(frag)-1] == "properties" {
+		// Errors in two properties are grouped under their object's
+		// schema, not its "properties" keyword (seen on v26.2.0:
+		// S[#/properties/traits] for errors in traits.email and
+		// traits.name.first).
+		frag = frag[:len(frag)-1]
+	}
 	fmt.Fprintf(&b, "I[%s] S[%s] validation failed", instancePtr(inst), strings.Join(frag, "/"))
 	for _, c := range causes {
 		writeVE(&b, c, 2)
