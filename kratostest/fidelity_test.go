@@ -544,3 +544,48 @@ func TestTraitErrorsInTwoPropertiesGroupedUnderTheObject(t *testing.T) {
 		t.Errorf("%d %s\nwant %s with %s and %s", st, b, group, first, email)
 	}
 }
+
+// Seen on Kratos v26.2.0: HEAD is answered on every GET route, like the
+// GET without body and without Cache-Control, and a 405 lists HEAD with
+// GET, methods in alphabetical order.
+func TestHeadOnGetRoutes(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	for _, url := range []string{srv.URL + "/admin/identities", srv.URL + "/admin/sessions", srv.URL + "/health/alive", srv.PublicURL + "/schemas", srv.PublicURL + "/schemas/default"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(b) != 0 || resp.Header.Get("Cache-Control") != "" || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+			t.Errorf("HEAD %s: %d %v %q", url, resp.StatusCode, resp.Header, b)
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, srv.URL+"/admin/identities", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(resp.Header.Get("Link"), `rel="first"`) {
+		t.Errorf("HEAD /admin/identities: Link %q", resp.Header.Get("Link"))
+	}
+	for _, tc := range []struct{ method, url, allow string }{
+		{http.MethodPut, srv.URL + "/admin/identities", "GET, HEAD, PATCH, POST"},
+		{http.MethodPost, srv.URL + "/admin/identities/9f7b2c3e-1111-4222-8333-444455556666", "DELETE, GET, HEAD, PATCH, PUT"},
+		{http.MethodPost, srv.URL + "/health/alive", "GET, HEAD"},
+		{http.MethodDelete, srv.PublicURL + "/self-service/login/api", "GET, HEAD"},
+		{http.MethodPut, srv.URL + "/admin/recovery/code", "POST"},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), tc.method, tc.url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q, want 405 Allow %q", tc.method, tc.url, resp.StatusCode, resp.Header.Get("Allow"), tc.allow)
+		}
+	}
+}
