@@ -144,11 +144,11 @@
 //     and objects read back on both).
 //   - Trait validation uses another JSON Schema library than Kratos:
 //     reasons match for the usual keywords (type, required, format,
-//     additionalProperties, lengths, patterns, enums) but may differ in
-//     wording for rare ones, and when one value fails several keywords
-//     Kratos lists a failed format before and after a failed minLength
-//     where the fake lists the format twice and leaves minLength out.
-//     Errors in several properties come in varying order on both.
+//     additionalProperties, lengths, patterns, enums, and a failed format
+//     with a failed minLength) but may differ in wording for rare ones, and
+//     where one value fails a format and other keywords than minLength,
+//     which the fake does not report. Errors in several properties come in
+//     varying order on both.
 //   - Messages of errors neither the recordings nor the differential test
 //     show may differ in wording; codes and statuses are the same. The 401
 //     of WithBearerToken is one: a self-hosted Kratos has no admin token

@@ -589,3 +589,17 @@ func TestHeadOnGetRoutes(t *testing.T) {
 		}
 	}
 }
+
+// Seen on Kratos v26.2.0: an email that fails both its format and its
+// minLength is reported format, minLength, format.
+func TestFormatAndMinLengthTogether(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"ab"}}`)
+	want := `"reason":"I[#/traits/email] S[#/properties/traits/properties/email] validation failed\n` +
+		`  I[#/traits/email] S[#/properties/traits/properties/email/format] \"ab\" is not valid \"email\"\n` +
+		`  I[#/traits/email] S[#/properties/traits/properties/email/minLength] length must be \u003e= 3, but got 2\n` +
+		`  I[#/traits/email] S[#/properties/traits/properties/email/format] \"ab\" is not valid \"email\""`
+	if st != 400 || !strings.Contains(b, want) {
+		t.Errorf("%d %s\nwant %s", st, b, want)
+	}
+}
