@@ -25,7 +25,9 @@
 // The fake implements the 19 operations of api/kratos-admin.yaml the way
 // Kratos v26.2.0 answers them in the recordings of testdata/exchanges,
 // (001-115 by hand, the rest by internal/recorder), which
-// TestReplayRecordedExchanges replays against it in order:
+// TestReplayRecordedExchanges replays against it in order, and as a real
+// server answers the sequences of TestDifferential (what that test found
+// is pinned in fidelity_test.go):
 //
 //   - status codes, Content-Type ("application/json; charset=utf-8" on
 //     success, "application/json" with an empty Ory-Error-Id header on
@@ -58,7 +60,8 @@
 //     against the allowed return URLs;
 //   - uniqueness of identifiers, addresses and external ids (409 with the
 //     create or the update wording);
-//   - pagination: keyset for identities (tokens are ids) and sessions
+//   - pagination: keyset for identities (tokens are ids; the ids filter
+//     pages too) and sessions
 //     (base64 tokens), the deprecated page/per_page mode with X-Total-Count,
 //     the hybrid Link format of identity sessions and schemas, with next
 //     and prev links on empty pages, exactly as the real server writes them,
