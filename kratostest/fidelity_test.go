@@ -603,3 +603,61 @@ func TestFormatAndMinLengthTogether(t *testing.T) {
 		t.Errorf("%d %s\nwant %s", st, b, want)
 	}
 }
+
+// Seen on Kratos v26.2.0: an update that imports OIDC or SAML links adds
+// them to a credential the identity has, which keeps its times (a new one
+// has zero times in the answer); a password whose configuration is the
+// stored one keeps its times too, another is new. Linking a provider and
+// subject the credential has, or the same one twice, is a 409 (create,
+// update and batch item alike).
+func TestUpdateCredentialTimesAndDuplicateLinks(t *testing.T) {
+	srv := kratostest.NewServer(t)
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"u@example.org"},"credentials":{"oidc":{"config":{"providers":[{"provider":"github","subject":"u1"}]}}}}`)
+	const zero = "0001-01-01T00:00:00Z"
+	const hash = `$2a$05$Mrtd1.OBMaS2hxJvUDlJ7OkaJNYCWdbZoMYu/Y0Ml3NuAmqVQRxFW`
+	for _, tc := range []struct {
+		creds    string
+		status   int
+		typ      string
+		zeroTime bool
+	}{
+		{`"oidc":{"config":{"providers":[{"provider":"github","subject":"u2"}]}}`, 200, "oidc", false},
+		{`"oidc":{"config":{"providers":[{"provider":"github","subject":"u2"}]}}`, 409, "", false},
+		{`"saml":{"config":{"providers":[{"provider":"okta","subject":"u1"}]}}`, 200, "saml", true},
+		{`"saml":{"config":{"providers":[{"provider":"okta","subject":"u3"},{"provider":"okta","subject":"u3"}]}}`, 409, "", false},
+		{`"password":{"config":{"hashed_password":"` + hash + `"}}`, 200, "password", true},
+		{`"password":{"config":{"hashed_password":"` + hash + `"}}`, 200, "password", false},
+		{`"password":{"config":{"password":"secretsecret12345"}}`, 200, "password", true},
+		{`"oidc":{"config":{"providers":[{"provider":"okta","subject":"u1"}]}}`, 200, "oidc", false},
+	} {
+		st, b := rawSend(t, http.MethodPut, srv.URL+"/admin/identities/"+id, `{"schema_id":"default","traits":{"email":"u@example.org"},"credentials":{`+tc.creds+`}}`)
+		if st != tc.status {
+			t.Fatalf("update with %s: %d %s, want %d", tc.creds, st, b, tc.status)
+		}
+		if st == 409 {
+			if !strings.Contains(b, `"message":"Unable to insert or update resource because a resource with that value exists already"`) {
+				t.Errorf("update with %s: %s", tc.creds, b)
+			}
+			continue
+		}
+		var i struct {
+			Credentials map[string]struct {
+				CreatedAt string `json:"created_at"`
+			}
+		}
+		if err := json.Unmarshal([]byte(b), &i); err != nil {
+			t.Fatal(err)
+		}
+		if got := i.Credentials[tc.typ].CreatedAt == zero; got != tc.zeroTime {
+			t.Errorf("update with %s: %s created_at %s, want zero time %v", tc.creds, tc.typ, i.Credentials[tc.typ].CreatedAt, tc.zeroTime)
+		}
+	}
+	dup := `"credentials":{"oidc":{"config":{"providers":[{"provider":"github","subject":"t8"},{"provider":"github","subject":"t8"}]}}}`
+	if st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"d@example.org"},`+dup+`}`); st != 409 || !strings.Contains(b, `"reason":"This identity conflicts with another identity that already exists."`) {
+		t.Errorf("create with a link twice: %d %s", st, b)
+	}
+	st, b := rawSend(t, http.MethodPatch, srv.URL+"/admin/identities", `{"identities":[{"create":{"schema_id":"default","traits":{"email":"d@example.org"},`+dup+`}},{"create":{"schema_id":"default","traits":{"email":"e@example.org"}}}]}`)
+	if st != 200 || !strings.Contains(b, `{"action":"error","error":{"code":409,"status":"Conflict","message":"Unable to insert or update resource because a resource with that value exists already"}},{"action":"create"`) {
+		t.Errorf("batch with a link twice: %d %s", st, b)
+	}
+}

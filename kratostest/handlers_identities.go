@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -398,12 +399,25 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 			writeError(w, importErr)
 			return
 		}
+		before := map[string]*credential{}
+		for typ, c := range i.Credentials {
+			cp := *c
+			before[typ] = &cp
+		}
 		mergeCredentials(i, ur.Credentials, now)
 		// Kratos answers with the imported credentials as new ones, with
-		// zero timestamps (recorded 182-186).
+		// zero timestamps (recorded 182-186), but for OIDC and SAML links
+		// added to a credential the identity has, and a password whose
+		// configuration is the stored one: those keep their times (seen
+		// on v26.2.0).
 		i.dropped = map[string]bool{}
 		for typ, set := range map[string]bool{"password": ur.Credentials.Password != nil, "oidc": ur.Credentials.OIDC != nil, "saml": ur.Credentials.SAML != nil} {
-			if set {
+			old := before[typ]
+			switch {
+			case !set:
+			case old == nil:
+				i.dropped[typ] = true
+			case typ == "password" && !jsonEqual(old.Config, i.Credentials[typ].Config):
 				i.dropped[typ] = true
 			}
 		}
@@ -618,4 +632,13 @@ func (s *Server) batchPatchIdentities(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Identities []*batchItemResult `json:"identities"`
 	}{results})
+}
+
+// jsonEqual reports whether a and b are the same JSON value.
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(x, y)
 }

@@ -135,6 +135,31 @@ func (i *identity) uniqueKeys() []string {
 	return keys
 }
 
+// duplicateLinks reports whether an OIDC or SAML credential links the
+// same provider and subject twice: Kratos stores each identifier once per
+// credential type, so a create, update or batch item that repeats one, or
+// an update that links one the identity already has, is a 409 (seen on
+// v26.2.0).
+func (i *identity) duplicateLinks() bool {
+	for _, typ := range []string{"oidc", "saml"} {
+		c := i.Credentials[typ]
+		if c == nil {
+			continue
+		}
+		var cfg oidcConfig
+		_ = json.Unmarshal(c.Config, &cfg)
+		seen := map[string]bool{}
+		for _, p := range cfg.Providers {
+			k := p.Provider + ":" + p.Subject
+			if seen[k] {
+				return true
+			}
+			seen[k] = true
+		}
+	}
+	return false
+}
+
 // applyExtensions sets what the schema's ory.sh/kratos extension derives
 // from the traits: credential identifiers (creating the password and code
 // credentials as Kratos does, even without a password), and the verifiable
@@ -287,6 +312,9 @@ func (s *Server) validate(i *identity, now time.Time) *apiError {
 // conflicts reports whether i shares a unique value with another identity.
 // The caller holds s.mu.
 func (s *Server) conflicts(i *identity) bool {
+	if i.duplicateLinks() {
+		return true
+	}
 	for _, k := range i.uniqueKeys() {
 		if owner, ok := s.unique[k]; ok && owner != i.ID {
 			return true
