@@ -160,7 +160,8 @@
 //     (passwordless), oidc, saml, passkey and passwordless WebAuthn
 //     credentials, as a server with all of those methods enabled would;
 //     WithEnabledMethods narrows that to the methods your server enables
-//     (../shared/kratos: password and code). A password imported with
+//     (../shared/kratos enables password and code and counts OIDC links
+//     too: WithEnabledMethods(password, code, oidc)). A password imported with
 //     use_password_migration_hook and no hash does not count, as on
 //     ../shared/kratos, which has no migration hook configured; a server
 //     with one was not observed.

@@ -652,6 +652,11 @@ func TestUpdateCredentialTimesAndDuplicateLinks(t *testing.T) {
 			t.Errorf("update with %s: %s created_at %s, want zero time %v", tc.creds, tc.typ, i.Credentials[tc.typ].CreatedAt, tc.zeroTime)
 		}
 	}
+	// A JSON Patch that repeats a link in the configuration is taken (the
+	// identifiers stay as they are).
+	if st, b := rawSend(t, http.MethodPatch, srv.URL+"/admin/identities/"+id, `[{"op":"add","path":"/credentials/saml/config/providers/-","value":{"provider":"okta","subject":"u1"}}]`); st != 200 || !strings.Contains(b, `"saml":{"type":"saml","identifiers":["okta:u1"]`) {
+		t.Errorf("patch repeating a SAML link: %d %s", st, b)
+	}
 	dup := `"credentials":{"oidc":{"config":{"providers":[{"provider":"github","subject":"t8"},{"provider":"github","subject":"t8"}]}}}`
 	if st, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"d@example.org"},`+dup+`}`); st != 409 || !strings.Contains(b, `"reason":"This identity conflicts with another identity that already exists."`) {
 		t.Errorf("create with a link twice: %d %s", st, b)

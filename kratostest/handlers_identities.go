@@ -422,17 +422,28 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 			}
 		}
 	}
-	s.commitUpdate(w, cur, i, now)
+	var imported []string
+	if ur.Credentials != nil {
+		if ur.Credentials.OIDC != nil {
+			imported = append(imported, "oidc")
+		}
+		if ur.Credentials.SAML != nil {
+			imported = append(imported, "saml")
+		}
+	}
+	s.commitUpdate(w, cur, i, now, imported)
 }
 
 // commitUpdate validates and stores an updated identity and answers with
-// it (IdentityManager.Update). The caller holds s.mu.
-func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.Time) {
+// it (IdentityManager.Update). imported lists the OIDC and SAML credential
+// types the update imported links into: those must not repeat one. The
+// caller holds s.mu.
+func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.Time, imported []string) {
 	if apiErr := s.validate(i, now); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	if s.conflicts(i) {
+	if s.conflicts(i) || i.duplicateLinks(imported...) {
 		writeError(w, errUniqueViolation())
 		return
 	}
@@ -483,7 +494,7 @@ func (s *Server) patchIdentity(w http.ResponseWriter, r *http.Request, rawID str
 		writeError(w, apiErr)
 		return
 	}
-	s.commitUpdate(w, cur, i, now)
+	s.commitUpdate(w, cur, i, now, nil)
 }
 
 // DELETE /admin/identities/{id}

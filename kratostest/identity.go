@@ -135,13 +135,14 @@ func (i *identity) uniqueKeys() []string {
 	return keys
 }
 
-// duplicateLinks reports whether an OIDC or SAML credential links the
+// duplicateLinks reports whether an OIDC or SAML credential (of types) links the
 // same provider and subject twice: Kratos stores each identifier once per
 // credential type, so a create, update or batch item that repeats one, or
 // an update that links one the identity already has, is a 409 (seen on
-// v26.2.0).
-func (i *identity) duplicateLinks() bool {
-	for _, typ := range []string{"oidc", "saml"} {
+// v26.2.0). A JSON Patch that repeats a provider in the configuration is
+// taken: it does not change the identifiers.
+func (i *identity) duplicateLinks(types ...string) bool {
+	for _, typ := range types {
 		c := i.Credentials[typ]
 		if c == nil {
 			continue
@@ -312,9 +313,6 @@ func (s *Server) validate(i *identity, now time.Time) *apiError {
 // conflicts reports whether i shares a unique value with another identity.
 // The caller holds s.mu.
 func (s *Server) conflicts(i *identity) bool {
-	if i.duplicateLinks() {
-		return true
-	}
 	for _, k := range i.uniqueKeys() {
 		if owner, ok := s.unique[k]; ok && owner != i.ID {
 			return true
@@ -393,7 +391,7 @@ func (s *Server) insert(i *identity, now time.Time, conflict func() *apiError) *
 		return err
 	}
 	i.ID = "" // not known until stored; conflicts() must not match it
-	if s.conflicts(i) {
+	if s.conflicts(i) || i.duplicateLinks("oidc", "saml") {
 		return conflict()
 	}
 	i.ID = s.newID(IDKindIdentity)
