@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,15 @@ var kratosTypeNames = strings.NewReplacer(
 	"Go struct field updateIdentityBody.", "Go struct field UpdateIdentityBody.",
 	"Go struct field batchPatchIdentitiesBody.", "Go struct field BatchPatchIdentitiesBody.",
 	"Go struct field passwordImportConfig.", "Go struct field AdminIdentityImportCredentialsPasswordConfig.",
+	"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
+	"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
+	"Go struct field verifiableAddressIn.", "Go struct field VerifiableAddress.",
+	"Go struct field recoveryAddressIn.", "Go struct field RecoveryAddress.",
+	"Go struct field recoveryCodeBody.", "Go struct field createRecoveryCodeForIdentityBody.",
+	"Go struct field recoveryLinkBody.", "Go struct field createRecoveryLinkForIdentityBody.",
+	// Kratos' types of fields the fake reads as strings (seen on v26.2.0).
+	"state of type string", "state of type identity.State",
+	"identity_id of type string", "identity_id of type uuid.UUID",
 )
 
 // renamedError is a decode error in Kratos' words, still matching the
@@ -312,8 +322,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		if !match(i) {
 			continue
 		}
-		// The ids filter does not paginate (at most 500 ids anyway).
-		if ids == nil && len(out) == size {
+		if len(out) == size {
 			next = out[len(out)-1].ID
 			break
 		}
@@ -390,29 +399,60 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 			writeError(w, importErr)
 			return
 		}
+		before := map[string]*credential{}
+		for typ, c := range i.Credentials {
+			cp := *c
+			before[typ] = &cp
+		}
 		mergeCredentials(i, ur.Credentials, now)
 		// Kratos answers with the imported credentials as new ones, with
-		// zero timestamps (recorded 182-186).
+		// zero timestamps (recorded 182-186), but for OIDC and SAML links
+		// added to a credential the identity has, and a password whose
+		// configuration is the stored one: those keep their times (seen
+		// on v26.2.0).
 		i.dropped = map[string]bool{}
 		for typ, set := range map[string]bool{"password": ur.Credentials.Password != nil, "oidc": ur.Credentials.OIDC != nil, "saml": ur.Credentials.SAML != nil} {
-			if set {
+			old := before[typ]
+			switch {
+			case !set:
+			case old == nil:
+				i.dropped[typ] = true
+			case typ == "password" && !jsonEqual(old.Config, i.Credentials[typ].Config):
 				i.dropped[typ] = true
 			}
 		}
 	}
-	s.commitUpdate(w, cur, i, now)
+	var imported []string
+	if ur.Credentials != nil {
+		if ur.Credentials.OIDC != nil {
+			imported = append(imported, "oidc")
+		}
+		if ur.Credentials.SAML != nil {
+			imported = append(imported, "saml")
+		}
+	}
+	s.commitUpdate(w, cur, i, now, imported)
 }
 
 // commitUpdate validates and stores an updated identity and answers with
-// it (IdentityManager.Update). The caller holds s.mu.
-func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.Time) {
+// it (IdentityManager.Update). imported lists the OIDC and SAML credential
+// types the update imported links into: those must not repeat one. The
+// caller holds s.mu.
+func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.Time, imported []string) {
 	if apiErr := s.validate(i, now); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	if s.conflicts(i) {
+	if s.conflicts(i) || i.duplicateLinks(imported...) {
 		writeError(w, errUniqueViolation())
 		return
+	}
+	if old, c := cur.Credentials["code"], i.Credentials["code"]; i.dropped["code"] && old != nil && c != nil && slices.Equal(old.Identifiers, c.Identifiers) {
+		// A patch that removes /credentials/code while the traits give
+		// the same code identifiers keeps the stored credential, times
+		// included (seen on v26.2.0); with other identifiers it is new.
+		c.CreatedAt, c.UpdatedAt = old.CreatedAt, old.UpdatedAt
+		delete(i.dropped, "code")
 	}
 	i.UpdatedAt = now.Truncate(time.Microsecond)
 	s.assignAddressIDs(i)
@@ -454,7 +494,7 @@ func (s *Server) patchIdentity(w http.ResponseWriter, r *http.Request, rawID str
 		writeError(w, apiErr)
 		return
 	}
-	s.commitUpdate(w, cur, i, now)
+	s.commitUpdate(w, cur, i, now, nil)
 }
 
 // DELETE /admin/identities/{id}
@@ -603,4 +643,13 @@ func (s *Server) batchPatchIdentities(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Identities []*batchItemResult `json:"identities"`
 	}{results})
+}
+
+// jsonEqual reports whether a and b are the same JSON value.
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(x, y)
 }

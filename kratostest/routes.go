@@ -167,9 +167,10 @@ func (s *Server) bound(next http.Handler) http.Handler {
 
 // router is the gen.ServeMux the generated routes are registered on. It
 // matches like the hand-written router it replaced, not like
-// http.ServeMux: paths are not cleaned or redirected (an external id of
-// ".." or "a/b", escaped as "a%2Fb", reaches its operation), a method
-// mismatch is a 405 with Allow, anything else a 404. A wildcard matches
+// http.ServeMux: paths come to it cleaned by serveAdmin (a 307 for dot
+// segments and "//", as Kratos answers), an escaped slash stays in its
+// segment (an external id "a/b", escaped as "a%2Fb", reaches its
+// operation), a method mismatch is a 405 with Allow, anything else a 404. A wildcard matches
 // one non-empty segment, unescaped.
 type router struct {
 	routes    []route
@@ -202,9 +203,6 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.serve(w, r, segments(r))
 }
 
-// allowOrder is the order of methods in an Allow header.
-var allowOrder = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
 // serve routes r, whose path is split into unescaped segments seg.
 func (rt *router) serve(w http.ResponseWriter, r *http.Request, seg []string) {
 	var allow map[string]bool
@@ -234,12 +232,6 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request, seg []string) {
 		return
 	}
 	var methods []string
-	for _, m := range allowOrder {
-		if allow[m] {
-			methods = append(methods, m)
-			delete(allow, m)
-		}
-	}
 	for m := range allow {
 		methods = append(methods, m)
 	}
