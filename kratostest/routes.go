@@ -121,7 +121,8 @@ func (s *Server) newRoutes() *router {
 }
 
 // rawURLKey keys the request's URL as the client sent it, when paramError
-// has removed a query parameter for the generated binding.
+// has removed a query parameter, or all but its first value, for the
+// generated binding.
 type rawURLKey struct{}
 
 // paramError answers a request whose parameters the generated binding
