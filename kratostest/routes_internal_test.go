@@ -469,9 +469,10 @@ func TestBoundQueryParametersReachHandlers(t *testing.T) {
 					if shownStatus != withStatus || shown != with {
 						t.Errorf("probe %q: %d %s through the binding alone, %d %s as sent; the handler reads %s from the query, not from the bound params", probe, shownStatus, shown, withStatus, with, name)
 					}
-					// Kratos reads the first of repeated values; the binding
-					// refuses them for a single-valued parameter, and
-					// paramError binds the first again.
+					// Kratos reads the first of repeated values (seen on
+					// ../shared/kratos for credentials_identifier and
+					// return_to); the binding refuses repeated values of a
+					// single-valued parameter, and paramError binds the first.
 					if !slices.ContainsFunc(append(item.Parameters, op.Parameters...), func(prm *openapi3.ParameterRef) bool {
 						return prm.Value.Name == name && prm.Value.Schema.Value.Type.Is(openapi3.TypeArray)
 					}) {
