@@ -80,7 +80,7 @@
 // The fake implements gen.ServerInterface, the std-http server interface
 // oapi-codegen makes from api/kratos-admin.yaml (gen/server.gen.go, config
 // api/oapi-codegen-server.yaml): gen.HandlerWithOptions registers its
-// routes, one per operation, and binds path parameters with
+// routes, one per operation, and binds path and query parameters with
 // oapi-codegen/runtime; an operation added to the spec is a compile error
 // here (var _ gen.ServerInterface) until the fake implements it. The
 // routes are matched by the package's own gen.ServeMux, not
@@ -89,10 +89,24 @@
 // too), an escaped slash stays in its segment (an external id "a%2Fb"
 // reaches its operation), HEAD is served on GET routes, a method mismatch
 // is a 405 with Allow (alphabetical, HEAD with GET), and a path with an
-// empty segment ("/admin/identities/") is a text/plain 404. The handlers read query parameters themselves, as Kratos
-// does; where the generated binding refuses one that Kratos reads (a
-// page_size of "abc", a repeated value), the operation answers as Kratos
-// does.
+// empty segment ("/admin/identities/") is a text/plain 404.
+//
+// The handlers take path parameters, and the query parameters whose bound
+// value is all Kratos reads of them (ids, credentials_identifier,
+// preview_credentials_identifier_similar, organization_id,
+// include_credential, expand, identifier, return_to, and listSessions'
+// page_token), from the generated, bound gen.XxxParams. They read the
+// others from the query as the client sent it, where Kratos' own parsing
+// tells apart what the bound type cannot: paging parameters whose
+// presence picks a paging mode or whose unparsable value is a default or
+// an error with Kratos' own message, and active (an unparsable value is a
+// 400). consistency is accepted and has no effect (see below). Where the
+// binding refuses a value Kratos accepts (a page_size of "abc", a repeated
+// value), it binds again without the refusal (a repeated parameter keeps
+// its first value, the one Kratos reads), and the operation answers as
+// Kratos does. A query parameter added to the spec fails
+// TestFakeReadsEveryQueryParameter until the fake takes it from the bound
+// params or reads it raw for a stated reason.
 //
 // # Checked against the spec
 //

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kratosadmin/sdk/gen"
 )
 
 // strictDecode decodes one JSON value refusing unknown fields, like ory/x
@@ -76,9 +77,10 @@ func kratosNames(err error) error {
 // parseIncludeCredential reads include_credential as getIdentity does,
 // including its quirk: the 400 names the types parsed so far, not the bad
 // value (recording 020: "Invalid value `[]` ...").
-func parseIncludeCredential(q url.Values) (map[string]bool, *apiError) {
+func parseIncludeCredential(include gen.IncludeCredential) (map[string]bool, *apiError) {
 	var ok []string
-	for _, v := range q["include_credential"] {
+	for _, t := range include {
+		v := string(t)
 		if !credentialTypes[v] {
 			return nil, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", ok))
 		}
@@ -134,22 +136,22 @@ func (s *Server) createIdentity(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /admin/identities/{id}
-func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request, rawID string) {
+func (s *Server) getIdentity(w http.ResponseWriter, rawID string, include gen.IncludeCredential) {
 	id := parseUUIDOrNil(rawID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.identities[id]
-	s.writeIdentity(w, r, i)
+	s.writeIdentity(w, i, include)
 }
 
 // writeIdentity answers a read of i (404 when nil), with the credential
 // configurations include_credential asks for. The caller holds s.mu.
-func (s *Server) writeIdentity(w http.ResponseWriter, r *http.Request, i *identity) {
+func (s *Server) writeIdentity(w http.ResponseWriter, i *identity, include gen.IncludeCredential) {
 	if i == nil {
 		writeError(w, errNoRows())
 		return
 	}
-	declassify, apiErr := parseIncludeCredential(r.URL.Query())
+	declassify, apiErr := parseIncludeCredential(include)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -158,22 +160,22 @@ func (s *Server) writeIdentity(w http.ResponseWriter, r *http.Request, i *identi
 }
 
 // GET /admin/identities/by/external/{externalID}
-func (s *Server) getIdentityByExternalID(w http.ResponseWriter, r *http.Request, externalID string) {
+func (s *Server) getIdentityByExternalID(w http.ResponseWriter, externalID string, include gen.IncludeCredential) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.identities[s.unique["external_id\x00"+externalID]]
-	s.writeIdentity(w, r, i)
+	s.writeIdentity(w, i, include)
 }
 
 // GET /admin/identities
-func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request, p gen.ListIdentitiesParams) {
+	q := r.URL.Query() // raw for paging: absent, empty and unparsable page, per_page, page_size, page_token differ
 	// parseListIdentitiesParameters, in its order.
 	filters := 0
 	var ids []string
-	if raw := q["ids"]; len(raw) > 0 {
+	if len(p.IDs) > 0 {
 		filters++
-		for _, v := range raw {
+		for _, v := range p.IDs {
 			id, err := parseUUID(v)
 			if err != nil {
 				writeError(w, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `ids`.", v)))
@@ -187,7 +189,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var orgID string
-	if v := q.Get("organization_id"); v != "" {
+	if v := p.OrganizationID; v != "" {
 		filters++
 		id, err := parseUUID(v)
 		if err != nil {
@@ -197,18 +199,19 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		orgID = id
 	}
 	withCredentials := false
-	identifier := q.Get("credentials_identifier")
+	identifier := p.CredentialsIdentifier
 	if identifier != "" {
 		filters++
 		withCredentials = true
 	}
-	similar := q.Get("preview_credentials_identifier_similar")
+	similar := p.PreviewCredentialsIdentifierSimilar
 	if similar != "" {
 		filters++
 		withCredentials = true
 	}
 	declassify := map[string]bool{}
-	for _, v := range q["include_credential"] {
+	for _, t := range p.IncludeCredential {
+		v := string(t)
 		withCredentials = true
 		if !credentialTypes[v] {
 			writeError(w, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", v)))
@@ -510,7 +513,7 @@ func (s *Server) deleteIdentity(w http.ResponseWriter, _ *http.Request, rawID st
 }
 
 // DELETE /admin/identities/{id}/credentials/{type}
-func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, r *http.Request, rawID, typ string) {
+func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, rawID, typ, identifier string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -520,7 +523,7 @@ func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	i := cur.clone()
-	if apiErr := deleteCredential(i, typ, r.URL.Query().Get("identifier"), now, s.methodEnabled); apiErr != nil {
+	if apiErr := deleteCredential(i, typ, identifier, now, s.methodEnabled); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
