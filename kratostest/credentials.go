@@ -237,12 +237,15 @@ func firstFactors(i *identity, enabled func(typ string) bool) int {
 		}
 		switch typ {
 		case "password":
+			// Only a password with a hash counts: one imported with
+			// use_password_migration_hook and no hash does not (seen on
+			// v26.2.0 without a migration hook configured: deleting it
+			// while a code credential is left is "the last first factor").
 			var cfg struct {
-				HashedPassword           string `json:"hashed_password"`
-				UsePasswordMigrationHook bool   `json:"use_password_migration_hook"`
+				HashedPassword string `json:"hashed_password"`
 			}
 			_ = json.Unmarshal(c.Config, &cfg)
-			if (cfg.HashedPassword != "" || cfg.UsePasswordMigrationHook) && len(c.Identifiers) > 0 {
+			if cfg.HashedPassword != "" && len(c.Identifiers) > 0 {
 				n++
 			}
 		case "code":

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kratosadmin/sdk/gen"
 )
 
 // strictDecode decodes one JSON value refusing unknown fields, like ory/x
@@ -41,6 +43,15 @@ var kratosTypeNames = strings.NewReplacer(
 	"Go struct field updateIdentityBody.", "Go struct field UpdateIdentityBody.",
 	"Go struct field batchPatchIdentitiesBody.", "Go struct field BatchPatchIdentitiesBody.",
 	"Go struct field passwordImportConfig.", "Go struct field AdminIdentityImportCredentialsPasswordConfig.",
+	"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
+	"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
+	"Go struct field verifiableAddressIn.", "Go struct field VerifiableAddress.",
+	"Go struct field recoveryAddressIn.", "Go struct field RecoveryAddress.",
+	"Go struct field recoveryCodeBody.", "Go struct field createRecoveryCodeForIdentityBody.",
+	"Go struct field recoveryLinkBody.", "Go struct field createRecoveryLinkForIdentityBody.",
+	// Kratos' types of fields the fake reads as strings (seen on v26.2.0).
+	"state of type string", "state of type identity.State",
+	"identity_id of type string", "identity_id of type uuid.UUID",
 )
 
 // renamedError is a decode error in Kratos' words, still matching the
@@ -66,9 +77,10 @@ func kratosNames(err error) error {
 // parseIncludeCredential reads include_credential as getIdentity does,
 // including its quirk: the 400 names the types parsed so far, not the bad
 // value (recording 020: "Invalid value `[]` ...").
-func parseIncludeCredential(q url.Values) (map[string]bool, *apiError) {
+func parseIncludeCredential(include gen.IncludeCredential) (map[string]bool, *apiError) {
 	var ok []string
-	for _, v := range q["include_credential"] {
+	for _, t := range include {
+		v := string(t)
 		if !credentialTypes[v] {
 			return nil, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", ok))
 		}
@@ -124,22 +136,22 @@ func (s *Server) createIdentity(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /admin/identities/{id}
-func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request, rawID string) {
+func (s *Server) getIdentity(w http.ResponseWriter, rawID string, include gen.IncludeCredential) {
 	id := parseUUIDOrNil(rawID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.identities[id]
-	s.writeIdentity(w, r, i)
+	s.writeIdentity(w, i, include)
 }
 
 // writeIdentity answers a read of i (404 when nil), with the credential
 // configurations include_credential asks for. The caller holds s.mu.
-func (s *Server) writeIdentity(w http.ResponseWriter, r *http.Request, i *identity) {
+func (s *Server) writeIdentity(w http.ResponseWriter, i *identity, include gen.IncludeCredential) {
 	if i == nil {
 		writeError(w, errNoRows())
 		return
 	}
-	declassify, apiErr := parseIncludeCredential(r.URL.Query())
+	declassify, apiErr := parseIncludeCredential(include)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -148,22 +160,22 @@ func (s *Server) writeIdentity(w http.ResponseWriter, r *http.Request, i *identi
 }
 
 // GET /admin/identities/by/external/{externalID}
-func (s *Server) getIdentityByExternalID(w http.ResponseWriter, r *http.Request, externalID string) {
+func (s *Server) getIdentityByExternalID(w http.ResponseWriter, externalID string, include gen.IncludeCredential) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.identities[s.unique["external_id\x00"+externalID]]
-	s.writeIdentity(w, r, i)
+	s.writeIdentity(w, i, include)
 }
 
 // GET /admin/identities
-func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request, p gen.ListIdentitiesParams) {
+	q := r.URL.Query() // raw for paging: absent, empty and unparsable page, per_page, page_size, page_token differ
 	// parseListIdentitiesParameters, in its order.
 	filters := 0
 	var ids []string
-	if raw := q["ids"]; len(raw) > 0 {
+	if len(p.IDs) > 0 {
 		filters++
-		for _, v := range raw {
+		for _, v := range p.IDs {
 			id, err := parseUUID(v)
 			if err != nil {
 				writeError(w, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `ids`.", v)))
@@ -177,7 +189,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var orgID string
-	if v := q.Get("organization_id"); v != "" {
+	if v := p.OrganizationID; v != "" {
 		filters++
 		id, err := parseUUID(v)
 		if err != nil {
@@ -187,18 +199,19 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		orgID = id
 	}
 	withCredentials := false
-	identifier := q.Get("credentials_identifier")
+	identifier := p.CredentialsIdentifier
 	if identifier != "" {
 		filters++
 		withCredentials = true
 	}
-	similar := q.Get("preview_credentials_identifier_similar")
+	similar := p.PreviewCredentialsIdentifierSimilar
 	if similar != "" {
 		filters++
 		withCredentials = true
 	}
 	declassify := map[string]bool{}
-	for _, v := range q["include_credential"] {
+	for _, t := range p.IncludeCredential {
+		v := string(t)
 		withCredentials = true
 		if !credentialTypes[v] {
 			writeError(w, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", v)))
@@ -312,8 +325,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) {
 		if !match(i) {
 			continue
 		}
-		// The ids filter does not paginate (at most 500 ids anyway).
-		if ids == nil && len(out) == size {
+		if len(out) == size {
 			next = out[len(out)-1].ID
 			break
 		}
@@ -390,29 +402,60 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 			writeError(w, importErr)
 			return
 		}
+		before := map[string]*credential{}
+		for typ, c := range i.Credentials {
+			cp := *c
+			before[typ] = &cp
+		}
 		mergeCredentials(i, ur.Credentials, now)
 		// Kratos answers with the imported credentials as new ones, with
-		// zero timestamps (recorded 182-186).
+		// zero timestamps (recorded 182-186), but for OIDC and SAML links
+		// added to a credential the identity has, and a password whose
+		// configuration is the stored one: those keep their times (seen
+		// on v26.2.0).
 		i.dropped = map[string]bool{}
 		for typ, set := range map[string]bool{"password": ur.Credentials.Password != nil, "oidc": ur.Credentials.OIDC != nil, "saml": ur.Credentials.SAML != nil} {
-			if set {
+			old := before[typ]
+			switch {
+			case !set:
+			case old == nil:
+				i.dropped[typ] = true
+			case typ == "password" && !jsonEqual(old.Config, i.Credentials[typ].Config):
 				i.dropped[typ] = true
 			}
 		}
 	}
-	s.commitUpdate(w, cur, i, now)
+	var imported []string
+	if ur.Credentials != nil {
+		if ur.Credentials.OIDC != nil {
+			imported = append(imported, "oidc")
+		}
+		if ur.Credentials.SAML != nil {
+			imported = append(imported, "saml")
+		}
+	}
+	s.commitUpdate(w, cur, i, now, imported)
 }
 
 // commitUpdate validates and stores an updated identity and answers with
-// it (IdentityManager.Update). The caller holds s.mu.
-func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.Time) {
+// it (IdentityManager.Update). imported lists the OIDC and SAML credential
+// types the update imported links into: those must not repeat one. The
+// caller holds s.mu.
+func (s *Server) commitUpdate(w http.ResponseWriter, cur, i *identity, now time.Time, imported []string) {
 	if apiErr := s.validate(i, now); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	if s.conflicts(i) {
+	if s.conflicts(i) || i.duplicateLinks(imported...) {
 		writeError(w, errUniqueViolation())
 		return
+	}
+	if old, c := cur.Credentials["code"], i.Credentials["code"]; i.dropped["code"] && old != nil && c != nil && slices.Equal(old.Identifiers, c.Identifiers) {
+		// A patch that removes /credentials/code while the traits give
+		// the same code identifiers keeps the stored credential, times
+		// included (seen on v26.2.0); with other identifiers it is new.
+		c.CreatedAt, c.UpdatedAt = old.CreatedAt, old.UpdatedAt
+		delete(i.dropped, "code")
 	}
 	i.UpdatedAt = now.Truncate(time.Microsecond)
 	s.assignAddressIDs(i)
@@ -454,7 +497,7 @@ func (s *Server) patchIdentity(w http.ResponseWriter, r *http.Request, rawID str
 		writeError(w, apiErr)
 		return
 	}
-	s.commitUpdate(w, cur, i, now)
+	s.commitUpdate(w, cur, i, now, nil)
 }
 
 // DELETE /admin/identities/{id}
@@ -470,7 +513,7 @@ func (s *Server) deleteIdentity(w http.ResponseWriter, _ *http.Request, rawID st
 }
 
 // DELETE /admin/identities/{id}/credentials/{type}
-func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, r *http.Request, rawID, typ string) {
+func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, rawID, typ, identifier string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -480,7 +523,7 @@ func (s *Server) deleteIdentityCredentials(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	i := cur.clone()
-	if apiErr := deleteCredential(i, typ, r.URL.Query().Get("identifier"), now, s.methodEnabled); apiErr != nil {
+	if apiErr := deleteCredential(i, typ, identifier, now, s.methodEnabled); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
@@ -603,4 +646,13 @@ func (s *Server) batchPatchIdentities(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Identities []*batchItemResult `json:"identities"`
 	}{results})
+}
+
+// jsonEqual reports whether a and b are the same JSON value.
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(x, y)
 }

@@ -135,6 +135,32 @@ func (i *identity) uniqueKeys() []string {
 	return keys
 }
 
+// duplicateLinks reports whether an OIDC or SAML credential (of types) links the
+// same provider and subject twice: Kratos stores each identifier once per
+// credential type, so a create, update or batch item that repeats one, or
+// an update that links one the identity already has, is a 409 (seen on
+// v26.2.0). A JSON Patch that repeats a provider in the configuration is
+// taken: it does not change the identifiers.
+func (i *identity) duplicateLinks(types ...string) bool {
+	for _, typ := range types {
+		c := i.Credentials[typ]
+		if c == nil {
+			continue
+		}
+		var cfg oidcConfig
+		_ = json.Unmarshal(c.Config, &cfg)
+		seen := map[string]bool{}
+		for _, p := range cfg.Providers {
+			k := p.Provider + ":" + p.Subject
+			if seen[k] {
+				return true
+			}
+			seen[k] = true
+		}
+	}
+	return false
+}
+
 // applyExtensions sets what the schema's ory.sh/kratos extension derives
 // from the traits: credential identifiers (creating the password and code
 // credentials as Kratos does, even without a password), and the verifiable
@@ -196,9 +222,7 @@ func (s *Server) applyExtensions(i *identity, ext extensionResult, now time.Time
 		if found.CreatedAt.IsZero() {
 			found.CreatedAt, found.UpdatedAt = micro, micro
 		}
-		if found.Status == "" {
-			found.Status = "pending"
-		}
+		addressRules(found, now)
 		verifiable = append(verifiable, found)
 	}
 	i.Verifiable = verifiable
@@ -221,6 +245,29 @@ func (s *Server) applyExtensions(i *identity, ext extensionResult, now time.Time
 		recovery = append(recovery, found)
 	}
 	i.Recovery = recovery
+}
+
+// addressRules applies Kratos' rules for a verifiable address on every
+// write (create, batch, update and patch alike): verified_at is kept only
+// on a verified address (now when none is given), and an address without
+// a status is completed when verified, pending otherwise; any other status
+// string is kept as sent. Seen on v26.2.0: a patch that replaces
+// /verifiable_addresses/0/verified with true sets verified_at, one with
+// false clears it, and one that empties the status makes it "completed".
+func addressRules(va *verifiableAddress, now time.Time) {
+	switch {
+	case !va.Verified:
+		va.VerifiedAt = nil
+	case va.VerifiedAt == nil:
+		t := now
+		va.VerifiedAt = &t
+	}
+	if va.Status == "" {
+		va.Status = "pending"
+		if va.Verified {
+			va.Status = "completed"
+		}
+	}
 }
 
 // assignAddressIDs gives new addresses their ids, once the identity is
@@ -344,7 +391,7 @@ func (s *Server) insert(i *identity, now time.Time, conflict func() *apiError) *
 		return err
 	}
 	i.ID = "" // not known until stored; conflicts() must not match it
-	if s.conflicts(i) {
+	if s.conflicts(i) || i.duplicateLinks("oidc", "saml") {
 		return conflict()
 	}
 	i.ID = s.newID(IDKindIdentity)
@@ -676,23 +723,7 @@ func (s *Server) identityFromCreateBody(cr *createIdentityBody, now time.Time) (
 			Value: strings.ToLower(a.Value), Verified: a.Verified, Via: a.Via, Status: a.Status,
 			VerifiedAt: a.VerifiedAt, CreatedAt: micro, UpdatedAt: micro,
 		}
-		// Kratos keeps verified_at only on a verified address (now when
-		// none is given), and an address imported without a status is
-		// completed when verified, pending otherwise; any other status
-		// string is kept as sent.
-		switch {
-		case !va.Verified:
-			va.VerifiedAt = nil
-		case va.VerifiedAt == nil:
-			t := now
-			va.VerifiedAt = &t
-		}
-		if va.Status == "" {
-			va.Status = "pending"
-			if va.Verified {
-				va.Status = "completed"
-			}
-		}
+		addressRules(va, now)
 		if id, err := parseUUID(a.ID); err == nil && id != nilUUID {
 			va.ID = id
 		}

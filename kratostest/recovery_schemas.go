@@ -125,14 +125,14 @@ func (s *Server) createRecoveryCode(w http.ResponseWriter, r *http.Request) {
 }
 
 // POST /admin/recovery/link
-func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createRecoveryLink(w http.ResponseWriter, r *http.Request, returnTo string) {
 	var req recoveryLinkBody
 	d, ok := s.decodeRecovery(w, r, &req, &req.ExpiresIn)
 	if !ok {
 		return
 	}
-	if rt := r.URL.Query().Get("return_to"); rt != "" && !s.returnToAllowed(rt) {
-		e := errBadRequest(fmt.Sprintf("Requested return_to URL %q is not allowed.", rt))
+	if returnTo != "" && !s.returnToAllowed(returnTo) {
+		e := errBadRequest(fmt.Sprintf("Requested return_to URL %q is not allowed.", returnTo))
 		e.id = "self_service_flow_return_to_forbidden"
 		writeError(w, e)
 		return
@@ -204,7 +204,7 @@ func randomToken(n int) string {
 
 // GET /schemas
 func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
-	page, perPage := parseMigrationPagination(r.URL.Query(), s.cfg.maxPageSize)
+	page, perPage := parseMigrationPagination(r.URL.Query(), s.cfg.maxPageSize) // raw: lenient, absent, empty and unparsable differ
 	all := s.cfg.schemas
 	start, end := overlongPage(page, perPage, len(all))
 	type container struct {

@@ -21,15 +21,20 @@ import (
 var _ gen.ServerInterface = operations{}
 
 // operations is the fake's gen.ServerInterface: a thin adapter from the
-// generated wrappers to the handlers. The handlers read query parameters
-// from the request themselves, as Kratos does (absent, empty and zero
-// differ, bad values are defaults for some parameters and errors with
-// Kratos' own messages for others); path parameters come from the
-// generated binding.
+// generated wrappers to the handlers. Path parameters and the query
+// parameters whose bound value is all Kratos reads of them (ids,
+// credentials_identifier, include_credential, expand, return_to, ...)
+// come from the generated binding. The handlers read the rest from the
+// query the client sent, each raw read with its reason, where Kratos'
+// own parsing tells apart what the bound type cannot: the pagination
+// parameters (absent, empty and unparsable differ: a default, a mode or
+// an error with Kratos' own message) and active (an unparsable value is a
+// 400 the refused binding cannot show). TestFakeReadsEveryQueryParameter
+// lists which is which.
 type operations struct{ s *Server }
 
-func (o operations) ListIdentities(w http.ResponseWriter, r *http.Request, _ gen.ListIdentitiesParams) {
-	o.s.listIdentities(w, r)
+func (o operations) ListIdentities(w http.ResponseWriter, r *http.Request, p gen.ListIdentitiesParams) {
+	o.s.listIdentities(w, r, p)
 }
 
 func (o operations) BatchPatchIdentities(w http.ResponseWriter, r *http.Request) {
@@ -40,16 +45,16 @@ func (o operations) CreateIdentity(w http.ResponseWriter, r *http.Request) {
 	o.s.createIdentity(w, r)
 }
 
-func (o operations) GetIdentityByExternalID(w http.ResponseWriter, r *http.Request, externalID string, _ gen.GetIdentityByExternalIDParams) {
-	o.s.getIdentityByExternalID(w, r, externalID)
+func (o operations) GetIdentityByExternalID(w http.ResponseWriter, _ *http.Request, externalID string, p gen.GetIdentityByExternalIDParams) {
+	o.s.getIdentityByExternalID(w, externalID, p.IncludeCredential)
 }
 
 func (o operations) DeleteIdentity(w http.ResponseWriter, r *http.Request, id gen.IdentityID) {
 	o.s.deleteIdentity(w, r, id)
 }
 
-func (o operations) GetIdentity(w http.ResponseWriter, r *http.Request, id gen.IdentityID, _ gen.GetIdentityParams) {
-	o.s.getIdentity(w, r, id)
+func (o operations) GetIdentity(w http.ResponseWriter, _ *http.Request, id gen.IdentityID, p gen.GetIdentityParams) {
+	o.s.getIdentity(w, id, p.IncludeCredential)
 }
 
 func (o operations) PatchIdentity(w http.ResponseWriter, r *http.Request, id gen.IdentityID) {
@@ -60,8 +65,8 @@ func (o operations) UpdateIdentity(w http.ResponseWriter, r *http.Request, id ge
 	o.s.updateIdentity(w, r, id)
 }
 
-func (o operations) DeleteIdentityCredentials(w http.ResponseWriter, r *http.Request, id gen.IdentityID, typ gen.IdentityCredentialsType, _ gen.DeleteIdentityCredentialsParams) {
-	o.s.deleteIdentityCredentials(w, r, id, string(typ))
+func (o operations) DeleteIdentityCredentials(w http.ResponseWriter, _ *http.Request, id gen.IdentityID, typ gen.IdentityCredentialsType, p gen.DeleteIdentityCredentialsParams) {
+	o.s.deleteIdentityCredentials(w, id, string(typ), p.Identifier)
 }
 
 func (o operations) DeleteIdentitySessions(w http.ResponseWriter, r *http.Request, id gen.IdentityID) {
@@ -76,20 +81,20 @@ func (o operations) CreateRecoveryCodeForIdentity(w http.ResponseWriter, r *http
 	o.s.createRecoveryCode(w, r)
 }
 
-func (o operations) CreateRecoveryLinkForIdentity(w http.ResponseWriter, r *http.Request, _ gen.CreateRecoveryLinkForIdentityParams) {
-	o.s.createRecoveryLink(w, r)
+func (o operations) CreateRecoveryLinkForIdentity(w http.ResponseWriter, r *http.Request, p gen.CreateRecoveryLinkForIdentityParams) {
+	o.s.createRecoveryLink(w, r, p.ReturnTo)
 }
 
-func (o operations) ListSessions(w http.ResponseWriter, r *http.Request, _ gen.ListSessionsParams) {
-	o.s.listSessions(w, r)
+func (o operations) ListSessions(w http.ResponseWriter, r *http.Request, p gen.ListSessionsParams) {
+	o.s.listSessions(w, r, p)
 }
 
 func (o operations) DisableSession(w http.ResponseWriter, r *http.Request, id gen.SessionID) {
 	o.s.disableSession(w, r, id)
 }
 
-func (o operations) GetSession(w http.ResponseWriter, r *http.Request, id gen.SessionID, _ gen.GetSessionParams) {
-	o.s.getSession(w, r, id)
+func (o operations) GetSession(w http.ResponseWriter, _ *http.Request, id gen.SessionID, p gen.GetSessionParams) {
+	o.s.getSession(w, id, p.Expand)
 }
 
 func (o operations) ExtendSession(w http.ResponseWriter, r *http.Request, id gen.SessionID) {
@@ -116,17 +121,20 @@ func (s *Server) newRoutes() *router {
 }
 
 // rawURLKey keys the request's URL as the client sent it, when paramError
-// has removed a query parameter for the generated binding.
+// has removed a query parameter, or all but its first value, for the
+// generated binding.
 type rawURLKey struct{}
 
 // paramError answers a request whose parameters the generated binding
 // refused. The binding is stricter than Kratos, which reads its query
-// parameters itself, leniently for some (a page_size of "abc" is the
-// default page size for listIdentitySessions) and with its own messages
-// for others ("could not parse parameter page_size" for listSessions).
-// So a refused query parameter is left out of the binding, and the
-// operation's handler, which reads the query as the client sent it,
-// answers as Kratos does.
+// parameters leniently for some (a page_size of "abc" is the default page
+// size for listIdentitySessions, a repeated value is its first) and with
+// its own messages for others ("could not parse parameter page_size" for
+// listSessions). So the binding is run again without the refusal: a
+// repeated parameter keeps its first value, the one Kratos reads (and the
+// handler takes from the binding), and a value the binding refuses is
+// left out; the handler, which reads such a parameter from the query as
+// the client sent it, answers as Kratos does.
 func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *gen.InvalidParamFormatError
 	if errors.As(err, &fe) {
@@ -137,7 +145,11 @@ func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
 			}
 			u := *r.URL
 			q := u.Query()
-			q.Del(fe.ParamName)
+			if vs := q[fe.ParamName]; len(vs) > 1 {
+				q[fe.ParamName] = vs[:1]
+			} else {
+				q.Del(fe.ParamName)
+			}
 			u.RawQuery = q.Encode()
 			r2 := r.WithContext(ctx)
 			r2.URL = &u
@@ -167,9 +179,10 @@ func (s *Server) bound(next http.Handler) http.Handler {
 
 // router is the gen.ServeMux the generated routes are registered on. It
 // matches like the hand-written router it replaced, not like
-// http.ServeMux: paths are not cleaned or redirected (an external id of
-// ".." or "a/b", escaped as "a%2Fb", reaches its operation), a method
-// mismatch is a 405 with Allow, anything else a 404. A wildcard matches
+// http.ServeMux: paths come to it cleaned by serveAdmin (a 307 for dot
+// segments and "//", as Kratos answers), an escaped slash stays in its
+// segment (an external id "a/b", escaped as "a%2Fb", reaches its
+// operation), a method mismatch is a 405 with Allow, anything else a 404. A wildcard matches
 // one non-empty segment, unescaped.
 type router struct {
 	routes    []route
@@ -202,9 +215,6 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.serve(w, r, segments(r))
 }
 
-// allowOrder is the order of methods in an Allow header.
-var allowOrder = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-
 // serve routes r, whose path is split into unescaped segments seg.
 func (rt *router) serve(w http.ResponseWriter, r *http.Request, seg []string) {
 	var allow map[string]bool
@@ -234,12 +244,6 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request, seg []string) {
 		return
 	}
 	var methods []string
-	for _, m := range allowOrder {
-		if allow[m] {
-			methods = append(methods, m)
-			delete(allow, m)
-		}
-	}
 	for m := range allow {
 		methods = append(methods, m)
 	}

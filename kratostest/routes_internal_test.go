@@ -1,15 +1,19 @@
 package kratostest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/kratosadmin/sdk/internal/contract"
 )
@@ -205,14 +209,15 @@ func TestRouting(t *testing.T) {
 		status       int
 		allow        string
 	}{
-		{"PUT", "/admin/identities", 405, "GET, POST, PATCH"},
-		{"POST", "/admin/identities/x", 405, "GET, PUT, PATCH, DELETE"},
-		{"HEAD", "/admin/identities", 405, "GET, POST, PATCH"},
-		{"DELETE", "/admin/identities/by/external/x", 405, "GET"},
+		{"PUT", "/admin/identities", 405, "GET, HEAD, PATCH, POST"},
+		{"POST", "/admin/identities/x", 405, "DELETE, GET, HEAD, PATCH, PUT"},
+		{"DELETE", "/admin/identities/by/external/x", 405, "GET, HEAD"},
 		{"GET", "/admin/identities/x/credentials/password", 405, "DELETE"},
 		{"GET", "/admin/identities/by/credentials/x", 405, "DELETE"},
-		{"POST", "/admin/sessions", 405, "GET"},
-		{"PUT", "/admin/sessions/x", 405, "GET, DELETE"},
+		// Kratos also has a DELETE /admin/sessions, outside the spec
+		// (doc.go, known differences): "DELETE, GET, HEAD" there.
+		{"POST", "/admin/sessions", 405, "GET, HEAD"},
+		{"PUT", "/admin/sessions/x", 405, "DELETE, GET, HEAD"},
 		{"GET", "/admin/sessions/x/extend", 405, "PATCH"},
 		{"GET", "/admin/recovery/code", 405, "POST"},
 		{"GET", "/admin/recovery/foo", 404, ""},
@@ -256,7 +261,8 @@ func TestRouting(t *testing.T) {
 	}
 }
 
-// TestRouterAllowOrder: methods outside allowOrder still appear in Allow.
+// TestRouterAllowOrder: Allow lists every method of the path, HEAD with
+// GET, in alphabetical order (as Kratos v26.2.0 does).
 func TestRouterAllowOrder(t *testing.T) {
 	rt := &router{byPattern: map[string]http.HandlerFunc{}}
 	for _, m := range []string{"QUERY", "DELETE", "GET"} {
@@ -266,27 +272,70 @@ func TestRouterAllowOrder(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, "/a/1", nil)
 	rt.ServeHTTP(w, req)
 	allow := strings.Split(w.header.Get("Allow"), ", ")
-	if w.status != http.StatusMethodNotAllowed || len(allow) != 3 || allow[0] != "GET" || allow[1] != "DELETE" || allow[2] != "QUERY" {
+	if w.status != http.StatusMethodNotAllowed || strings.Join(allow, ",") != "DELETE,GET,HEAD,QUERY" {
 		t.Errorf("got %d Allow %q", w.status, w.header.Get("Allow"))
 	}
 }
 
-// queryParametersRead lists, per operation, the query parameters the
-// fake's handler reads (they read the query themselves, as Kratos does).
+// Every query parameter of the spec is one of three kinds, per operation.
 // A parameter added to the spec fails TestFakeReadsEveryQueryParameter
-// until the fake handles it and it is added here.
-var queryParametersRead = map[string][]string{
-	"listIdentities": {"per_page", "page", "page_size", "page_token", "ids", "credentials_identifier",
-		"preview_credentials_identifier_similar", "include_credential", "organization_id",
-		"consistency"}, // consistency: accepted, no effect (see the package doc)
-	"getIdentity":                   {"include_credential"},
-	"getIdentityByExternalID":       {"include_credential"},
-	"deleteIdentityCredentials":     {"identifier"},
-	"listIdentitySessions":          {"per_page", "page", "page_size", "page_token", "active"},
-	"listSessions":                  {"page_size", "page_token", "active", "expand"},
-	"getSession":                    {"expand"},
-	"createRecoveryLinkForIdentity": {"return_to"},
-	"listIdentitySchemas":           {"per_page", "page", "page_size", "page_token"},
+// until the fake handles it and it is listed in one of them.
+//
+// queryParametersBound: the handler takes the parameter from the
+// generated, bound gen.XxxParams. Each has a probe, a query that changes
+// the fake's answer (TestBoundQueryParametersReachHandlers checks that it
+// does so through the binding alone).
+var queryParametersBound = map[string]map[string]string{
+	"listIdentities": {
+		"ids":                                    "ids=00000000-0000-0000-0000-000000000001",
+		"credentials_identifier":                 "credentials_identifier=nobody@example.org",
+		"preview_credentials_identifier_similar": "preview_credentials_identifier_similar=nobody",
+		"organization_id":                        "organization_id=00000000-0000-0000-0000-000000000002",
+		"include_credential":                     "include_credential=password",
+	},
+	"getIdentity":                   {"include_credential": "include_credential=password"},
+	"getIdentityByExternalID":       {"include_credential": "include_credential=password"},
+	"deleteIdentityCredentials":     {"identifier": "identifier=github:43"},
+	"listSessions":                  {"page_token": "page_token=not-a-token", "expand": "expand=identity"},
+	"getSession":                    {"expand": "expand=Identity"},
+	"createRecoveryLinkForIdentity": {"return_to": "return_to=https://elsewhere.example/"},
+}
+
+// queryParametersRaw: the handler reads the parameter from the query as
+// the client sent it, because Kratos' parsing tells apart what the bound
+// type cannot; the reason is what it tells apart.
+var queryParametersRaw = map[string]map[string]string{
+	"listIdentities": {
+		"page":       "its presence (any value) picks legacy paging; unparsable is 0",
+		"per_page":   "unparsable is the default in legacy paging and Kratos' strconv error in keyset paging",
+		"page_size":  "its presence (even empty) picks keyset paging; unparsable is Kratos' strconv error",
+		"page_token": "its presence (even empty) picks keyset paging",
+	},
+	"listIdentitySessions": {
+		"page":       "unparsable is the default (migration paging never fails)",
+		"per_page":   "unparsable is the default (migration paging never fails)",
+		"page_size":  "its presence (even empty) picks token paging; unparsable is the default",
+		"page_token": "its presence (even empty) picks token paging",
+		"active":     "unparsable is Kratos' 400 'could not parse parameter active', empty is no filter",
+	},
+	"listSessions": {
+		"page_size": "unparsable is Kratos' 400 'could not parse parameter page_size', empty the default",
+		"active":    "unparsable is Kratos' 400 'could not parse parameter active', empty is no filter",
+	},
+	"listIdentitySchemas": {
+		"page":       "unparsable is the default (migration paging never fails)",
+		"per_page":   "unparsable is the default (migration paging never fails)",
+		"page_size":  "its presence (even empty) picks token paging; unparsable is the default",
+		"page_token": "its presence (even empty) picks token paging",
+	},
+}
+
+// queryParametersUnused: accepted and without effect, as on the real
+// server, with the reason.
+var queryParametersUnused = map[string]map[string]string{
+	"listIdentities": {
+		"consistency": "one in-memory store is always consistent; Kratos on SQLite answers any value (foo, repeated, empty) with a 200 too",
+	},
 }
 
 func TestFakeReadsEveryQueryParameter(t *testing.T) {
@@ -306,16 +355,146 @@ func TestFakeReadsEveryQueryParameter(t *testing.T) {
 	}
 	for op, params := range inSpec {
 		for _, p := range params {
-			if !slices.Contains(queryParametersRead[op], p) {
-				t.Errorf("%s: the spec has query parameter %q; make the fake handle it, then list it in queryParametersRead", op, p)
+			_, bound := queryParametersBound[op][p]
+			raw, isRaw := queryParametersRaw[op][p]
+			unused, isUnused := queryParametersUnused[op][p]
+			switch n := btoi(bound) + btoi(isRaw) + btoi(isUnused); {
+			case n == 0:
+				t.Errorf("%s: the spec has query parameter %q; make the fake handle it, taking it from the bound gen params (list it in queryParametersBound with a probe) or, where Kratos' parsing needs the query as sent, reading it raw (list it in queryParametersRaw with the reason)", op, p)
+			case n > 1:
+				t.Errorf("%s: query parameter %q is listed as more than one kind", op, p)
+			case isRaw && raw == "", isUnused && unused == "":
+				t.Errorf("%s: query parameter %q is listed without a reason", op, p)
 			}
 		}
 	}
-	for op, params := range queryParametersRead {
-		for _, p := range params {
-			if !slices.Contains(inSpec[op], p) {
-				t.Errorf("%s: queryParametersRead lists %q, which the spec does not have", op, p)
+	for name, kind := range map[string]map[string]map[string]string{
+		"queryParametersBound":  queryParametersBound,
+		"queryParametersRaw":    queryParametersRaw,
+		"queryParametersUnused": queryParametersUnused,
+	} {
+		for op, params := range kind {
+			for p := range params {
+				if !slices.Contains(inSpec[op], p) {
+					t.Errorf("%s: %s lists %q, which the spec does not have", op, name, p)
+				}
 			}
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestBoundQueryParametersReachHandlers: each parameter of
+// queryParametersBound is taken from the generated binding. Its probe is
+// sent through the generated routes twice, once as usual and once with
+// the handler shown the URL without the probe (as paramError shows it the
+// URL the client sent); both answers must be the same, and differ from the
+// answer without the probe.
+func TestBoundQueryParametersReachHandlers(t *testing.T) {
+	v, err := contract.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc reached
+	srv := NewServer(t, rc.option())
+	_, b := do(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"probe@example.org"},"external_id":"probe-ext",`+
+		`"credentials":{"password":{"config":{"password":"probe-password-9183"}},"oidc":{"config":{"providers":[{"provider":"github","subject":"42"}]}}}}`)
+	var ident struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(b), &ident); err != nil || ident.ID == "" {
+		t.Fatalf("seed identity: %s", b)
+	}
+	sess, err := srv.CreateSession(ident.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pathValues := map[string]string{"externalID": "probe-ext", "type": "oidc"}
+	bodies := map[string]string{"createRecoveryLinkForIdentity": `{"identity_id":"00000000-0000-0000-0000-000000000003"}`}
+	rc.take()
+
+	serve := func(method, path, query, body string, shown *url.URL) (int, string) {
+		t.Helper()
+		target := path
+		if query != "" {
+			target += "?" + query
+		}
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if shown != nil {
+			req = req.WithContext(context.WithValue(req.Context(), rawURLKey{}, shown))
+		}
+		w := httptest.NewRecorder()
+		srv.routes.ServeHTTP(w, req)
+		return w.Code, w.Body.String()
+	}
+	n := 0
+	for path, item := range v.Doc().Paths.Map() {
+		for method, op := range item.Operations() {
+			for name, probe := range queryParametersBound[op.OperationID] {
+				n++
+				t.Run(op.OperationID+"/"+name, func(t *testing.T) {
+					p := path
+					for _, prm := range append(item.Parameters, op.Parameters...) {
+						if prm.Value.In != "path" {
+							continue
+						}
+						val, ok := pathValues[prm.Value.Name]
+						if !ok {
+							val = ident.ID
+							if strings.HasPrefix(path, "/admin/sessions/") {
+								val = sess.ID
+							}
+						}
+						p = strings.ReplaceAll(p, "{"+prm.Value.Name+"}", url.PathEscape(val))
+					}
+					body := bodies[op.OperationID]
+					withoutStatus, without := serve(method, p, "", body, nil)
+					withStatus, with := serve(method, p, probe, body, nil)
+					shownStatus, shown := serve(method, p, probe, body, &url.URL{Path: p})
+					if r := rc.take(); len(r) != 3 || r[0].Pattern != method+" "+path || r[2].URL.RawQuery != "" {
+						t.Fatalf("the requests did not reach %s %s as planned: %v", method, path, r)
+					}
+					if withStatus == withoutStatus && with == without {
+						t.Fatalf("probe %q does not change the answer (%d %s); pick one that does", probe, withStatus, with)
+					}
+					if shownStatus != withStatus || shown != with {
+						t.Errorf("probe %q: %d %s through the binding alone, %d %s as sent; the handler reads %s from the query, not from the bound params", probe, shownStatus, shown, withStatus, with, name)
+					}
+					// Kratos reads the first of repeated values (seen on
+					// ../shared/kratos for credentials_identifier and
+					// return_to); the binding refuses repeated values of a
+					// single-valued parameter, and paramError binds the first.
+					if !slices.ContainsFunc(append(item.Parameters, op.Parameters...), func(prm *openapi3.ParameterRef) bool {
+						return prm.Value.Name == name && prm.Value.Schema.Value.Type.Is(openapi3.TypeArray)
+					}) {
+						repeated := probe + "&" + name + "="
+						if st, b := serve(method, p, repeated, body, &url.URL{Path: p}); st != withStatus || b != with {
+							t.Errorf("%q: %d %s, want the answer to %q (the first value): %d %s", repeated, st, b, probe, withStatus, with)
+						}
+						rc.take()
+					}
+				})
+			}
+		}
+	}
+	if want := countBound(); n != want {
+		t.Errorf("probed %d parameters, queryParametersBound has %d", n, want)
+	}
+}
+
+func countBound() int {
+	n := 0
+	for _, params := range queryParametersBound {
+		n += len(params)
+	}
+	return n
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -160,7 +161,7 @@ func (s *identitySchema) validateTraits(traits json.RawMessage) *apiError {
 	if !errors.As(err, &ve) {
 		return errBadRequest(err.Error())
 	}
-	return errBadRequest(formatValidationError(ve))
+	return errBadRequest(formatValidationError(ve, s.doc))
 }
 
 // formatValidationError renders a validation error tree the way Kratos
@@ -172,14 +173,14 @@ func (s *identitySchema) validateTraits(traits json.RawMessage) *apiError {
 // A node with one error collapses into that error; the root "doesn't
 // validate" line is not shown. ory/jsonschema reports a failed format twice
 // (see recordings 007, 050, 056, 061); so does this.
-func formatValidationError(root *jsonschema.ValidationError) string {
+func formatValidationError(root *jsonschema.ValidationError, doc any) string {
 	var b strings.Builder
 	causes := root.Causes
 	if _, ok := root.ErrorKind.(*kind.Schema); !ok {
 		causes = []*jsonschema.ValidationError{root}
 	}
 	if len(causes) == 1 {
-		writeVE(&b, causes[0], 0)
+		writeVE(&b, causes[0], 0, doc)
 		return b.String()
 	}
 	// The validator merges the group of the first node with several
@@ -190,9 +191,16 @@ func formatValidationError(root *jsonschema.ValidationError) string {
 		inst = commonPrefix(inst, c.InstanceLocation)
 		frag = commonPrefix(frag, strings.Split(schemaFragment(c.SchemaURL), "/"))
 	}
+	if len(frag) > 1 && frag[len(frag)-1] == "properties" {
+		// Errors in two properties are grouped under their object's
+		// schema, not its "properties" keyword (seen on v26.2.0:
+		// S[#/properties/traits] for errors in traits.email and
+		// traits.name.first).
+		frag = frag[:len(frag)-1]
+	}
 	fmt.Fprintf(&b, "I[%s] S[%s] validation failed", instancePtr(inst), strings.Join(frag, "/"))
 	for _, c := range causes {
-		writeVE(&b, c, 2)
+		writeVE(&b, c, 2, doc)
 	}
 	return b.String()
 }
@@ -205,7 +213,7 @@ func commonPrefix(a, b []string) []string {
 	return a[:n]
 }
 
-func writeVE(b *strings.Builder, e *jsonschema.ValidationError, indent int) {
+func writeVE(b *strings.Builder, e *jsonschema.ValidationError, indent int, doc any) {
 	inst := instancePtr(e.InstanceLocation)
 	base := schemaFragment(e.SchemaURL)
 	line := func(indent int, schemaPtr, msg string) {
@@ -219,21 +227,45 @@ func writeVE(b *strings.Builder, e *jsonschema.ValidationError, indent int) {
 	case *kind.Group, *kind.Schema:
 		line(indent, base, "validation failed")
 		for _, c := range e.Causes {
-			writeVE(b, c, indent+2)
+			writeVE(b, c, indent+2, doc)
 		}
 		return
 	case *kind.Format:
-		// ory/jsonschema reports a failed format twice under a group.
+		// ory/jsonschema reports a failed format twice under a group,
+		// with a failed minLength between the two (seen on v26.2.0 for
+		// "a" as an email of at least 3 characters). The validator here
+		// stops at the format, so minLength is checked from the schema.
 		line(indent, base, "validation failed")
 		p := joinPtr(base, k.KeywordPath())
 		line(indent+2, p, oryMessage(e))
+		if str, ok := k.Got.(string); ok {
+			if n, err := strconv.Atoi(fmt.Sprint(schemaAt(doc, base)["minLength"])); err == nil && utf8.RuneCountInString(str) < n {
+				line(indent+2, base+"/minLength", fmt.Sprintf("length must be >= %d, but got %d", n, utf8.RuneCountInString(str)))
+			}
+		}
 		line(indent+2, p, oryMessage(e))
 		return
 	}
 	line(indent, joinPtr(base, e.ErrorKind.KeywordPath()), oryMessage(e))
 	for _, c := range e.Causes {
-		writeVE(b, c, indent+2)
+		writeVE(b, c, indent+2, doc)
 	}
+}
+
+// schemaAt is the schema object at a "#/..." fragment of doc, or nil.
+func schemaAt(doc any, frag string) map[string]any {
+	cur := doc
+	if rest := strings.TrimPrefix(frag, "#"); rest != "" {
+		for _, tok := range strings.Split(strings.TrimPrefix(rest, "/"), "/") {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil
+			}
+			cur = m[strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)]
+		}
+	}
+	m, _ := cur.(map[string]any)
+	return m
 }
 
 func instancePtr(loc []string) string {

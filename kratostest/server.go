@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -435,14 +436,35 @@ func setCacheControl(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// methodNotAllowed answers 405 with Allow as Kratos' router writes it: the
+// methods in alphabetical order, HEAD with GET ("GET, HEAD, PATCH, POST",
+// seen on v26.2.0).
 func methodNotAllowed(w http.ResponseWriter, allow ...string) {
+	allow = slices.Clone(allow)
+	if slices.Contains(allow, http.MethodGet) && !slices.Contains(allow, http.MethodHead) {
+		allow = append(allow, http.MethodHead)
+	}
+	slices.Sort(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+}
+
+// headAsGet routes a HEAD request as a GET, as Kratos' router does (an
+// answer without body and without Cache-Control, seen on v26.2.0). The
+// copy keeps net/http's own request, whose method tells it to send no body.
+func headAsGet(r *http.Request) *http.Request {
+	if r.Method != http.MethodHead {
+		return r
+	}
+	r2 := *r
+	r2.Method = http.MethodGet
+	return &r2
 }
 
 // serveAdmin routes the admin port.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	setCacheControl(w, r)
+	r = headAsGet(r)
 	// Dot segments are cleaned away with a redirect, as Kratos' router
 	// does ("/by/external/.." goes to "/by", recorded 297).
 	if p := r.URL.EscapedPath(); p != "/" {
@@ -503,6 +525,7 @@ func isHealthPath(seg []string) bool {
 // login flow with the password method (login.go) and the health checks.
 func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 	setCacheControl(w, r)
+	r = headAsGet(r)
 	seg := segments(r)
 	switch {
 	case isHealthPath(seg):

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/gen"
 )
 
 type session struct {
@@ -183,8 +184,9 @@ func (s *Server) nextSessionTime(now time.Time) time.Time {
 }
 
 // parseExpand reads expand as Kratos does: identity and devices, any case.
-func parseExpand(q url.Values) (identity, devices bool, err *apiError) {
-	for _, e := range q["expand"] {
+func parseExpand(expand gen.Expand) (identity, devices bool, err *apiError) {
+	for _, se := range expand {
+		e := string(se)
 		switch strings.ToLower(e) {
 		case "identity":
 			identity = true
@@ -197,7 +199,8 @@ func parseExpand(q url.Values) (identity, devices bool, err *apiError) {
 	return identity, devices, nil
 }
 
-// parseActive reads the active filter.
+// parseActive reads the active filter from the query as sent: an
+// unparsable value is Kratos' 400, which the refused binding cannot show.
 func parseActive(q url.Values) (*bool, *apiError) {
 	raw := q.Get("active")
 	if raw == "" {
@@ -237,8 +240,8 @@ func newestFirst(a, b *session) int {
 }
 
 // GET /admin/sessions
-func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p gen.ListSessionsParams) {
+	q := r.URL.Query() // raw: an unparsable active or page_size is Kratos' 400, an empty page_size the default
 	active, apiErr := parseActive(q)
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -255,14 +258,14 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 			size = min(n, s.cfg.maxPageSize)
 		}
 	}
-	withIdentity, withDevices, apiErr := parseExpand(q)
+	withIdentity, withDevices, apiErr := parseExpand(p.Expand)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
 	var afterID string
 	var afterTime time.Time
-	if v := q.Get("page_token"); v != "" {
+	if v := p.PageToken; v != "" {
 		var ok bool
 		if afterID, afterTime, ok = parseSessionToken(v); !ok {
 			writeError(w, errBadRequest("The page token is invalid, do not craft your own page tokens"))
@@ -311,12 +314,12 @@ func sessionAfter(sess *session, id string, createdAt time.Time) bool {
 }
 
 // GET /admin/sessions/{id}
-func (s *Server) getSession(w http.ResponseWriter, r *http.Request, rawID string) {
+func (s *Server) getSession(w http.ResponseWriter, rawID string, expand gen.Expand) {
 	id, ok := sessionUUID(w, rawID)
 	if !ok {
 		return
 	}
-	withIdentity, withDevices, apiErr := parseExpand(r.URL.Query())
+	withIdentity, withDevices, apiErr := parseExpand(expand)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -386,7 +389,7 @@ func (s *Server) listIdentitySessions(w http.ResponseWriter, r *http.Request, ra
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
+	q := r.URL.Query() // raw: an unparsable active is Kratos' 400; paging is lenient and absent, empty, unparsable differ
 	active, apiErr := parseActive(q)
 	if apiErr != nil {
 		writeError(w, apiErr)

@@ -257,7 +257,7 @@ number of identities.`,
 		var (
 			output      = new(string)
 			credentials = fs.Bool("credentials", false, "include password hashes and OIDC/SAML links (one extra request per identity on servers whose lists leave them out)")
-			pageSize    = fs.Int("page-size", 500, "`N` identities per list request")
+			pageSize    = fs.Int("page-size", client.MaxIdentitiesPageSize, "`N` identities per list request; the server pages by at most 500 (0 or less: its default, 250)")
 			ids         = fs.String("ids", "", "only these identity `IDS` (comma-separated, at most 500)")
 			org         = fs.String("organization", "", "only identities of organization `ID`")
 			identifier  = fs.String("identifier", "", "only the identity with this credentials identifier (`EMAIL` or username)")
@@ -265,9 +265,6 @@ number of identities.`,
 		fs.StringVar(output, "o", "", "write to `FILE` instead of stdout")
 		fs.StringVar(output, "output", "", "write to `FILE` instead of stdout")
 		return func(ctx context.Context, a *app, _ []string) int {
-			if *pageSize < 1 || *pageSize > client.MaxPageSize {
-				return a.usageError(fmt.Sprintf("--page-size %d is outside 1..%d", *pageSize, client.MaxPageSize), a.cmd)
-			}
 			filter := &client.ListIdentitiesParams{PageSize: int64(*pageSize), OrganizationID: *org, CredentialsIdentifier: *identifier}
 			if *ids != "" {
 				if filter.IDs = splitList(*ids); len(filter.IDs) > 500 {
@@ -334,14 +331,11 @@ var listCommand = &command{
 	flags: func(fs *flag.FlagSet) func(context.Context, *app, []string) int {
 		var (
 			limit      = fs.Int("limit", 0, "stop after `N` identities (0: all)")
-			pageSize   = fs.Int("page-size", 250, "`N` identities per request")
+			pageSize   = fs.Int("page-size", 250, "`N` identities per request; the server pages by at most 500 (0 or less: its default, 250)")
 			asJSON     = fs.Bool("json", false, "print each identity as a JSON line")
 			identifier = fs.String("identifier", "", "only the identity with this credentials identifier (`EMAIL` or username)")
 		)
 		return func(ctx context.Context, a *app, _ []string) int {
-			if *pageSize < 1 || *pageSize > client.MaxPageSize {
-				return a.usageError(fmt.Sprintf("--page-size %d is outside 1..%d", *pageSize, client.MaxPageSize), a.cmd)
-			}
 			if *limit < 0 {
 				return a.usageError("--limit must not be negative", a.cmd)
 			}

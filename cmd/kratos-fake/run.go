@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	fs.StringVar(&o.defaultSchema, "default-schema", "", "schema `ID` of identities created without schema_id")
 	fs.StringVar(&o.identities, "identities", "", "seed identities from a JSON Lines `FILE` (one create body per line, as kratos-admin export writes)")
 	fs.Var(&o.returnURLs, "allowed-return-url", "`URL` prefix recovery links accept as return_to (repeatable)")
-	fs.StringVar(&o.methods, "enabled-methods", "", "comma-separated sign-in `methods` the server has enabled, for the last-first-factor rule of credential deletion (default: all; ../shared/kratos has password,code)")
+	fs.StringVar(&o.methods, "enabled-methods", "", "comma-separated sign-in `methods` the server has enabled, for the last-first-factor rule of credential deletion (default: all; ../shared/kratos behaves like password,code,oidc)")
 	fs.BoolVar(&o.fasterExtend, "faster-session-extend", false, "extendSession answers 204, as with Kratos' faster_session_extend flag")
 	fs.BoolVar(&o.logRequests, "log-requests", false, "log every request on stderr")
 	if err := fs.Parse(args); err != nil {
