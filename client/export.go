@@ -77,6 +77,9 @@ func (s *IdentitiesService) Export(ctx context.Context, opts *ExportOptions) ite
 	}
 }
 
+// exportReadAhead is how many listed identities may wait for the caller.
+const exportReadAhead = 500
+
 type exportResult struct {
 	body *CreateIdentityBody // nil: skip (deleted meanwhile)
 	err  error
@@ -87,8 +90,10 @@ type exportResult struct {
 func (s *IdentitiesService) exportWithCredentials(ctx context.Context, params *ListIdentitiesParams, conc int, yield func(*CreateIdentityBody, error) bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	// In order: one future per identity. Its capacity bounds how far the
-	// listing runs ahead of the caller.
-	futures := make(chan chan exportResult, conc)
+	// listing runs ahead of the caller: a page, so that the next page is
+	// fetched while the caller works through this one, and memory stays
+	// that of two pages.
+	futures := make(chan chan exportResult, conc+exportReadAhead)
 	defer func() {
 		cancel()
 		for f := range futures { // let every fetch finish: no goroutine outlives Export

@@ -152,6 +152,10 @@ type ImportOptions struct {
 	// CancelGrace is how long requests already in flight may finish after
 	// ctx is cancelled, so that their items get a real outcome (0: 5s).
 	CancelGrace time.Duration
+
+	// Progress, when set, is updated as the import runs (phase, items
+	// hashed, sent and being settled), for a status line.
+	Progress *ImportProgress
 }
 
 // Defaults of ImportOptions.
@@ -219,16 +223,20 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // it becomes a failed outcome and the import goes on.
 //
 // It never loses an identity and never creates one twice:
-//   - a batch answered 504, timed out or cut off, or a 5xx twice, is split
-//     in halves and
-//     sent again, down to single identities (a bounded number of times);
+//   - a batch answered 504, timed out or cut off is looked for on the
+//     server with one walk (see below), and what was not applied is split
+//     in halves and sent again, down to single identities (a bounded
+//     number of times); a 5xx twice is split the same way;
 //     429, 502 and 503 are waited out (Retry-After is honoured) and the
 //     same batch is sent again; a batch refused as a whole (400, 413) is
 //     split to find the item at fault;
 //   - a conflict (409) is checked: when the identity found by external id
 //     or credential identifier has the same schema, traits and external
 //     id, the item is reported ImportAlreadyPresent with its id, so that
-//     importing the same input again is harmless;
+//     importing the same input again is harmless. Conflicts and lost
+//     answers are checked in bulk, by one walk of the identities for all
+//     waiting items (never one lookup per item, which a real Kratos
+//     answers by scanning its store), so their outcomes come late;
 //   - an item without identifiers and external id cannot be checked, so
 //     after a lost answer it is never sent again: it fails with
 //     ErrOutcomeUnknown;
@@ -239,7 +247,9 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // returns the summary with ctx's error. A 401, 403, 404 or 405 answer to a
 // batch stops the import the same way, returning that error. Failed items
 // alone are no error: check the summary. Memory use does not grow with the
-// input, except for the set of identifiers seen.
+// input, except for the set of identifiers seen and the items waiting for
+// the bulk check (at most 10,000 before a walk settles them); it never
+// grows with the number of identities on the server.
 func (s *IdentitiesService) Import(ctx context.Context, items iter.Seq2[CreateIdentityBody, error], opts *ImportOptions) (*ImportSummary, error) {
 	if items == nil {
 		return nil, &ArgumentError{Op: "Identities.Import", Argument: "items", Reason: "nil"}
@@ -355,13 +365,19 @@ type importer struct {
 
 	outcomes chan ImportOutcome
 	sizer    batchSizer
-	batches  atomic.Int64
-	inputErr error // a failed read of the input (producer goroutine only)
+	settle   *settler
+	// firstAnswered is closed when the first batch is settled: until
+	// then the batcher holds further input back, to learn whether this
+	// is a re-run (see settler) before sending more.
+	firstAnswered chan struct{}
+	firstOnce     sync.Once
+	batches       atomic.Int64
+	inputErr      error // a failed read of the input (producer goroutine only)
 }
 
 func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *importer {
 	runCtx, cancel := context.WithCancelCause(ctx)
-	return &importer{
+	im := &importer{
 		s:        s,
 		opts:     o,
 		parent:   ctx,
@@ -372,6 +388,9 @@ func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *im
 		outcomes: make(chan ImportOutcome, 256),
 		sizer:    batchSizer{size: o.BatchSize, ceiling: o.BatchSize},
 	}
+	im.settle = newSettler(im)
+	im.firstAnswered = make(chan struct{})
+	return im
 }
 
 // run drives the pipeline: the caller's goroutine reads the input
@@ -404,6 +423,7 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 			senders.Go(func() {
 				for b := range batches {
 					im.process(b)
+					im.firstOnce.Do(func() { close(im.firstAnswered) })
 				}
 			})
 		}
@@ -412,6 +432,7 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 		in := toBatch
 		var hashers sync.WaitGroup
 		if im.opts.HashPasswords {
+			im.opts.Progress.setHashing(true)
 			in = make(chan *importItem, 2*im.opts.HashWorkers)
 			for range im.opts.HashWorkers {
 				hashers.Go(func() { im.hashWorker(in, toBatch) })
@@ -421,9 +442,11 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 		if im.opts.HashPasswords {
 			close(in)
 			hashers.Wait()
+			im.opts.Progress.setHashing(false)
 		}
 		close(toBatch)
 		senders.Wait()
+		im.settle.flush()
 	}
 	close(im.outcomes)
 	<-collected
@@ -576,6 +599,7 @@ func (im *importer) hashWorker(in <-chan *importItem, out chan<- *importItem) {
 		}
 		_ = prehashPassword(&it.body, im.opts.HashCost) // on error the server hashes it
 		it.plaintext = hasPlaintextPassword(&it.body)
+		im.opts.Progress.addHashed()
 		out <- it
 	}
 }
@@ -616,20 +640,99 @@ func (b *batchBuilder) take() []*importItem {
 // batcher forms batches and hands them to the senders. A partial batch
 // waits for more items until the input ends: pre-hashing or a slow reader
 // must not shrink the batches.
+//
+// After the first batch it holds items back in a window until that batch
+// is answered; when the answer was mostly conflicts (a re-run, see
+// settler), windows of input are probed with one walk each and only the
+// items not found are sent.
 func (im *importer) batcher(in <-chan *importItem, out chan<- []*importItem) {
 	defer close(out)
 	var b batchBuilder
+	firstSent := false
 	send := func(batch []*importItem) {
 		if im.ctx.Err() != nil {
 			im.abandon(batch)
 			return
 		}
 		out <- batch
+		firstSent = true
 	}
-	for it := range in {
+	add := func(it *importItem) {
 		for _, batch := range b.add(it, im.sizer.get()) {
 			send(batch)
 		}
+	}
+	var window []*importItem
+	holding := false // items wait in window for the first answer
+	release := func(wait bool) {
+		if wait {
+			select {
+			case <-im.firstAnswered:
+			case <-im.ctx.Done():
+			}
+		}
+		holding = false
+		items := window
+		window = nil
+		if len(items) > 0 && im.ctx.Err() == nil && im.settle.shouldProbe(len(items)) {
+			items = im.settle.probe(items)
+		}
+		for _, it := range items {
+			add(it)
+		}
+	}
+	answered := im.firstAnswered
+	for {
+		var it *importItem
+		var ok bool
+		if holding {
+			select {
+			case it, ok = <-in:
+			case <-answered:
+				answered = nil
+				holding = false
+				if !im.settle.shouldProbe(settleWindow) {
+					release(false)
+				}
+				continue
+			}
+		} else {
+			it, ok = <-in
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case firstSent && answered != nil:
+			holding = true
+			fallthrough
+		case window != nil || im.settle.shouldProbe(settleWindow):
+			// While holding, no more than would be in flight anyway.
+			limit := settleWindow
+			if holding {
+				limit = min(limit, im.opts.BatchSize*im.opts.Concurrency)
+			}
+			window = append(window, it)
+			if holding && len(window) >= limit {
+				// Wait for the first answer; in a re-run the window goes
+				// on filling, so that one walk covers as much as it may.
+				select {
+				case <-answered:
+				case <-im.ctx.Done():
+				}
+				answered, holding = nil, false
+				if !im.settle.shouldProbe(settleWindow) {
+					release(false)
+				}
+			} else if len(window) >= limit {
+				release(false)
+			}
+		default:
+			add(it)
+		}
+	}
+	if len(window) > 0 {
+		release(holding)
 	}
 	if len(b.items) > 0 {
 		send(b.take())
@@ -758,11 +861,17 @@ func (im *importer) process(items []*importItem) {
 		case splitAmbiguous:
 			markMaybeApplied(items)
 			im.sizer.shrink(len(items))
+			if !im.retry.pause(im.ctx) {
+				im.abandon(items)
+				return
+			}
+			// What the server applied is found with one walk, not by
+			// sending it again to collect conflicts (which a real Kratos
+			// answers as slowly as creations); the rest is sent again.
+			if items = im.settle.probe(items); len(items) == 0 {
+				return
+			}
 			if len(items) > 1 {
-				if !im.retry.pause(im.ctx) {
-					im.abandon(items)
-					return
-				}
 				im.split(items)
 				return
 			}
@@ -808,6 +917,7 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		patches[i].Create = it.body
 	}
 	im.batches.Add(1)
+	start := time.Now()
 	res, err := im.s.batchCreate(ctx, patches, true)
 	var batchErr *BatchError
 	if err != nil && !errors.As(err, &batchErr) {
@@ -819,22 +929,26 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 			return kind, err
 		}
 		for _, it := range items {
-			im.settleConflict(ctx, it, err)
+			im.settleConflict(it, err)
 		}
 		return 0, nil
 	}
 	im.sizer.ok(len(items))
+	im.opts.Progress.addSent(len(items))
+	conflicts := 0
 	for i, r := range res.Items {
 		it := items[i]
 		switch {
 		case r.Err == nil:
 			im.emit(it.outcome(ImportCreated, r.IdentityID, nil))
 		case errors.Is(r.Err, ErrConflict):
-			im.settleConflict(ctx, it, r.Err)
+			conflicts++
+			im.settleConflict(it, r.Err)
 		default:
 			im.emit(it.outcome(ImportFailed, "", r.Err))
 		}
 	}
+	im.settle.batchAnswered(len(items), conflicts, time.Since(start))
 	return 0, nil
 }
 
@@ -865,42 +979,27 @@ func (im *importer) dropUnknown(items []*importItem) []*importItem {
 }
 
 // resolveOrFail settles items whose last attempt failed: those that may
-// have been applied are looked up, the rest fail with err.
+// have been applied wait for the bulk check (see settler), the rest fail
+// with err.
 func (im *importer) resolveOrFail(items []*importItem, err error) {
-	ctx, done := im.requestContext()
-	defer done()
 	for _, it := range items {
 		if !it.maybeApplied {
 			im.emit(it.outcome(ImportFailed, "", err))
 			continue
 		}
-		found, lookupErr := im.findExisting(ctx, it)
-		switch {
-		case lookupErr != nil:
-			im.emit(it.outcome(ImportFailed, "", fmt.Errorf("%w: %w (checking for it failed: %v)", ErrOutcomeUnknown, err, lookupErr)))
-		case found == nil:
-			im.emit(it.outcome(ImportFailed, "", err))
-		default:
-			im.settleFound(it, found, err)
-		}
+		im.settle.add(it, settleLost, err)
 	}
 }
 
-// settleConflict checks an item the server refused as a conflict.
-func (im *importer) settleConflict(ctx context.Context, it *importItem, conflict error) {
+// settleConflict checks an item the server refused as a conflict: it waits
+// for the bulk check (see settler), which finds the identity it conflicts
+// with.
+func (im *importer) settleConflict(it *importItem, conflict error) {
 	if !it.checkable() {
 		im.emit(it.outcome(ImportFailed, "", conflict))
 		return
 	}
-	found, err := im.findExisting(ctx, it)
-	switch {
-	case err != nil:
-		im.emit(it.outcome(ImportFailed, "", fmt.Errorf("%w (checking for an existing identity failed: %v)", conflict, err)))
-	case found == nil:
-		im.emit(it.outcome(ImportFailed, "", conflict))
-	default:
-		im.settleFound(it, found, conflict)
-	}
+	im.settle.add(it, settleConflict, conflict)
 }
 
 // settleFound reports an item found on the server: already present when it
@@ -914,32 +1013,6 @@ func (im *importer) settleFound(it *importItem, found *Identity, cause error) {
 		return
 	}
 	im.emit(it.outcome(ImportAlreadyPresent, found.ID, nil))
-}
-
-// findExisting looks an item up by external id, then by each identifier.
-// It returns nil, nil when none is found.
-func (im *importer) findExisting(ctx context.Context, it *importItem) (*Identity, error) {
-	if ext := it.body.ExternalID; ext != "" {
-		found, err := im.s.GetByExternalID(ctx, ext, nil)
-		if err == nil {
-			return found, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-	}
-	for _, id := range it.idents {
-		// Strong consistency: an identity created moments ago by a request
-		// whose answer was lost must be seen (Ory Network reads may lag).
-		page, err := im.s.ListPage(ctx, &ListIdentitiesParams{CredentialsIdentifier: id, Consistency: ReadConsistencyLevelStrong})
-		if err != nil {
-			return nil, err
-		}
-		if len(page.Items) > 0 {
-			return &page.Items[0], nil
-		}
-	}
-	return nil, nil
 }
 
 // identityDifference says how an existing identity differs from a body to

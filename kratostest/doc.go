@@ -135,6 +135,10 @@
 // deterministic; IdentityCount, SessionCount and Reset inspect and clear
 // the state. WithMiddleware wraps the handler to inject faults (a 503, a
 // delay, a dropped connection); what a middleware writes is not checked.
+// WithQueryCost makes what is slow on a real Kratos slow here too
+// (credentials_identifier lookups scan a SQLite store), and QueryCounts
+// counts those requests, so that a test sees a client that sends one per
+// item.
 //
 // # Against a real server
 //

@@ -33,6 +33,7 @@ type config struct {
 	allowedReturnURLs []string
 	idGen             func(kind string) string
 	logger            *slog.Logger
+	queryCost         QueryCosts
 	adminListener     net.Listener
 	publicListener    net.Listener
 	adminBaseURL      string

@@ -38,6 +38,7 @@ type Server struct {
 	rep       *reporter
 	routes    *router // the spec's operations (routes.go)
 	closeOnce sync.Once
+	counts    queryCounters
 
 	mu         sync.Mutex
 	identities map[string]*identity
@@ -116,7 +117,7 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		sessions:   map[string]*session{},
 	}
 	s.routes = s.newRoutes()
-	s.admin = newUnstartedServer(s.handler(s.serveAdmin), cfg.adminListener)
+	s.admin = newUnstartedServer(s.costing(s.handler(s.serveAdmin)), cfg.adminListener)
 	s.public = newUnstartedServer(s.handler(s.servePublic), cfg.publicListener)
 	// The URLs are known before the servers run, so that no handler can
 	// see them unset.
@@ -217,8 +218,9 @@ func (s *Server) SessionCount() int {
 	return len(s.sessions)
 }
 
-// Reset deletes every identity and session, as if the server had just
-// started (identities from WithIdentities are not recreated).
+// Reset deletes every identity and session and zeroes QueryCounts, as if
+// the server had just started (identities from WithIdentities are not
+// recreated).
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -227,6 +229,7 @@ func (s *Server) Reset() {
 	s.unique = map[string]string{}
 	s.sessions = map[string]*session{}
 	s.loginFlows = nil
+	s.counts.reset()
 }
 
 // methodEnabled reports whether a sign-in method is enabled

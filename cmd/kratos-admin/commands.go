@@ -110,6 +110,8 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 	}
 
 	prog := newProgress(a.stderr, isTerminal(a.stderr), "done", total)
+	o.opts.Progress = &client.ImportProgress{}
+	prog.watch(o.opts.Progress)
 	var reportErr error
 	shown, failed := 0, 0
 	o.opts.OnOutcome = func(x client.ImportOutcome) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -464,4 +465,69 @@ func TestProgressLine(t *testing.T) {
 	assert.Equal(t, "1,234,567", thousands(1234567))
 	assert.Equal(t, "999", thousands(999))
 	assert.False(t, isTerminal(&buf))
+}
+
+func TestProgressLineShowsImportPhase(t *testing.T) {
+	var mu sync.Mutex
+	var walkLines []string
+	var p *progress
+	srv := kratostest.NewServer(t, kratostest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Path == "/admin/identities" {
+				mu.Lock()
+				walkLines = append(walkLines, p.line(time.Now()))
+				mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}))
+	c := srv.Client()
+	ip := &client.ImportProgress{}
+	p = newProgress(io.Discard, true, "done", 40)
+	p.imp = ip
+	assert.True(t, strings.HasPrefix(p.line(time.Now()), "sending: 0/40 done"), p.line(time.Now()))
+
+	var hashingLine string
+	items := func(yield func(client.CreateIdentityBody, error) bool) {
+		for i := range 40 {
+			if i == 39 {
+				time.Sleep(50 * time.Millisecond) // let the hashers catch up
+				mu.Lock()
+				hashingLine = p.line(time.Now())
+				mu.Unlock()
+			}
+			b := client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(fmt.Sprintf(`{"email":"p%d@example.org"}`, i))}
+			b.Credentials.Password.Config.Password = fmt.Sprintf("secret-%d-password", i)
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+	opts := &client.ImportOptions{HashPasswords: true, HashCost: 4, Progress: ip, OnOutcome: func(client.ImportOutcome) {
+		mu.Lock()
+		p.add(false)
+		mu.Unlock()
+	}}
+	sum, err := c.Identities.Import(t.Context(), items, opts)
+	require.NoError(t, err)
+	require.Equal(t, 40, sum.Created)
+	assert.Regexp(t, `^hashing: 0/40 done \(0%\); \d+ hashed, [\d,]+/s$`, hashingLine)
+	assert.Equal(t, 40, ip.Hashed())
+	assert.Equal(t, 40, ip.Sent())
+	assert.Equal(t, client.ImportPhaseSending, ip.Phase())
+
+	// Again: every item conflicts, and a walk settles them.
+	ip2 := &client.ImportProgress{}
+	mu.Lock()
+	p = newProgress(io.Discard, true, "done", 40)
+	p.imp = ip2
+	walkLines = nil
+	mu.Unlock()
+	opts.Progress = ip2
+	sum, err = c.Identities.Import(t.Context(), items, opts)
+	require.NoError(t, err)
+	require.Equal(t, 40, sum.AlreadyPresent)
+	require.NotEmpty(t, walkLines)
+	assert.Regexp(t, `^settling: 0/40 done \(0%\); 40 to settle$`, walkLines[0])
+	assert.Zero(t, ip2.Settling())
 }

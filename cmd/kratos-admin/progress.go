@@ -6,10 +6,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
 // progress draws a one-line status (count, rate, ETA) on a terminal, and
 // nothing anywhere else. Messages printed through it clear the line first.
+// For an import it also shows the phase (hashing, sending, settling) and,
+// while hashing, the hashing rate; it then redraws on its own, since no
+// item is done while the first passwords are hashed.
 type progress struct {
 	w       io.Writer
 	enabled bool
@@ -23,6 +28,10 @@ type progress struct {
 	failed   int
 	lastDraw time.Time
 	drawn    bool
+
+	imp  *client.ImportProgress // nil: not an import
+	stop chan struct{}
+	tick sync.WaitGroup
 }
 
 const redrawEvery = 200 * time.Millisecond
@@ -31,6 +40,40 @@ func newProgress(w io.Writer, enabled bool, verb string, total int) *progress {
 	p := &progress{w: w, enabled: enabled, verb: verb, total: total, now: time.Now}
 	p.start = p.now()
 	return p
+}
+
+// watch shows an import's phase from ip and redraws every redrawEvery
+// until finish.
+func (p *progress) watch(ip *client.ImportProgress) {
+	p.imp = ip
+	if !p.enabled {
+		return
+	}
+	p.stop = make(chan struct{})
+	p.tick.Go(func() {
+		t := time.NewTicker(redrawEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.mu.Lock()
+				p.draw(p.now())
+				p.mu.Unlock()
+			}
+		}
+	})
+}
+
+// draw redraws the status line, at most every redrawEvery. The caller
+// holds p.mu.
+func (p *progress) draw(now time.Time) {
+	if now.Sub(p.lastDraw) >= redrawEvery {
+		p.lastDraw = now
+		fmt.Fprintf(p.w, "\r\033[K%s", p.line(now))
+		p.drawn = true
+	}
 }
 
 // add counts one item and redraws, at most every redrawEvery.
@@ -44,11 +87,7 @@ func (p *progress) add(failed bool) {
 	if !p.enabled {
 		return
 	}
-	if now := p.now(); now.Sub(p.lastDraw) >= redrawEvery {
-		p.lastDraw = now
-		fmt.Fprintf(p.w, "\r\033[K%s", p.line(now))
-		p.drawn = true
-	}
+	p.draw(p.now())
 }
 
 // printf prints a message on its own line.
@@ -59,8 +98,13 @@ func (p *progress) printf(format string, args ...any) {
 	fmt.Fprintf(p.w, format, args...)
 }
 
-// finish clears the status line.
+// finish stops redrawing and clears the status line.
 func (p *progress) finish() {
+	if p.stop != nil {
+		close(p.stop)
+		p.tick.Wait()
+		p.stop = nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clear()
@@ -73,9 +117,14 @@ func (p *progress) clear() {
 	}
 }
 
-// line is the status: "1,200/10,000 imported (12%), 950/s, ETA 9s, 3 failed".
+// line is the status: "1,200/10,000 imported (12%), 950/s, ETA 9s, 3 failed";
+// for an import with the phase first ("hashing: ...") and, while hashing,
+// the passwords hashed and their rate, while settling the items waiting.
 func (p *progress) line(now time.Time) string {
 	var b strings.Builder
+	if p.imp != nil {
+		b.WriteString(string(p.imp.Phase()) + ": ")
+	}
 	b.WriteString(thousands(p.done))
 	if p.total > 0 {
 		b.WriteString("/" + thousands(p.total))
@@ -95,6 +144,18 @@ func (p *progress) line(now time.Time) string {
 	}
 	if p.failed > 0 {
 		fmt.Fprintf(&b, ", %s failed", thousands(p.failed))
+	}
+	if p.imp != nil {
+		switch p.imp.Phase() {
+		case client.ImportPhaseHashing:
+			hashed := p.imp.Hashed()
+			fmt.Fprintf(&b, "; %s hashed", thousands(hashed))
+			if elapsed > 0 {
+				fmt.Fprintf(&b, ", %s/s", thousands(int(float64(hashed)/elapsed.Seconds()+0.5)))
+			}
+		case client.ImportPhaseSettling:
+			fmt.Fprintf(&b, "; %s to settle", thousands(p.imp.Settling()))
+		}
 	}
 	return b.String()
 }
