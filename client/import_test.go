@@ -286,7 +286,7 @@ func TestImportTimeoutAfterApplyIsCheckedNotDuplicated(t *testing.T) {
 				// Applied, but answered too late.
 				rec := httptest.NewRecorder()
 				next.ServeHTTP(rec, r)
-				time.Sleep(600 * time.Millisecond)
+				time.Sleep(3 * time.Second)
 				for k, v := range rec.Header() {
 					w.Header()[k] = v
 				}
@@ -297,7 +297,10 @@ func TestImportTimeoutAfterApplyIsCheckedNotDuplicated(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}))
-	c := fakeClient(srv, client.WithTimeout(250*time.Millisecond))
+	// The per-attempt timeout leaves room for the settling walk of 300
+	// identities under -race on a loaded machine, and is still well below
+	// the late answer.
+	c := fakeClient(srv, client.WithTimeout(time.Second))
 	const n = 300
 	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{BatchSize: 100, Concurrency: 3})
 	require.NoError(t, err)
