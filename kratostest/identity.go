@@ -821,10 +821,9 @@ func patchDecodeMessage(err error) string {
 // so the real server does NOT refuse a patch of "/state_changed_at" and the
 // fake mimics that (the value is applied unless the state changes too).
 //
-// The real server applies other paths below "/credentials" (for example
-// "/credentials/password/config") to the stored credentials; the fake does
-// not model that and refuses every path below "/credentials" with the same
-// 400, the conservative choice for a test double.
+// Other paths below "/credentials" (for example
+// "/credentials/password/config") are applied to the stored credentials,
+// on the real server and in the fake (see patchedIdentity.Credentials).
 func patchDenied(path string) bool {
 	p := strings.ToLower(path)
 	switch p {
