@@ -27,7 +27,7 @@ type identity struct {
 	// by the schema extension, they are new in the patch's answer.
 	dropped map[string]bool
 	// schemaURLEcho is the schema_url of a patched document: the patch's
-	// answer shows it, later reads compute it again (recorded 386, 387).
+	// answer shows it, later reads compute it again (recorded 384, 389).
 	schemaURLEcho  string
 	OrganizationID *string
 	Credentials    map[string]*credential
@@ -293,7 +293,7 @@ func (s *Server) validate(i *identity, now time.Time) *apiError {
 	}
 	if len(i.Traits) == 0 {
 		// Absent traits are an empty object to Kratos (an update without
-		// traits: "missing properties", recorded 368); null stays null.
+		// traits: "missing properties", recorded 366); null stays null.
 		i.Traits = json.RawMessage("{}")
 	}
 	sch := s.cfg.schemaByID[i.SchemaID]
@@ -891,7 +891,7 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	out.adminMetaKey = p.MetadataAdmin != nil
 	out.schemaURLEcho = p.SchemaURL
 	if !p.CreatedAt.IsZero() {
-		// Kratos keeps a patched created_at (recorded 385, 387).
+		// Kratos keeps a patched created_at (recorded 383, 389).
 		out.CreatedAt = p.CreatedAt
 	}
 	out.OrganizationID = p.OrganizationID.ptr()
