@@ -799,18 +799,7 @@ func patchDecodeMessage(err error) string {
 	if te.Field == "external_id" { // a sqlxx.NullString in Kratos
 		return "json: cannot unmarshal " + te.Value + " into Go value of type string"
 	}
-	names := strings.NewReplacer(
-		"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
-		"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
-		"verifiableAddressIn", "VerifiableAddress",
-		"recoveryAddressIn", "RecoveryAddress",
-		"patchedIdentity", "WithCredentialsAndAdminMetadataInJSON",
-	)
-	typ := te.Type.String()
-	if te.Field == "state" {
-		typ = "identity.State"
-	}
-	return "json: cannot unmarshal " + te.Value + " into Go struct field " + names.Replace(te.Struct) + "." + te.Field + " of type " + names.Replace(typ)
+	return kratosTypeNames.Replace("json: cannot unmarshal " + te.Value + " into Go struct field " + te.Struct + "." + te.Field + " of type " + te.Type.String())
 }
 
 // patchDenied is the deny list of Kratos' patchIdentity, matched
