@@ -176,6 +176,16 @@ func TestReplayRecordedExchanges(t *testing.T) {
 					t.Fatal(err)
 				}
 				identityID := login.Session.Identity.ID
+				// compareSession compares the fake's session with the
+				// one the login answered.
+				compareSession := func(got *client.Session) {
+					gotJSON, _ := json.Marshal(got)
+					var want struct {
+						Session json.RawMessage `json:"session"`
+					}
+					_ = json.Unmarshal(x.Response.Body, &want)
+					compareBodies(t, rep, want.Session, gotJSON)
+				}
 				if inst := instanceOf(x); inst != recAdmin {
 					// A recorder login: the fake makes the same session,
 					// with the device the real server saw.
@@ -197,12 +207,7 @@ func TestReplayRecordedExchanges(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					gotJSON, _ := json.Marshal(got)
-					var want struct {
-						Session json.RawMessage `json:"session"`
-					}
-					_ = json.Unmarshal(x.Response.Body, &want)
-					compareBodies(t, rep, want.Session, gotJSON)
+					compareSession(got)
 					return
 				}
 				if x.Name()[:3] == "015" {
@@ -218,12 +223,7 @@ func TestReplayRecordedExchanges(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				gotJSON, _ := json.Marshal(got)
-				var want struct {
-					Session json.RawMessage `json:"session"`
-				}
-				_ = json.Unmarshal(x.Response.Body, &want)
-				compareBodies(t, rep, want.Session, gotJSON)
+				compareSession(got)
 				return
 			}
 			base := rep.replace(x.Request.BaseURL)
