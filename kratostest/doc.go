@@ -83,8 +83,9 @@
 // routes, one per operation, and binds path and query parameters with
 // oapi-codegen/runtime; an operation added to the spec is a compile error
 // here (var _ gen.ServerInterface) until the fake implements it. The
-// routes are matched by the package's own gen.ServeMux, not
-// http.ServeMux, the way Kratos' router matches them: a path with dot
+// routes are matched by the package's own router (the gen.ServeMux the
+// routes are registered on), not http.ServeMux, the way Kratos' router
+// matches them: a path with dot
 // segments or "//" is a 307 to the cleaned path (an external id of ".."
 // too), an escaped slash stays in its segment (an external id "a%2Fb"
 // reaches its operation), HEAD is served on GET routes, a method mismatch
