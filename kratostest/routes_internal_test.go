@@ -118,8 +118,9 @@ func TestEveryOperationGoesThroughTheGeneratedServer(t *testing.T) {
 }
 
 // TestPathValuesReachHandlers: path parameters are bound from the escaped
-// path one segment at a time, as the hand-written router did, and are not
-// cleaned ("..") or split (an escaped "/").
+// path one segment at a time, and an escaped value is neither cleaned (a
+// ".." sent as "%2E%2E"; unescaped, serveAdmin redirects it away) nor
+// split (a "/" sent as "%2F").
 func TestPathValuesReachHandlers(t *testing.T) {
 	var rc reached
 	srv := NewServer(t, rc.option())
