@@ -16,22 +16,11 @@ import (
 // Behaviour of Kratos v26.2.0 found by TestDifferential, pinned here so
 // that make test keeps it without a real server.
 
+// rawSend is send (server_test.go) for the status and body alone.
 func rawSend(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	st, _, b := send(t, method, url, body)
+	return st, b
 }
 
 func TestBatchWithOneValidItemThatConflicts(t *testing.T) {
