@@ -191,7 +191,10 @@
 //     Kratos' redirects of routes outside the spec are not served:
 //     GET /admin/sessions/whoami (307 to the public /sessions/whoami) is a
 //     400 for an invalid session id, DELETE /admin/sessions (307 to the
-//     public /sessions) a 405.
+//     public /sessions) a 405. Nor does the fake serve the admin routes
+//     without their /admin prefix, which Kratos' admin port also serves
+//     (GET /identities is a 200 list there, a 404 here): the spec and the
+//     SDK use /admin.
 //   - consistency and organizations are accepted but have no effect beyond
 //     filtering by organization_id: a single in-memory store has no
 //     eventual consistency.
