@@ -53,7 +53,12 @@ type target struct {
 func TestContractFake(t *testing.T) {
 	srv := kratostest.NewServer(t)
 	c := srv.Client(kratostest.ValidateWith(t))
-	runContract(t, c, target{
+	runContract(t, c, fakeTarget(srv))
+}
+
+// fakeTarget is srv as a target; sessions come from srv.CreateSession.
+func fakeTarget(srv *kratostest.Server) target {
+	return target{
 		name:      "fake",
 		rawClient: srv.Client(),
 		adminURL:  srv.URL,
@@ -66,7 +71,7 @@ func TestContractFake(t *testing.T) {
 			}
 			return s.ID
 		},
-	})
+	}
 }
 
 func TestContractRealServer(t *testing.T) {
@@ -74,7 +79,15 @@ func TestContractRealServer(t *testing.T) {
 	if admin == "" {
 		t.Skip("set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL, ORY_API_KEY) to run the contract suite against a real Kratos")
 	}
-	public := os.Getenv("KRATOS_PUBLIC_URL")
+	c, tg := realTarget(t, admin, os.Getenv("KRATOS_PUBLIC_URL"))
+	runContract(t, c, tg)
+}
+
+// realTarget is the real Kratos at admin (and public, "" when unknown: no
+// sessions then), with ORY_API_KEY as the bearer token if set, and a
+// client that checks its traffic against the spec.
+func realTarget(t *testing.T, admin, public string) (*client.Client, target) {
+	t.Helper()
 	var opts []client.Option
 	if public != "" {
 		opts = append(opts, client.WithPublicURL(public))
@@ -96,7 +109,7 @@ func TestContractRealServer(t *testing.T) {
 			return loginWithPassword(t, public, email, password)
 		}
 	}
-	runContract(t, c, tg)
+	return c, tg
 }
 
 // loginWithPassword signs in through the public API's native login flow.

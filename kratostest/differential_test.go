@@ -139,26 +139,16 @@ func (f *idFeed) drain() int {
 
 func (f *idFeed) next(kind string) string {
 	if kind != kratostest.IDKindIdentity {
-		return diffUUID()
+		return randomUUID()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.queue) == 0 {
-		return diffUUID()
+		return randomUUID()
 	}
 	id := f.queue[0]
 	f.queue = f.queue[1:]
 	return id
-}
-
-func diffUUID() string {
-	var b [16]byte
-	for k := range b {
-		b[k] = byte(rand.IntN(256))
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // createdIdentityIDs are the ids of identities an answer reports created.

@@ -83,8 +83,9 @@
 // routes, one per operation, and binds path and query parameters with
 // oapi-codegen/runtime; an operation added to the spec is a compile error
 // here (var _ gen.ServerInterface) until the fake implements it. The
-// routes are matched by the package's own gen.ServeMux, not
-// http.ServeMux, the way Kratos' router matches them: a path with dot
+// routes are matched by the package's own router (the gen.ServeMux the
+// routes are registered on), not http.ServeMux, the way Kratos' router
+// matches them: a path with dot
 // segments or "//" is a 307 to the cleaned path (an external id of ".."
 // too), an escaped slash stays in its segment (an external id "a%2Fb"
 // reaches its operation), HEAD is served on GET routes, a method mismatch
@@ -190,7 +191,10 @@
 //     Kratos' redirects of routes outside the spec are not served:
 //     GET /admin/sessions/whoami (307 to the public /sessions/whoami) is a
 //     400 for an invalid session id, DELETE /admin/sessions (307 to the
-//     public /sessions) a 405.
+//     public /sessions) a 405. Nor does the fake serve the admin routes
+//     without their /admin prefix, which Kratos' admin port also serves
+//     (GET /identities is a 200 list there, a 404 here): the spec and the
+//     SDK use /admin.
 //   - consistency and organizations are accepted but have no effect beyond
 //     filtering by organization_id: a single in-memory store has no
 //     eventual consistency.

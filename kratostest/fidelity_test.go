@@ -16,22 +16,11 @@ import (
 // Behaviour of Kratos v26.2.0 found by TestDifferential, pinned here so
 // that make test keeps it without a real server.
 
+// rawSend is send (server_test.go) for the status and body alone.
 func rawSend(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	st, _, b := send(t, method, url, body)
+	return st, b
 }
 
 func TestBatchWithOneValidItemThatConflicts(t *testing.T) {
@@ -64,9 +53,7 @@ func TestBatchWithOneValidItemThatConflicts(t *testing.T) {
 
 func TestPatchDecodeErrorsInKratosWords(t *testing.T) {
 	srv := kratostest.NewServer(t)
-	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"p@example.org"}}`)
-	var i struct{ ID string }
-	_ = json.Unmarshal([]byte(b), &i)
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"p@example.org"}}`)
 	for path, want := range map[string]string{
 		`/created_at","value":"x`:                      `parsing time \"x\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"x\" as \"2006\"`,
 		`/updated_at","value":5,"x":"`:                 `Time.UnmarshalJSON: input is not a JSON string`,
@@ -76,7 +63,7 @@ func TestPatchDecodeErrorsInKratosWords(t *testing.T) {
 		`/verifiable_addresses/0/verified","value":"x`: `json: cannot unmarshal string into Go struct field VerifiableAddress.verifiable_addresses.verified of type bool`,
 		`/organization_id","value":5,"x":"`:            `uuid: incorrect UUID length 1 in string \"5\"`,
 	} {
-		st, got := rawSend(t, http.MethodPatch, srv.URL+"/admin/identities/"+i.ID, `[{"op":"replace","path":"`+path+`"}]`)
+		st, got := rawSend(t, http.MethodPatch, srv.URL+"/admin/identities/"+id, `[{"op":"replace","path":"`+path+`"}]`)
 		if st != 400 || !strings.Contains(got, `"message":"`+want+`"`) {
 			t.Errorf("patch %s: %d %s\nwant message %s", path, st, got, want)
 		}
@@ -85,10 +72,8 @@ func TestPatchDecodeErrorsInKratosWords(t *testing.T) {
 
 func TestSAMLCredentialConfig(t *testing.T) {
 	srv := kratostest.NewServer(t)
-	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"s@example.org"},"credentials":{"saml":{"config":{"providers":[{"provider":"okta","subject":"s1","organization":"9f7b2c3e-1111-4222-8333-444455556666"}]}}}}`)
-	var i struct{ ID string }
-	_ = json.Unmarshal([]byte(b), &i)
-	_, got := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+i.ID+"?include_credential=saml", "")
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"s@example.org"},"credentials":{"saml":{"config":{"providers":[{"provider":"okta","subject":"s1","organization":"9f7b2c3e-1111-4222-8333-444455556666"}]}}}}`)
+	_, got := rawSend(t, http.MethodGet, srv.URL+"/admin/identities/"+id+"?include_credential=saml", "")
 	if !strings.Contains(got, `"config":{"providers":[{"subject":"s1","provider":"okta","organization":"9f7b2c3e-1111-4222-8333-444455556666"}]}`) {
 		t.Errorf("saml credential: %s", got)
 	}
@@ -96,15 +81,13 @@ func TestSAMLCredentialConfig(t *testing.T) {
 
 func TestRecoveryLifetimeNotInTheFuture(t *testing.T) {
 	srv := kratostest.NewServer(t)
-	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"r@example.org"}}`)
-	var i struct{ ID string }
-	_ = json.Unmarshal([]byte(b), &i)
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"r@example.org"}}`)
 	for _, tc := range []struct{ endpoint, in, want string }{
 		{"code", "-90m", `must result to a future time: -1h30m0s`},
 		{"code", "0", `must result to a future time: 0s`},
 		{"link", "-90m", `must be result to a future time: -90m`},
 	} {
-		st, got := rawSend(t, http.MethodPost, srv.URL+"/admin/recovery/"+tc.endpoint, `{"identity_id":"`+i.ID+`","expires_in":"`+tc.in+`"}`)
+		st, got := rawSend(t, http.MethodPost, srv.URL+"/admin/recovery/"+tc.endpoint, `{"identity_id":"`+id+`","expires_in":"`+tc.in+`"}`)
 		if st != 400 || !strings.Contains(got, tc.want) {
 			t.Errorf("%s %s: %d %s", tc.endpoint, tc.in, st, got)
 		}
@@ -121,12 +104,10 @@ func TestEnabledMethodsForTheLastFirstFactor(t *testing.T) {
 		{[]kratostest.Option{kratostest.WithEnabledMethods(client.CredentialsTypePassword, client.CredentialsTypeCode)}, 400},
 	} {
 		srv := kratostest.NewServer(t, tc.opts...)
-		_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", body)
-		var i struct{ ID string }
-		_ = json.Unmarshal([]byte(b), &i)
+		id := createRaw(t, srv, body)
 		// The password credential has identifiers but no hash: it is no
 		// first factor; code is one, saml one when enabled.
-		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+i.ID+"/credentials/password", ""); st != tc.want {
+		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+id+"/credentials/password", ""); st != tc.want {
 			t.Errorf("%d options: %d %s, want %d", len(tc.opts), st, got, tc.want)
 		}
 	}
@@ -208,18 +189,16 @@ func TestPublicLoginFlow(t *testing.T) {
 
 func TestBodiesInKratosWords(t *testing.T) {
 	srv := kratostest.NewServer(t)
-	_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"w@example.org"}}`)
-	var i struct{ ID string }
-	_ = json.Unmarshal([]byte(b), &i)
+	id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"w@example.org"}}`)
 	missing := `"reason":"I[#/traits] S[#/properties/traits/required] missing properties: \"email\""`
 	null := `"reason":"I[#/traits] S[#/properties/traits/type] expected object, but got null"`
 	for _, tc := range []struct{ method, path, body, want string }{
 		{http.MethodPost, "/admin/identities", `{"schema_id":"default"}`, missing},
 		{http.MethodPost, "/admin/identities", `null`, missing},
-		{http.MethodPut, "/admin/identities/" + i.ID, `{}`, missing},
-		{http.MethodPut, "/admin/identities/" + i.ID, `{"traits":null}`, null},
+		{http.MethodPut, "/admin/identities/" + id, `{}`, missing},
+		{http.MethodPut, "/admin/identities/" + id, `{"traits":null}`, null},
 		{http.MethodPost, "/admin/identities", `[]`, `"message":"json: cannot unmarshal array into Go value of type identity.CreateIdentityBody"`},
-		{http.MethodPut, "/admin/identities/" + i.ID, `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type identity.UpdateIdentityBody"`},
+		{http.MethodPut, "/admin/identities/" + id, `[]`, `"reason":"Unable to decode JSON payload: json: cannot unmarshal array into Go value of type identity.UpdateIdentityBody"`},
 		{http.MethodPost, "/admin/identities", `{"traits":{},"credentials":[]}`, `"message":"json: cannot unmarshal array into Go struct field CreateIdentityBody.credentials of type identity.IdentityWithCredentials"`},
 		{http.MethodPost, "/admin/identities", `{"traits":{},"credentials":{"password":{"config":{"password":5}}}}`, `"message":"json: cannot unmarshal number into Go struct field AdminIdentityImportCredentialsPasswordConfig.credentials.password.config.password of type string"`},
 		{http.MethodPatch, "/admin/identities", `[]`, `"message":"json: cannot unmarshal array into Go value of type identity.BatchPatchIdentitiesBody"`},
@@ -233,7 +212,7 @@ func TestBodiesInKratosWords(t *testing.T) {
 	}
 	// The recovery endpoints take JSON only.
 	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded"} {
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/code", strings.NewReader(`{"identity_id":"`+i.ID+`"}`))
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/code", strings.NewReader(`{"identity_id":"`+id+`"}`))
 		req.Header.Set("Content-Type", ct)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -246,7 +225,7 @@ func TestBodiesInKratosWords(t *testing.T) {
 			t.Errorf("Content-Type %q: %d %s", ct, resp.StatusCode, got)
 		}
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/link", strings.NewReader(`{"identity_id":"`+i.ID+`"}`))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/admin/recovery/link", strings.NewReader(`{"identity_id":"`+id+`"}`))
 	req.Header.Set("Content-Type", "application/JSON; charset=utf-8")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -289,10 +268,8 @@ func TestOIDCLinkToAnOrganizationIsNoFirstFactor(t *testing.T) {
 	} {
 		// code + the links; the password credential has no hash.
 		n++
-		_, b := rawSend(t, http.MethodPost, srv.URL+"/admin/identities", `{"schema_id":"default","traits":{"email":"f`+strconv.Itoa(n)+`@example.org"},"credentials":{"oidc":{"config":{"providers":[`+providers+`]}}}}`)
-		var i struct{ ID string }
-		_ = json.Unmarshal([]byte(b), &i)
-		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+i.ID+"/credentials/password", ""); st != want {
+		id := createRaw(t, srv, `{"schema_id":"default","traits":{"email":"f`+strconv.Itoa(n)+`@example.org"},"credentials":{"oidc":{"config":{"providers":[`+providers+`]}}}}`)
+		if st, got := rawSend(t, http.MethodDelete, srv.URL+"/admin/identities/"+id+"/credentials/password", ""); st != want {
 			t.Errorf("%s: %d %s, want %d", providers, st, got, want)
 		}
 	}

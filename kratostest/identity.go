@@ -27,7 +27,7 @@ type identity struct {
 	// by the schema extension, they are new in the patch's answer.
 	dropped map[string]bool
 	// schemaURLEcho is the schema_url of a patched document: the patch's
-	// answer shows it, later reads compute it again (recorded 386, 387).
+	// answer shows it, later reads compute it again (recorded 384, 389).
 	schemaURLEcho  string
 	OrganizationID *string
 	Credentials    map[string]*credential
@@ -293,7 +293,7 @@ func (s *Server) validate(i *identity, now time.Time) *apiError {
 	}
 	if len(i.Traits) == 0 {
 		// Absent traits are an empty object to Kratos (an update without
-		// traits: "missing properties", recorded 368); null stays null.
+		// traits: "missing properties", recorded 366); null stays null.
 		i.Traits = json.RawMessage("{}")
 	}
 	sch := s.cfg.schemaByID[i.SchemaID]
@@ -799,18 +799,7 @@ func patchDecodeMessage(err error) string {
 	if te.Field == "external_id" { // a sqlxx.NullString in Kratos
 		return "json: cannot unmarshal " + te.Value + " into Go value of type string"
 	}
-	names := strings.NewReplacer(
-		"kratostest.verifiableAddressIn", "identity.VerifiableAddress",
-		"kratostest.recoveryAddressIn", "identity.RecoveryAddress",
-		"verifiableAddressIn", "VerifiableAddress",
-		"recoveryAddressIn", "RecoveryAddress",
-		"patchedIdentity", "WithCredentialsAndAdminMetadataInJSON",
-	)
-	typ := te.Type.String()
-	if te.Field == "state" {
-		typ = "identity.State"
-	}
-	return "json: cannot unmarshal " + te.Value + " into Go struct field " + names.Replace(te.Struct) + "." + te.Field + " of type " + names.Replace(typ)
+	return kratosTypeNames.Replace("json: cannot unmarshal " + te.Value + " into Go struct field " + te.Struct + "." + te.Field + " of type " + te.Type.String())
 }
 
 // patchDenied is the deny list of Kratos' patchIdentity, matched
@@ -821,10 +810,9 @@ func patchDecodeMessage(err error) string {
 // so the real server does NOT refuse a patch of "/state_changed_at" and the
 // fake mimics that (the value is applied unless the state changes too).
 //
-// The real server applies other paths below "/credentials" (for example
-// "/credentials/password/config") to the stored credentials; the fake does
-// not model that and refuses every path below "/credentials" with the same
-// 400, the conservative choice for a test double.
+// Other paths below "/credentials" (for example
+// "/credentials/password/config") are applied to the stored credentials,
+// on the real server and in the fake (see patchedIdentity.Credentials).
 func patchDenied(path string) bool {
 	p := strings.ToLower(path)
 	switch p {
@@ -892,7 +880,7 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	out.adminMetaKey = p.MetadataAdmin != nil
 	out.schemaURLEcho = p.SchemaURL
 	if !p.CreatedAt.IsZero() {
-		// Kratos keeps a patched created_at (recorded 385, 387).
+		// Kratos keeps a patched created_at (recorded 383, 389).
 		out.CreatedAt = p.CreatedAt
 	}
 	out.OrganizationID = p.OrganizationID.ptr()

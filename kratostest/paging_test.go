@@ -36,20 +36,7 @@ func TestPagingExactlyOnceFake(t *testing.T) {
 		opts = append(opts, kratostest.WithIdentitySchema(fmt.Sprintf("extra-%d", i), kratostest.DefaultIdentitySchema()))
 	}
 	srv := kratostest.NewServer(t, opts...)
-	runPaging(t, srv.Client(kratostest.ValidateWith(t)), target{
-		name:      "fake",
-		rawClient: srv.Client(),
-		adminURL:  srv.URL,
-		publicURL: srv.PublicURL,
-		schemaID:  kratostest.DefaultSchemaID,
-		newSession: func(t *testing.T, identityID, _, _ string) string {
-			s, err := srv.CreateSession(identityID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s.ID
-		},
-	})
+	runPaging(t, srv.Client(kratostest.ValidateWith(t)), fakeTarget(srv))
 }
 
 func TestPagingExactlyOnceRealServer(t *testing.T) {
@@ -58,24 +45,8 @@ func TestPagingExactlyOnceRealServer(t *testing.T) {
 	if admin == "" || public == "" {
 		t.Skip("set KRATOS_ADMIN_URL and KRATOS_PUBLIC_URL (and ORY_API_KEY) to walk the lists of a real Kratos")
 	}
-	opts := []client.Option{client.WithPublicURL(public)}
-	if key := os.Getenv("ORY_API_KEY"); key != "" {
-		opts = append(opts, client.WithBearerToken(key))
-	}
-	c, err := client.New(admin, append([]client.Option{kratostest.ValidateWith(t)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := client.New(admin, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runPaging(t, c, target{
-		name: "real", rawClient: raw, adminURL: admin, publicURL: public, schemaID: "default",
-		newSession: func(t *testing.T, _, email, password string) string {
-			return loginWithPassword(t, public, email, password)
-		},
-	})
+	c, tg := realTarget(t, admin, public)
+	runPaging(t, c, tg)
 }
 
 func runPaging(t *testing.T, c *client.Client, tg target) {

@@ -43,7 +43,7 @@ type recoveryLinkBody struct {
 // recoveryExpiry parses expires_in as both recovery endpoints do. Their
 // refusals of a past time differ: the code endpoint says "must result" and
 // prints the parsed duration ("-5m0s"), the link endpoint says "must be
-// result" and echoes the value sent (recorded 266, 267, 274, 275).
+// result" and echoes the value sent (recorded 274, 275, 282, 283).
 func (s *Server) recoveryExpiry(expiresIn string, code bool) (time.Duration, *apiError) {
 	d := s.cfg.recoveryLifespan
 	if expiresIn != "" {
@@ -223,7 +223,7 @@ func (s *Server) listSchemas(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getSchema(w http.ResponseWriter, _ *http.Request, id string) {
 	sch := s.cfg.schemaByID[id]
 	if sch == nil {
-		// Unpadded base64url only: "ZGVmYXVsdA==" is a 404 (recorded 446).
+		// Unpadded base64url only: "ZGVmYXVsdA==" is a 404 (recorded 444).
 		if dec, err := base64.RawURLEncoding.DecodeString(id); err == nil {
 			sch = s.cfg.schemaByID[string(dec)]
 		}
