@@ -325,8 +325,6 @@ func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessions
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
-	if p != nil {
-	}
 	req, err := gen.NewListIdentitySessionsRequest(c.server(false), id, p)
 	cl, err := c.newCall(op, false, req, err)
 	if err != nil {
