@@ -298,8 +298,9 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 // Kratos v26.2.0 pages this list off by one (see "Paging flaws of Kratos"
 // in the package documentation): with PageSize and PageToken the client
 // corrects it, so NextPageToken leads to the page that follows, and is
-// empty on the last page; pass it with the same PageSize. The deprecated Page and PerPage are sent as
-// given; the server counts them from 1 (pages 0 and 1 are both the first).
+// empty on the last page; pass it with the same PageSize. The deprecated
+// Page and PerPage are sent as given; the server counts them from 1 (pages
+// 0 and 1 are both the first).
 //
 // It corresponds to GET /admin/identities/{id}/sessions.
 func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams) (*Page[Session], error) {
