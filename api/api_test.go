@@ -17,23 +17,22 @@ import (
 // asserts the opposite: the spec refuses the request, and the error answer
 // still matches the spec.
 var requestsTheSpecRefuses = map[string]string{
-	"createIdentity-invalid-json-400":                          "body is not JSON",
-	"createIdentity-invalid-state-400":                         "state not in enum",
-	"getIdentity-include-credential-invalid-400":               "include_credential not in enum",
-	"listIdentities-ids-filter-bad-uuid-400":                   "ids item is not a UUID",
-	"listIdentities-bad-page-size-400":                         "page_size is not an integer",
-	"updateIdentity-invalid-json-400":                          "body is not JSON",
-	"patchIdentity-failed-test-op-400":                         "op test is not supported",
-	"batchPatchIdentities-unknown-field-400":                   "unknown field in body",
-	"batchPatchIdentities-invalid-json-400":                    "body is not JSON",
-	"getSession-malformed-uuid-400":                            "session id is not a UUID",
-	"extendSession-malformed-uuid-400":                         "session id is not a UUID",
-	"disableSession-malformed-uuid-400":                        "session id is not a UUID",
-	"createRecoveryCodeForIdentity-bad-expires-in-400":         "expires_in breaks the pattern",
-	"createRecoveryCodeForIdentity-bad-flow-type-400":          "flow_type not in enum",
-	"createRecoveryCodeForIdentity-missing-identity-id":        "identity_id is required",
-	"createRecoveryLinkForIdentity-bad-expires-in-400":         "expires_in breaks the pattern",
-	"listIdentitySchemas-admin-port-admin-prefix-redirect-307": "/admin/schemas is only a redirect, not an operation",
+	"createIdentity-invalid-json-400":                   "body is not JSON",
+	"createIdentity-invalid-state-400":                  "state not in enum",
+	"getIdentity-include-credential-invalid-400":        "include_credential not in enum",
+	"listIdentities-ids-filter-bad-uuid-400":            "ids item is not a UUID",
+	"listIdentities-bad-page-size-400":                  "page_size is not an integer",
+	"updateIdentity-invalid-json-400":                   "body is not JSON",
+	"patchIdentity-failed-test-op-400":                  "op test is not supported",
+	"batchPatchIdentities-unknown-field-400":            "unknown field in body",
+	"batchPatchIdentities-invalid-json-400":             "body is not JSON",
+	"getSession-malformed-uuid-400":                     "session id is not a UUID",
+	"extendSession-malformed-uuid-400":                  "session id is not a UUID",
+	"disableSession-malformed-uuid-400":                 "session id is not a UUID",
+	"createRecoveryCodeForIdentity-bad-expires-in-400":  "expires_in breaks the pattern",
+	"createRecoveryCodeForIdentity-bad-flow-type-400":   "flow_type not in enum",
+	"createRecoveryCodeForIdentity-missing-identity-id": "identity_id is required",
+	"createRecoveryLinkForIdentity-bad-expires-in-400":  "expires_in breaks the pattern",
 	// Recorded by internal/recorder.
 	"deleteIdentityCredentials-unknown-type":              "type not in enum",
 	"listIdentities-ids-501":                              "more than 500 ids",
@@ -69,7 +68,8 @@ var requestsTheSpecRefuses = map[string]string{
 // notAnOperation are recorded requests whose path no operation of the
 // spec has: the server's router answered them.
 var notAnOperation = map[string]bool{
-	"getIdentityByExternalID-slash-unescaped": true, // "/" in an unescaped external id: the router's 404
+	"getIdentityByExternalID-slash-unescaped":                  true, // "/" in an unescaped external id: the router's 404
+	"listIdentitySchemas-admin-port-admin-prefix-redirect-307": true, // /admin/schemas is only a redirect to the public port
 }
 
 func TestSpecIsValid(t *testing.T) {
@@ -113,7 +113,7 @@ func TestRecordedExchangesMatchSpec(t *testing.T) {
 				return
 			}
 			why, refused := requestsTheSpecRefuses[x.Key()]
-			if x.Request.Path == "/admin/schemas" || notAnOperation[x.Key()] {
+			if notAnOperation[x.Key()] {
 				if _, err := v.Route(req); !errors.Is(err, contract.ErrNoRoute) {
 					t.Fatalf("want no route for %s: %v", x.Request.Path, err)
 				}

@@ -187,11 +187,15 @@ type call struct {
 // server is the base URL the generated builders resolve their paths
 // against: the public URL for schema endpoints when one is configured,
 // otherwise the admin URL.
-func (c *Client) server(public bool) string {
+func (c *Client) server(public bool) string { return c.endpointFor(public).server }
+
+// endpointFor is the public endpoint for schema calls when one is configured,
+// otherwise the admin one.
+func (c *Client) endpointFor(public bool) endpoint {
 	if public && !c.cfg.public.isZero() {
-		return c.cfg.public.server
+		return c.cfg.public
 	}
-	return c.cfg.admin.server
+	return c.cfg.admin
 }
 
 // newCall turns the request a generated builder made (req, err) into a
@@ -205,11 +209,7 @@ func (c *Client) newCall(op string, public bool, req *http.Request, err error) (
 		}
 		return nil, &ArgumentError{Op: op, Argument: "params", Reason: "cannot build the request: " + err.Error()}
 	}
-	ep := c.cfg.admin
-	if public && !c.cfg.public.isZero() {
-		ep = c.cfg.public
-	}
-	cl := &call{op: op, method: req.Method, public: public, url: req.URL, path: strings.TrimPrefix(req.URL.Path, ep.url.Path)}
+	cl := &call{op: op, method: req.Method, public: public, url: req.URL, path: strings.TrimPrefix(req.URL.Path, c.endpointFor(public).url.Path)}
 	if len(req.Header) > 0 {
 		cl.header = req.Header
 	}

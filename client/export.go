@@ -77,8 +77,9 @@ func (s *IdentitiesService) Export(ctx context.Context, opts *ExportOptions) ite
 	}
 }
 
-// exportReadAhead is how many listed identities may wait for the caller.
-const exportReadAhead = 500
+// exportReadAhead is how many listed identities may wait for the caller:
+// a page of the largest size the server pages identities by.
+const exportReadAhead = MaxIdentitiesPageSize
 
 type exportResult struct {
 	body *CreateIdentityBody // nil: skip (deleted meanwhile)

@@ -298,8 +298,9 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 // Kratos v26.2.0 pages this list off by one (see "Paging flaws of Kratos"
 // in the package documentation): with PageSize and PageToken the client
 // corrects it, so NextPageToken leads to the page that follows, and is
-// empty on the last page; pass it with the same PageSize. The deprecated Page and PerPage are sent as
-// given; the server counts them from 1 (pages 0 and 1 are both the first).
+// empty on the last page; pass it with the same PageSize. The deprecated
+// Page and PerPage are sent as given; the server counts them from 1 (pages
+// 0 and 1 are both the first).
 //
 // It corresponds to GET /admin/identities/{id}/sessions.
 func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams) (*Page[Session], error) {
@@ -324,8 +325,6 @@ func (s *IdentitiesService) ListSessions(ctx context.Context, id string, params 
 func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*call, error) {
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
-	}
-	if p != nil {
 	}
 	req, err := gen.NewListIdentitySessionsRequest(c.server(false), id, p)
 	cl, err := c.newCall(op, false, req, err)

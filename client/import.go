@@ -360,7 +360,6 @@ type importer struct {
 	parent context.Context
 	ctx    context.Context // ends on cancellation and on a fatal error
 	cancel context.CancelCauseFunc
-	policy RetryPolicy
 	retry  retrier // the client's retry engine, with the importer's MaxAttempts
 
 	outcomes chan ImportOutcome
@@ -383,7 +382,6 @@ func newImporter(ctx context.Context, s *IdentitiesService, o ImportOptions) *im
 		parent:   ctx,
 		ctx:      runCtx,
 		cancel:   cancel,
-		policy:   s.c.cfg.retry,
 		retry:    retrier{policy: s.c.cfg.retry, max: o.MaxAttempts, resend: true, pastDeadline: true},
 		outcomes: make(chan ImportOutcome, 256),
 		sizer:    batchSizer{size: o.BatchSize, ceiling: o.BatchSize},
@@ -897,7 +895,7 @@ func (im *importer) process(items []*importItem) {
 			im.resolveOrFail(items, err)
 			return
 		case retryTooLong:
-			im.resolveOrFail(items, fmt.Errorf("%w (the server asked to wait longer than %s)", err, im.policy.MaxRetryAfter))
+			im.resolveOrFail(items, fmt.Errorf("%w (the server asked to wait longer than %s)", err, im.retry.policy.MaxRetryAfter))
 			return
 		case retryCancelled:
 			im.abandon(items)

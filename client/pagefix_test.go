@@ -24,6 +24,9 @@ func TestFixPageOneBased(t *testing.T) {
 		{"last page", 2, offsetToken(6), 1, 5, "", ""},
 		{"exact fit", 5, "", 5, 5, "", ""},
 		{"default size", 0, "", 250, 251, offsetToken(250), offsetToken(500)},
+		// A real Kratos v26.2.0 pages a negative page_size by 1 (its
+		// first page's next link is offset 1, as for page_size=1).
+		{"negative size pages by 1", -3, "", 1, 3, offsetToken(1), offsetToken(2)},
 		{"no total: full page", 2, "", 2, -1, offsetToken(2), offsetToken(4)},
 		{"no total: short page", 2, offsetToken(4), 1, -1, "", ""},
 		{"empty page", 2, offsetToken(8), 0, 5, "x", ""},

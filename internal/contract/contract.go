@@ -51,8 +51,12 @@ var uuidFormat = openapi3.NewRegexpFormatValidator(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{
 
 // requestUUIDFormat is "uuid" in requests: every text form Kratos parses
 // (gofrs/uuid) and answers with a 2xx, the canonical form and 32 hex
-// digits, either in braces or after "urn:uuid:" (see the spec's info).
-var requestUUIDFormat = openapi3.NewRegexpFormatValidator(`^(urn:uuid:)?(\{)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})(\})?$`)
+// digits, either in braces or after "urn:uuid:" (see the spec's info), but
+// not both and not one brace alone: Kratos v26.2.0 answers those 404.
+var requestUUIDFormat = openapi3.NewRegexpFormatValidator(`^(urn:uuid:` + uuidForms + `|\{` + uuidForms + `\}|` + uuidForms + `)$`)
+
+// uuidForms is the canonical form or 32 hex digits.
+const uuidForms = `([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})`
 
 // New loads and validates an OpenAPI document and prepares a router that
 // matches on path alone, whatever host and port the traffic used.

@@ -15,27 +15,28 @@ import (
 	"strings"
 )
 
-// Exchange is one recorded request and the server's answer.
+// Exchange is one recorded request and the server's answer. Its fields
+// are in the files' order: internal/recorder writes files by encoding it.
 type Exchange struct {
 	File      string `json:"-"`
 	Operation string `json:"operation"`
 	Case      string `json:"case"`
-	Note      string `json:"note"`
+	Note      string `json:"note,omitempty"`
 	Request   struct {
 		Method     string              `json:"method"`
 		BaseURL    string              `json:"base_url"`
 		Path       string              `json:"path"`
 		RawQuery   string              `json:"raw_query"`
-		Headers    map[string]string   `json:"headers"`
 		Query      map[string][]string `json:"query"`
+		Headers    map[string]string   `json:"headers"`
 		Body       json.RawMessage     `json:"body"`
-		BodyIsText bool                `json:"body_is_text"`
+		BodyIsText bool                `json:"body_is_text,omitempty"`
 	} `json:"request"`
 	Response struct {
 		Status     int               `json:"status"`
 		Headers    map[string]string `json:"headers"`
 		Body       json.RawMessage   `json:"body"`
-		BodyIsText bool              `json:"body_is_text"`
+		BodyIsText bool              `json:"body_is_text,omitempty"`
 	} `json:"response"`
 }
 

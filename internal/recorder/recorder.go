@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kratosadmin/sdk/internal/exchange"
 )
 
 // UserAgent is sent on every request; the login calls' sessions record it
@@ -216,33 +218,13 @@ func (r *Recorder) Do(c Call) (*Result, error) {
 		reqBody, reqText = json.RawMessage(`"null"`), true
 	}
 	respBody, respText := encodeBody(got)
-	type reqT struct {
-		Method     string              `json:"method"`
-		BaseURL    string              `json:"base_url"`
-		Path       string              `json:"path"`
-		RawQuery   string              `json:"raw_query"`
-		Query      map[string][]string `json:"query"`
-		Headers    map[string]string   `json:"headers"`
-		Body       json.RawMessage     `json:"body"`
-		BodyIsText bool                `json:"body_is_text,omitempty"`
-	}
-	type respT struct {
-		Status     int               `json:"status"`
-		Headers    map[string]string `json:"headers"`
-		Body       json.RawMessage   `json:"body"`
-		BodyIsText bool              `json:"body_is_text,omitempty"`
-	}
-	file := struct {
-		Operation string `json:"operation"`
-		Case      string `json:"case"`
-		Note      string `json:"note,omitempty"`
-		Request   reqT   `json:"request"`
-		Response  respT  `json:"response"`
-	}{
-		Operation: c.Op, Case: c.Case, Note: c.Note,
-		Request:  reqT{c.Method, base, c.Path, c.Query, query, sent, reqBody, reqText},
-		Response: respT{resp.StatusCode, headers, respBody, respText},
-	}
+	var file exchange.Exchange
+	file.Operation, file.Case, file.Note = c.Op, c.Case, c.Note
+	file.Request.Method, file.Request.BaseURL, file.Request.Path = c.Method, base, c.Path
+	file.Request.RawQuery, file.Request.Query, file.Request.Headers = c.Query, query, sent
+	file.Request.Body, file.Request.BodyIsText = reqBody, reqText
+	file.Response.Status, file.Response.Headers = resp.StatusCode, headers
+	file.Response.Body, file.Response.BodyIsText = respBody, respText
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
