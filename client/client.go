@@ -182,6 +182,8 @@ type call struct {
 
 	// fix corrects the paging of lists the server pages wrongly.
 	fix *pageFix
+	// bound limits the items of a list answer (nil: not a list).
+	bound *pageBound
 }
 
 // server is the base URL the generated builders resolve their paths
@@ -325,7 +327,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error
 	defer resp.Body.Close()
 	var buf *bytes.Buffer
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		buf, err = readBody(resp, c.cfg.maxBody)
+		buf, err = readBody(boundList(resp, cl.bound, c.cfg.maxBody), c.cfg.maxBody)
 	} else {
 		// An error answer keeps at most maxErrorBody bytes: enough for
 		// any Kratos error and a snippet of a proxy's page, whatever its
@@ -703,6 +705,23 @@ func isIdempotentMethod(m string) bool {
 		return true
 	}
 	return false
+}
+
+// boundList is resp with its body counted against a list answer's bound
+// (see itemLimiter), or resp itself for other answers. The buffer is
+// sized for the page, not for what the server declares.
+func boundList(resp *http.Response, b *pageBound, limit int64) *http.Response {
+	if b == nil {
+		return resp
+	}
+	lr := *resp
+	lr.Body = io.NopCloser(&itemLimiter{r: resp.Body, bound: *b})
+	if hint := 64<<10 + int64(b.max)*(4<<10); lr.ContentLength <= limit && (b.cut || lr.ContentLength > hint) {
+		// A cut body is shorter than declared; a longer one grows
+		// the buffer as it really arrives.
+		lr.ContentLength = -1
+	}
+	return &lr
 }
 
 // readBody reads a whole response body into a pooled buffer, refusing more

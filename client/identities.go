@@ -108,7 +108,15 @@ func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesPara
 }
 
 func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
+	bound := &pageBound{max: MaxIdentitiesPageSize}
 	if p != nil {
+		q := *p // the sizes sent may differ from the caller's
+		if err := checkPageSizes(op, &q.PageSize, &q.PerPage, MaxIdentitiesPageSize); err != nil {
+			return nil, err
+		}
+		p = &q
+		// A page holds what was asked for; a list of ids may be longer.
+		bound.max = int(max(pageLimit(q.PageSize, q.PerPage, MaxIdentitiesPageSize), int64(len(q.IDs))))
 		// Consistency is sent as given: Kratos ignores levels it does
 		// not know (and self-hosted servers all of them).
 		if len(p.IDs) > 500 {
@@ -129,7 +137,12 @@ func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, 
 		}
 	}
 	req, err := gen.NewListIdentitiesRequest(c.server(false), p)
-	return c.newCall(op, false, req, err)
+	cl, err := c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.bound = bound
+	return cl, nil
 }
 
 // Create creates an identity, importing any credentials in body. An empty
@@ -326,11 +339,21 @@ func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessions
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
+	bound := &pageBound{max: MaxPageSize}
+	if p != nil {
+		q := *p // the sizes sent may differ from the caller's
+		if err := checkPageSizes(op, &q.PageSize, &q.PerPage, MaxPageSize); err != nil {
+			return nil, err
+		}
+		p = &q
+		bound.max = int(pageLimit(q.PageSize, q.PerPage, MaxPageSize))
+	}
 	req, err := gen.NewListIdentitySessionsRequest(c.server(false), id, p)
 	cl, err := c.newCall(op, false, req, err)
 	if err != nil {
 		return nil, err
 	}
+	cl.bound = bound
 	// The deprecated page and per_page are sent as given; with the
 	// others the client corrects the server's off-by-one page.
 	if p == nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"net/http"
 	"net/url"
@@ -188,17 +189,12 @@ func failSeq[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
 }
 
-// walk yields every item of every page, starting at token. It stops when
-// yield returns false, after an empty page or a page without a next token,
-// and after yielding an error once. A token the server already handed out
-// ends the walk with ErrPaginationLoop instead of looping forever.
+// walk yields every item of every page, starting at token (see WalkPages).
 func walk[T any](token string, fetch func(token string) (*Page[T], error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		seen := map[string]struct{}{token: {}}
-		for {
-			page, err := fetch(token)
+		for page, err := range WalkPages(token, fetch) {
 			if err != nil {
-				yield(nil, &PageError{PageToken: token, Err: err})
+				yield(nil, err)
 				return
 			}
 			for i := range page.Items {
@@ -206,18 +202,99 @@ func walk[T any](token string, fetch func(token string) (*Page[T], error)) iter.
 					return
 				}
 			}
+		}
+	}
+}
+
+// WalkPages is the one pagination walker of the SDK: the List iterators,
+// Export and the bulk importer's settling walk all page through it. It
+// yields the page fetch returns for token, then for each page's
+// NextPageToken, and stops when yield returns false, after an empty page
+// or a page without a next token, and after yielding an error once (a
+// *PageError whose PageToken resumes the walk).
+//
+// A server that hands out a token it handed out before, however long the
+// cycle (A → B → A, or A → B → C → … → A), ends the walk with a *PageError
+// matching ErrPaginationLoop instead of walking forever. Its memory does not
+// grow with the number of pages or the size of the tokens: it keeps 64-bit
+// digests of the first MaxRememberedPageTokens tokens and, past them, a
+// cycle check that holds one token's digest (Brent's), and page tokens over
+// MaxPageTokenBytes are refused when the page is read.
+func WalkPages[T any](token string, fetch func(token string) (*Page[T], error)) iter.Seq2[*Page[T], error] {
+	return func(yield func(*Page[T], error) bool) {
+		seen := newTokenTracker()
+		seen.add(token)
+		for {
+			page, err := fetch(token)
+			if err != nil {
+				yield(nil, &PageError{PageToken: token, Err: err})
+				return
+			}
+			if page == nil {
+				yield(nil, &PageError{PageToken: token, Err: errors.New("kratos: no page and no error")})
+				return
+			}
+			if !yield(page, nil) {
+				return
+			}
 			next := page.NextPageToken
-			if next == "" {
+			if len(page.Items) == 0 || next == "" {
 				return
 			}
-			if _, dup := seen[next]; dup {
-				yield(nil, &PageError{PageToken: next, Err: fmt.Errorf("%w: %q came back after the page it leads to", ErrPaginationLoop, next)})
+			if seen.add(next) {
+				yield(nil, &PageError{PageToken: next, Err: fmt.Errorf("%w: %q came back after the page it leads to", ErrPaginationLoop, snippet([]byte(next), 80))})
 				return
 			}
-			seen[next] = struct{}{}
 			token = next
 		}
 	}
+}
+
+// MaxRememberedPageTokens is how many page tokens of one walk are
+// remembered exactly (as 64-bit digests, 8 bytes each); a cycle through
+// more of them is still found, a few pages later.
+const MaxRememberedPageTokens = 1 << 16
+
+// MaxPageTokenBytes is the longest page token the client accepts from a
+// server. Kratos' tokens are under 200 bytes.
+const MaxPageTokenBytes = 4 << 10
+
+// tokenTracker finds a repeated page token in bounded memory: an exact set
+// of the digests of the first MaxRememberedPageTokens tokens, then Brent's
+// cycle detection, which compares each token with one saved digest, saved
+// anew at every power of two: a cycle of any length is found within twice
+// its length. Digests are seeded per walk, so a server cannot aim at a
+// collision.
+type tokenTracker struct {
+	seed  maphash.Seed
+	set   map[uint64]struct{}
+	saved uint64 // Brent: the digest compared against
+	power int    // Brent: steps until the next save
+	steps int
+}
+
+func newTokenTracker() *tokenTracker {
+	return &tokenTracker{seed: maphash.MakeSeed(), set: make(map[uint64]struct{}), power: 1}
+}
+
+// add records token and reports whether it was seen before.
+func (t *tokenTracker) add(token string) bool {
+	d := maphash.String(t.seed, token)
+	if _, dup := t.set[d]; dup {
+		return true
+	}
+	if len(t.set) < MaxRememberedPageTokens {
+		t.set[d] = struct{}{}
+		t.saved = d
+		return false
+	}
+	if d == t.saved {
+		return true
+	}
+	if t.steps++; t.steps == t.power {
+		t.saved, t.steps, t.power = d, 0, t.power*2
+	}
+	return false
 }
 
 // nextPageToken returns the page_token of the Link header's rel="next"
@@ -251,9 +328,12 @@ func pageTokenOf(target string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("malformed query in Link next target %q: %w", snippet([]byte(target), 200), err)
 	}
-	// A copy: the token would otherwise keep the whole Link header alive,
-	// which matters where tokens are kept (walk remembers every one).
-	return strings.Clone(q.Get("page_token")), nil
+	tok := q.Get("page_token")
+	if len(tok) > MaxPageTokenBytes {
+		return "", fmt.Errorf("page token of %d bytes in the Link header, the most accepted is %d", len(tok), MaxPageTokenBytes)
+	}
+	// A copy: the token would otherwise keep the whole Link header alive.
+	return strings.Clone(tok), nil
 }
 
 type link struct {

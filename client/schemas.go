@@ -67,6 +67,11 @@ func (s *SchemasService) List(ctx context.Context, params *ListIdentitySchemasPa
 func (c *Client) listSchemasCall(op string, p *ListIdentitySchemasParams) (*call, error) {
 	fix := &pageFix{flaw: flawOverlong}
 	if p != nil {
+		q := *p // the sizes sent may differ from the caller's
+		if err := checkPageSizes(op, &q.PageSize, &q.PerPage, MaxPageSize); err != nil {
+			return nil, err
+		}
+		p = &q
 		// Which size the server uses: page_size when page_token or
 		// page_size is sent, per_page otherwise.
 		fix.size = p.PageSize
@@ -80,5 +85,12 @@ func (c *Client) listSchemasCall(op string, p *ListIdentitySchemasParams) (*call
 		return nil, err
 	}
 	cl.fix = fix
+	// Items past the page size belong to the following pages (the
+	// overlong flaw): they are dropped unread, as fixPage would drop them.
+	size := fix.size
+	if size == 0 {
+		size = defaultPageSize
+	}
+	cl.bound = &pageBound{max: int(max(1, min(size, MaxPageSize))), cut: true}
 	return cl, nil
 }

@@ -61,13 +61,25 @@ func (s *SessionsService) List(ctx context.Context, params *ListSessionsParams) 
 }
 
 func (c *Client) listSessionsCall(op string, p *ListSessionsParams) (*call, error) {
+	bound := &pageBound{max: MaxPageSize}
 	if p != nil {
 		if err := checkExpand(op, p.Expand); err != nil {
 			return nil, err
 		}
+		q := *p // the size sent may differ from the caller's
+		if err := checkPageSizes(op, &q.PageSize, nil, MaxPageSize); err != nil {
+			return nil, err
+		}
+		p = &q
+		bound.max = int(pageLimit(q.PageSize, 0, MaxPageSize))
 	}
 	req, err := gen.NewListSessionsRequest(c.server(false), p)
-	return c.newCall(op, false, req, err)
+	cl, err := c.newCall(op, false, req, err)
+	if err != nil {
+		return nil, err
+	}
+	cl.bound = bound
+	return cl, nil
 }
 
 // Disable deactivates a session; its data is kept. Disabling it again

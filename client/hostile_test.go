@@ -1,0 +1,269 @@
+package client_test
+
+// The hostile-server suite (issue 19): servers that answer each attack on
+// the request path (amplifying lists, cycling and growing page tokens,
+// path-cleaning redirects, closed connections), and the client's answer.
+// Memory bounds are asserted on allocated bytes, never on wall time.
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/kratosadmin/sdk/client"
+)
+
+// amplifyingBody is a JSON array of n empty objects: 3 bytes on the wire
+// each, a whole Identity (some 270 bytes) each once decoded.
+func amplifyingBody(n int) []byte {
+	var b bytes.Buffer
+	b.Grow(3*n + 2)
+	b.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("{}")
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+// gzipped compresses b.
+func gzipped(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// serveGzipped answers every request with body, gzip-compressed.
+func serveGzipped(t *testing.T, body []byte) string {
+	t.Helper()
+	z := gzipped(t, body)
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", jsonCT)
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(z)
+	})
+	return srv.URL
+}
+
+// allocated runs fn and returns the bytes the whole process allocated
+// meanwhile (no parallel test runs during a sequential one).
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestHostileAmplifyingList: a 30 MiB list answer of empty objects (30 KB
+// gzip-compressed, under the 32 MiB body limit) is refused as soon as it
+// holds more items than the page asked for, having cost memory in
+// proportion to that page, not to the answer: before the bound it took
+// 11 GB.
+func TestHostileAmplifyingList(t *testing.T) {
+	const n = 10 << 20 // 30 MiB of "{},"
+	url := serveGzipped(t, amplifyingBody(n))
+	c := newClient(t, url, client.WithoutRetries())
+	ctx := context.Background()
+	id := testID
+
+	cases := []struct {
+		name string
+		size int64
+		call func(size int64) (int, error)
+	}{
+		{"Identities.ListPage", 10, func(size int64) (int, error) {
+			p, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{PageSize: size})
+			return pageLen(p), err
+		}},
+		{"Identities.ListPage default size", 0, func(size int64) (int, error) {
+			p, err := c.Identities.ListPage(ctx, nil)
+			return pageLen(p), err
+		}},
+		{"Identities.ListPage above the server's maximum", 100000, func(size int64) (int, error) {
+			p, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{PageSize: size})
+			return pageLen(p), err
+		}},
+		{"Sessions.ListPage", 10, func(size int64) (int, error) {
+			p, err := c.Sessions.ListPage(ctx, &client.ListSessionsParams{PageSize: size})
+			return pageLen(p), err
+		}},
+		{"Identities.ListSessionsPage", 10, func(size int64) (int, error) {
+			p, err := c.Identities.ListSessionsPage(ctx, id, &client.ListIdentitySessionsParams{PageSize: size})
+			return pageLen(p), err
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got int
+			var err error
+			bytes := allocated(func() { got, err = tc.call(tc.size) })
+			if !errors.Is(err, client.ErrTooManyItems) || !errors.Is(err, client.ErrMalformedResponse) {
+				t.Fatalf("want ErrTooManyItems (a *ResponseError), got %d items, %v", got, err)
+			}
+			// A page of 1000 identities (the largest any list serves)
+			// is well under 4 MiB; the answer decoded would be 2.7 GB.
+			if bytes > 4<<20 {
+				t.Fatalf("refusing the answer allocated %d bytes, want < 4 MiB", bytes)
+			}
+			t.Logf("%s: %d bytes allocated", tc.name, bytes)
+		})
+	}
+
+	t.Run("Schemas.ListPage keeps its page", func(t *testing.T) {
+		// Schema pages are overlong on Kratos (issue 12): the items past
+		// the page size are dropped unread, not refused.
+		var p *client.Page[client.IdentitySchemaContainer]
+		var err error
+		bytes := allocated(func() { p, err = c.Schemas.ListPage(ctx, &client.ListIdentitySchemasParams{PageSize: 10}) })
+		if err != nil || len(p.Items) != 10 {
+			t.Fatalf("want the 10 items of the page, got %d, %v", pageLen(p), err)
+		}
+		if bytes > 4<<20 {
+			t.Fatalf("allocated %d bytes, want < 4 MiB", bytes)
+		}
+	})
+}
+
+// TestHostileAmplifyingListScales: what refusing an amplifying answer
+// costs grows with the page size asked for, and stays that of the page.
+func TestHostileAmplifyingListScales(t *testing.T) {
+	url := serveGzipped(t, amplifyingBody(10<<20))
+	c := newClient(t, url, client.WithoutRetries())
+	cost := func(size int64) uint64 {
+		return allocated(func() {
+			_, err := c.Identities.ListPage(context.Background(), &client.ListIdentitiesParams{PageSize: size})
+			if !errors.Is(err, client.ErrTooManyItems) {
+				t.Fatalf("page size %d: want ErrTooManyItems, got %v", size, err)
+			}
+		})
+	}
+	small, large := cost(1), cost(500)
+	t.Logf("page size 1: %d bytes, page size 500: %d bytes", small, large)
+	// Both are the cost of a request and a page, nowhere near the 30 MiB
+	// answer, let alone its 2.7 GB decoded.
+	if large > 4<<20 || small > 4<<20 {
+		t.Fatalf("allocated %d (size 1) and %d (size 500) bytes, want < 4 MiB each", small, large)
+	}
+}
+
+// TestHostileListExactPage: an answer of exactly the page size is kept, and
+// an array hidden in strings or nested values does not count.
+func TestHostileListExactPage(t *testing.T) {
+	body := `[{"id":"` + testID + `","traits":{"a":[1,2,3],"s":"],[,\",{"}},` +
+		`{"id":"` + testID + `","traits":{}}]`
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, body) })
+	c := newClient(t, srv.URL, client.WithoutRetries())
+	p, err := c.Identities.ListPage(context.Background(), &client.ListIdentitiesParams{PageSize: 2})
+	if err != nil || len(p.Items) != 2 {
+		t.Fatalf("want 2 items, got %d, %v", pageLen(p), err)
+	}
+	_, err = c.Identities.ListPage(context.Background(), &client.ListIdentitiesParams{PageSize: 1})
+	if !errors.Is(err, client.ErrTooManyItems) || !strings.Contains(err.Error(), "after 1 items") {
+		t.Fatalf("want ErrTooManyItems after 1 item, got %v", err)
+	}
+}
+
+func pageLen[T any](p *client.Page[T]) int {
+	if p == nil {
+		return -1
+	}
+	return len(p.Items)
+}
+
+// BenchmarkHostileAmplifyingList reports the bytes allocated (B/op) to
+// refuse a 30 MiB amplifying list answer for a page of 500; the test above
+// asserts the bound.
+func BenchmarkHostileAmplifyingList(b *testing.B) {
+	z := gzipped(b, amplifyingBody(10<<20))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", jsonCT)
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(z)
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithoutRetries())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Identities.ListPage(context.Background(), &client.ListIdentitiesParams{PageSize: 500}); !errors.Is(err, client.ErrTooManyItems) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// cyclingServer lists one identity per page and links page tokens in a
+// cycle: "" → A → B → C → A.
+func cyclingServer(t *testing.T) (*client.Client, *counted) {
+	next := map[string]string{"": "A", "A": "B", "B": "C", "C": "A"}
+	srv, n := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("page_token")
+		w.Header().Set("Link", `</admin/identities?page_size=1&page_token=`+next[tok]+`>; rel="next"`)
+		writeJSON(w, 200, identityPage(testID))
+	})
+	return newClient(t, srv.URL, client.WithoutRetries()), n
+}
+
+// TestHostileCyclingTokens: tokens that cycle through three pages end
+// every walk (List, Export) with ErrPaginationLoop after those pages,
+// where the importer's settle walk once asked 400 times.
+func TestHostileCyclingTokens(t *testing.T) {
+	ctx := context.Background()
+	t.Run("List", func(t *testing.T) {
+		c, n := cyclingServer(t)
+		var last error
+		for _, err := range c.Identities.List(ctx, &client.ListIdentitiesParams{PageSize: 1}) {
+			last = err
+		}
+		if !errors.Is(last, client.ErrPaginationLoop) || n.count() != 4 {
+			t.Fatalf("want ErrPaginationLoop after 4 requests, got %v after %d", last, n.count())
+		}
+	})
+	t.Run("Export", func(t *testing.T) {
+		c, n := cyclingServer(t)
+		var last error
+		for _, err := range c.Identities.Export(ctx, &client.ExportOptions{Filter: &client.ListIdentitiesParams{PageSize: 1}}) {
+			last = err
+		}
+		if !errors.Is(last, client.ErrPaginationLoop) || n.count() != 4 {
+			t.Fatalf("want ErrPaginationLoop after 4 requests, got %v after %d", last, n.count())
+		}
+	})
+}
+
+// TestHostileGrowingTokens: a page token over MaxPageTokenBytes is refused
+// when its page is read, so no walk keeps (or sends back) megabytes of it.
+func TestHostileGrowingTokens(t *testing.T) {
+	big := strings.Repeat("x", client.MaxPageTokenBytes+1)
+	srv, n := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", `</admin/identities?page_token=`+big+`>; rel="next"`)
+		writeJSON(w, 200, identityPage(testID))
+	})
+	c := newClient(t, srv.URL, client.WithoutRetries())
+	var last error
+	for _, err := range c.Identities.List(context.Background(), nil) {
+		last = err
+	}
+	if !errors.Is(last, client.ErrMalformedResponse) || !strings.Contains(last.Error(), "page token of 4097 bytes") || n.count() != 1 {
+		t.Fatalf("want the token refused on the first page, got %v after %d requests", last, n.count())
+	}
+}

@@ -1,0 +1,148 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrTooManyItems is matched by the *ResponseError of a list answer that
+// holds more items than the page may: more than the page size asked for,
+// or than the server honours. The answer is refused while it is read,
+// before any item is decoded, so its cost in memory does not depend on how
+// many items it claims.
+var ErrTooManyItems = errors.New("kratos: list answer has more items than the page size")
+
+// pageBound is what one list answer may decode into: at most max items.
+// With cut, the items past max are dropped unread instead of refused (the
+// server's flawOverlong pages: the extra items belong to the next page).
+type pageBound struct {
+	max int
+	cut bool
+}
+
+// pageLimit is the page size a list call may receive: the size asked for
+// (page_size, or the deprecated per_page when page_size is not given),
+// clamped to what the server honours, or that maximum when nothing is asked.
+func pageLimit(pageSize, perPage, maxSize int64) int64 {
+	size := pageSize
+	if size <= 0 {
+		size = perPage
+	}
+	if size <= 0 || size > maxSize {
+		return maxSize
+	}
+	return size
+}
+
+// checkPageSizes refuses page sizes that not every Kratos release serves
+// (v1.3.1 drops the connection on a negative page_size or per_page, later
+// releases serve their default page) and returns the sizes to send: above
+// maxSize, maxSize (v1.3.1 serves any size, later releases clamp).
+func checkPageSizes(op string, pageSize, perPage *int64, maxSize int64) error {
+	for _, p := range []struct {
+		name string
+		v    *int64
+	}{{"PageSize", pageSize}, {"PerPage", perPage}} {
+		if p.v == nil {
+			continue
+		}
+		if *p.v < 0 {
+			return &ArgumentError{Op: op, Argument: "params." + p.name, Reason: fmt.Sprintf("%d is negative: use 0 for the server's default or 1 to %d", *p.v, maxSize)}
+		}
+		if *p.v > maxSize {
+			*p.v = maxSize
+		}
+	}
+	return nil
+}
+
+// itemLimiter passes a JSON list answer through, counting the elements of
+// its top-level array as they stream by (strings and nesting followed, no
+// allocation). When the array would get more than max elements, it fails
+// the read with ErrTooManyItems or, with cut, ends the body there with the
+// closing bracket. A body that is not an array passes untouched: decoding
+// reports it.
+type itemLimiter struct {
+	r     io.Reader
+	bound pageBound
+	depth int
+	items int
+	inStr bool
+	esc   bool
+	began bool // the top-level array opened
+	off   bool // not an array: stop counting
+	tail  int  // 1: the closing bracket is due; 2: sent
+}
+
+func (l *itemLimiter) Read(p []byte) (int, error) {
+	switch l.tail {
+	case 1:
+		if len(p) == 0 {
+			return 0, nil
+		}
+		p[0] = ']'
+		l.tail = 2
+		return 1, io.EOF
+	case 2:
+		return 0, io.EOF
+	}
+	n, err := l.r.Read(p)
+	if l.off {
+		return n, err
+	}
+	for i := 0; i < n; i++ {
+		c := p[i]
+		if l.inStr {
+			switch {
+			case l.esc:
+				l.esc = false
+			case c == '\\':
+				l.esc = true
+			case c == '"':
+				l.inStr = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		if !l.began {
+			if c != '[' {
+				l.off = true
+				return n, err
+			}
+			l.began = true
+			l.depth = 1
+			continue
+		}
+		if l.depth == 1 && l.items == 0 && c != ']' {
+			l.items = 1 // the first element starts
+		}
+		switch c {
+		case '"':
+			l.inStr = true
+		case '[', '{':
+			l.depth++
+		case ']', '}':
+			l.depth--
+			if l.depth == 0 {
+				l.off = true // the array ended: the rest is decoding's
+			}
+		case ',':
+			if l.depth != 1 {
+				continue
+			}
+			if l.items >= l.bound.max {
+				if l.bound.cut {
+					l.tail = 1
+					return i, nil
+				}
+				return i, fmt.Errorf("%w: the answer goes on after %d items, the most this page may hold", ErrTooManyItems, l.bound.max)
+			}
+			l.items++
+		}
+	}
+	return n, err
+}
