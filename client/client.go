@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kratosadmin/sdk/gen"
@@ -319,10 +320,14 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error
 		return nil, fmt.Errorf("kratos: %s: request editor: %w", cl.op, err)
 	}
 	start := time.Now()
-	resp, err := c.send(req)
+	resp, err := c.send(cl.op, req)
 	if err != nil {
 		c.log(req, n, 0, start, err)
-		return nil, c.transportError(ctx, actx, cl, err)
+		var re *RedirectError
+		if errors.As(err, &re) {
+			return nil, err
+		}
+		return nil, c.transportError(ctx, actx, cl, err, n)
 	}
 	defer resp.Body.Close()
 	var buf *bytes.Buffer
@@ -341,7 +346,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error
 				putBuffer(buf)
 			}
 			if ctxErr := actx.Err(); ctxErr != nil {
-				return nil, c.transportError(ctx, actx, cl, err)
+				return nil, c.transportError(ctx, actx, cl, err, n)
 			}
 			return nil, &ResponseError{Method: cl.method, Path: req.URL.Path, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Err: err}
 		}
@@ -365,23 +370,106 @@ func (c *Client) edit(ctx context.Context, req *http.Request) error {
 // send performs the round trip and follows redirects: any method for 307
 // and 308 (the body is replayed), GET and HEAD for the rest. The bearer
 // token only goes to the origin it was configured for.
-func (c *Client) send(req *http.Request) (*http.Response, error) {
+//
+// A redirect is followed only to the resource asked for (see
+// sameResource); any other target is refused with a *RedirectError.
+func (c *Client) send(op string, req *http.Request) (*http.Response, error) {
 	for hops := 0; ; hops++ {
 		resp, err := c.cfg.doer.Do(req)
 		if err != nil {
 			return nil, err
 		}
-		next, ok := c.redirect(req, resp, hops)
+		next, ok, err := c.redirect(op, req, resp, hops)
+		if ok || err != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+			resp.Body.Close()
+		}
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			return resp, nil
 		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		resp.Body.Close()
 		req = next
 	}
 }
 
-func (c *Client) redirect(req *http.Request, resp *http.Response, hops int) (*http.Request, bool) {
+func (c *Client) redirect(op string, req *http.Request, resp *http.Response, hops int) (*http.Request, bool, error) {
+	next, ok := c.redirectTarget(req, resp, hops)
+	if !ok {
+		return nil, false, nil
+	}
+	if !c.sameResource(req.URL, next.URL) {
+		return nil, false, &RedirectError{Op: op, Method: req.Method, Path: req.URL.EscapedPath(), StatusCode: resp.StatusCode, Location: resp.Header.Get("Location")}
+	}
+	return next, true, nil
+}
+
+// sameResource is the one redirect rule: a redirect is followed only when
+// its target names the resource the request named. The target's escaped
+// path (the path as sent, percent-encoding and all: a server or proxy that
+// cleans "..%2F.." out of it names another resource) must be the request's,
+// or the request's with or without the /admin prefix (Kratos v1.3 and v25.4
+// send /schemas/... to /admin/schemas/..., and /identities to
+// /admin/identities), and the query must be the same. Another origin is
+// only followed for the identity schema routes, which the admin port sends
+// to the public port; the token never goes along (see redirectTarget).
+func (c *Client) sameResource(from, to *url.URL) bool {
+	if from.RawQuery != to.RawQuery {
+		return false
+	}
+	base := c.cfg.admin.url.EscapedPath()
+	fp, tp := withoutAdminPrefix(from.EscapedPath(), base), withoutAdminPrefix(to.EscapedPath(), base)
+	if fp != tp {
+		return false
+	}
+	if originOf(from) == originOf(to) {
+		return true
+	}
+	// The schema routes, below the admin or public URL's base path.
+	for _, ep := range []endpoint{c.cfg.admin, c.cfg.public} {
+		if ep.isZero() || originOf(from) != ep.origin && originOf(to) != ep.origin {
+			continue
+		}
+		rest, ok := strings.CutPrefix(fp, ep.url.EscapedPath())
+		if ok && (rest == "/schemas" || strings.HasPrefix(rest, "/schemas/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutAdminPrefix is the escaped path p with the /admin segment that
+// follows base (the admin URL's base path) removed, if there is one.
+func withoutAdminPrefix(p, base string) string {
+	if rest, ok := strings.CutPrefix(p, base); ok {
+		if r, ok := strings.CutPrefix(rest, "/admin"); ok && (r == "" || r[0] == '/') {
+			return base + r
+		}
+	}
+	return p
+}
+
+// RedirectError is a redirect the client refused to follow: its target
+// names another resource than the request (another path once escaped,
+// another query, another origin outside the schema routes). Path and
+// Location are as sent and received. It matches ErrRedirect.
+type RedirectError struct {
+	Op         string
+	Method     string
+	Path       string // the escaped path of the request redirected
+	StatusCode int
+	Location   string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("kratos: %s: refused the %d redirect of %s %s to %q: it names another resource", e.Op, e.StatusCode, e.Method, e.Path, e.Location)
+}
+
+// Is makes errors.Is(err, ErrRedirect) hold.
+func (e *RedirectError) Is(target error) bool { return target == ErrRedirect }
+
+func (c *Client) redirectTarget(req *http.Request, resp *http.Response, hops int) (*http.Request, bool) {
 	switch resp.StatusCode {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
 		if req.Method != http.MethodGet && req.Method != http.MethodHead {
@@ -429,14 +517,34 @@ func (c *Client) trustedOrigin(u *url.URL) bool {
 
 // transportError wraps a failure to get a response. Context errors stay
 // recognisable with errors.Is; the per-attempt timeout reads as one.
-func (c *Client) transportError(ctx, actx context.Context, cl *call, err error) error {
+func (c *Client) transportError(ctx, actx context.Context, cl *call, err error, attempt int) error {
 	if ctx.Err() == nil && actx.Err() != nil {
 		return &TimeoutError{Op: cl.op, After: c.cfg.timeout, Err: err}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("kratos: %s: %w: %w", cl.op, ctxErr, err)
 	}
-	return fmt.Errorf("kratos: %s: %w", cl.op, err)
+	return closedError(cl.op, err, attempt)
+}
+
+// closedError is the error of an attempt that got no response: when the
+// server closed the connection without answering (a bare EOF otherwise), it
+// says so, and how many attempts met the same fate when this was the last.
+func closedError(op string, err error, attempt int) error {
+	if !connectionClosed(err) {
+		return fmt.Errorf("kratos: %s: %w", op, err)
+	}
+	if attempt > 1 {
+		return fmt.Errorf("kratos: %s: the server closed the connection without answering, on attempt %d: %w", op, attempt, err)
+	}
+	return fmt.Errorf("kratos: %s: the server closed the connection without answering: %w", op, err)
+}
+
+// connectionClosed reports a connection the server closed or reset before
+// its answer.
+func connectionClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		strings.Contains(err.Error(), "server closed idle connection")
 }
 
 // TimeoutError is an attempt that outlived the client's per-request
@@ -576,7 +684,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	var resp *http.Response
 	var final error // a failure the engine must not retry: a body or editor error
 	r := newRetrier(c.cfg.retry, req.Method, replayable)
+	attempts := 0
 	v, failure := r.run(ctx, func(attempt int) error {
+		attempts = attempt
 		rq := req
 		if attempt > 1 {
 			rq = req.Clone(ctx)
@@ -594,7 +704,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			return nil
 		}
 		start := time.Now()
-		res, err := c.send(rq)
+		res, err := c.send(op, rq)
 		status := 0
 		if res != nil {
 			status = res.StatusCode
@@ -623,9 +733,14 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		cancel()
 		return nil, fmt.Errorf("kratos: %s: %w (while waiting to retry after: %w)", op, ctx.Err(), failure)
 	case resp == nil:
-		// The last attempt got no response: failure is its transport error.
+		// The last attempt got no response: failure is its transport
+		// error, or a redirect refused (which names the operation).
 		cancel()
-		return nil, fmt.Errorf("kratos: %s: %w", op, failure)
+		var re *RedirectError
+		if errors.As(failure, &re) {
+			return nil, failure
+		}
+		return nil, closedError(op, failure, attempts)
 	}
 	// A success, or the last answer (a retryable status whose retries are
 	// over): the caller reads it and may pass it to CheckResponse.

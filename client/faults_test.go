@@ -482,72 +482,107 @@ func TestFaultLinkToAnotherHost(t *testing.T) {
 	}
 }
 
-// TestFaultRedirect: the client follows redirects itself. The bearer token
-// goes along within the origin and never to another one (another port is
-// another origin), not even when the chain comes back; a 307 replays the
-// body of a POST, without the token; a 302 of a POST is not followed.
+// TestFaultRedirect: the client follows redirects itself, and only to the
+// resource asked for (the same escaped path, with or without /admin, the
+// same query; another origin only for the schema routes). Any other target
+// is refused with a *RedirectError naming the operation and the Location.
+// The bearer token goes along within the origin and never to another one
+// (another port is another origin), not even when the chain comes back; a
+// 307 replays the body of a POST; a 302 of a POST is not followed.
 func TestFaultRedirect(t *testing.T) {
 	type seen struct{ path, auth, body string }
 	var mode atomic.Value // how the admin server answers the API call
 	var admin, other []seen
+	var adminURL string
 	otherSrv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		other = append(other, seen{r.URL.Path, r.Header.Get("Authorization"), string(b)})
-		if to := r.URL.Query().Get("to"); to != "" {
-			http.Redirect(w, r, to, http.StatusTemporaryRedirect)
+		if r.URL.Path == "/schemas/back" {
+			http.Redirect(w, r, adminURL+"/admin/schemas/back", http.StatusTemporaryRedirect)
 			return
 		}
 		writeJSON(w, 200, identityJS)
 	})
-	var adminURL string
 	adminSrv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		admin = append(admin, seen{r.URL.Path, r.Header.Get("Authorization"), string(b)})
-		if !strings.HasPrefix(r.URL.Path, "/admin/") {
+		admin = append(admin, seen{r.URL.EscapedPath(), r.Header.Get("Authorization"), string(b)})
+		if r.URL.Path != "/admin/schemas/back" && (!strings.HasPrefix(r.URL.Path, "/admin/") && !strings.HasPrefix(r.URL.Path, "/schemas/")) {
 			writeJSON(w, 200, identityJS)
 			return
 		}
+		if r.URL.Path == "/admin/schemas/back" {
+			writeJSON(w, 200, `{}`)
+			return
+		}
 		switch mode.Load().(string) {
-		case "same origin":
+		case "without /admin", "POST 307":
+			http.Redirect(w, r, strings.TrimPrefix(r.URL.EscapedPath(), "/admin"), http.StatusTemporaryRedirect)
+		case "another path":
 			http.Redirect(w, r, "/moved/here", http.StatusMovedPermanently)
-		case "another host":
-			http.Redirect(w, r, otherSrv.URL+"/elsewhere", http.StatusFound)
-		case "there and back":
-			http.Redirect(w, r, otherSrv.URL+"/bounce?to="+adminURL+"/back", http.StatusTemporaryRedirect)
-		case "POST 307":
-			http.Redirect(w, r, otherSrv.URL+"/post-here", http.StatusTemporaryRedirect)
+		case "path cleaned":
+			// v1.3.1 cleans ../../ID out of the escaped external id.
+			http.Redirect(w, r, "/admin/identities/"+testID, http.StatusMovedPermanently)
+		case "another query":
+			http.Redirect(w, r, r.URL.EscapedPath()+"?include_credential=password", http.StatusFound)
+		case "another host, same path":
+			http.Redirect(w, r, otherSrv.URL+r.URL.EscapedPath(), http.StatusFound)
+		case "schemas there and back":
+			http.Redirect(w, r, otherSrv.URL+"/schemas/back", http.StatusTemporaryRedirect)
 		case "POST 302":
-			http.Redirect(w, r, otherSrv.URL+"/post-here", http.StatusFound)
+			http.Redirect(w, r, "/identities", http.StatusFound)
 		}
 	})
 	adminURL = adminSrv.URL
 	c := newClient(t, adminURL, fastRetries(1))
 	bearer := "Bearer " + testToken
 	body := &client.CreateIdentityBody{SchemaID: "default", Traits: []byte(`{"email":"a@example.org"}`)}
+	get := func(ctx context.Context) error { _, err := c.Identities.Get(ctx, testID, nil); return err }
+	raw := func(path string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+path, nil)
+			return closeBody(c.Do(req))
+		}
+	}
+	refused := &client.RedirectError{}
 
 	for _, tc := range []struct {
 		mode        string
 		call        func(ctx context.Context) error
 		admin, othr []seen
 		wantErr     error
+		location    string
 	}{
-		{"same origin", func(ctx context.Context) error { _, err := c.Identities.Get(ctx, testID, nil); return err },
-			[]seen{{"/admin/identities/" + testID, bearer, ""}, {"/moved/here", bearer, ""}}, nil, nil},
-		{"another host", func(ctx context.Context) error { _, err := c.Identities.Get(ctx, testID, nil); return err },
-			[]seen{{"/admin/identities/" + testID, bearer, ""}}, []seen{{"/elsewhere", "", ""}}, nil},
-		{"there and back", func(ctx context.Context) error { _, err := c.Identities.Get(ctx, testID, nil); return err },
-			[]seen{{"/admin/identities/" + testID, bearer, ""}, {"/back", "", ""}}, []seen{{"/bounce", "", ""}}, nil},
+		{"without /admin", get,
+			[]seen{{"/admin/identities/" + testID, bearer, ""}, {"/identities/" + testID, bearer, ""}}, nil, nil, ""},
+		{"another path", get,
+			[]seen{{"/admin/identities/" + testID, bearer, ""}}, nil, refused, "/moved/here"},
+		{"path cleaned", func(ctx context.Context) error {
+			_, err := c.Identities.GetByExternalID(ctx, "../../"+testID, nil)
+			return err
+		}, []seen{{"/admin/identities/by/external/..%2F..%2F" + testID, bearer, ""}}, nil, refused, "/admin/identities/" + testID},
+		{"another query", get,
+			[]seen{{"/admin/identities/" + testID, bearer, ""}}, nil, refused, "/admin/identities/" + testID + "?include_credential=password"},
+		{"another host, same path", get,
+			[]seen{{"/admin/identities/" + testID, bearer, ""}}, nil, refused, "/admin/identities/" + testID},
+		{"schemas there and back", raw("/schemas/back"),
+			[]seen{{"/schemas/back", bearer, ""}, {"/admin/schemas/back", "", ""}}, []seen{{"/schemas/back", "", ""}}, nil, ""},
 		{"POST 307", func(ctx context.Context) error { _, err := c.Identities.Create(ctx, body); return err },
-			[]seen{{"/admin/identities", bearer, `{"schema_id":"default","traits":{"email":"a@example.org"}}`}},
-			[]seen{{"/post-here", "", `{"schema_id":"default","traits":{"email":"a@example.org"}}`}}, nil},
+			[]seen{{"/admin/identities", bearer, `{"schema_id":"default","traits":{"email":"a@example.org"}}`},
+				{"/identities", bearer, `{"schema_id":"default","traits":{"email":"a@example.org"}}`}}, nil, nil, ""},
 		{"POST 302", func(ctx context.Context) error { _, err := c.Identities.Create(ctx, body); return err },
-			[]seen{{"/admin/identities", bearer, `{"schema_id":"default","traits":{"email":"a@example.org"}}`}}, nil, client.ErrRedirect},
+			[]seen{{"/admin/identities", bearer, `{"schema_id":"default","traits":{"email":"a@example.org"}}`}}, nil, client.ErrRedirect, ""},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			mode.Store(tc.mode)
 			admin, other = nil, nil
 			err := tc.call(ctxTimeout(t, 5*time.Second))
-			if (tc.wantErr == nil && err != nil) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+			switch {
+			case tc.wantErr == refused:
+				var re *client.RedirectError
+				if !errors.As(err, &re) || !errors.Is(err, client.ErrRedirect) || !strings.HasSuffix(re.Location, tc.location) || !strings.Contains(err.Error(), "Identities.") {
+					t.Fatalf("want a *RedirectError naming the operation and Location %q, got %v", tc.location, err)
+				}
+			case (tc.wantErr == nil && err != nil) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)):
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
 			if fmt.Sprint(admin) != fmt.Sprint(tc.admin) {

@@ -259,7 +259,12 @@ func checkTypedError(t *testing.T, op string, status int, got any, err error) {
 	var apiErr *client.Error
 	var respErr *client.ResponseError
 	var batchErr *client.BatchError
+	var redirErr *client.RedirectError
 	switch {
+	case errors.As(err, &redirErr):
+		if redirErr.StatusCode != status || status < 300 || status > 399 || !errors.Is(err, client.ErrRedirect) {
+			t.Fatalf("%s: %v for status %d", op, err, status)
+		}
 	case errors.As(err, &apiErr):
 		if ok2xx || apiErr.StatusCode != status {
 			t.Fatalf("%s: *Error with status %d for an answer with status %d", op, apiErr.StatusCode, status)

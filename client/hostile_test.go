@@ -10,11 +10,14 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kratosadmin/sdk/client"
 )
@@ -265,5 +268,23 @@ func TestHostileGrowingTokens(t *testing.T) {
 	}
 	if !errors.Is(last, client.ErrMalformedResponse) || !strings.Contains(last.Error(), "page token of 4097 bytes") || n.count() != 1 {
 		t.Fatalf("want the token refused on the first page, got %v after %d requests", last, n.count())
+	}
+}
+
+// TestHostileClosedConnection: a server that closes the connection on
+// every attempt without answering (v1.3.1 does on page_size=-1) gets an
+// error that says so and how many attempts there were, not a bare EOF.
+func TestHostileClosedConnection(t *testing.T) {
+	srv := newRawServer(t, func(conn net.Conn, req *http.Request) { conn.Close() })
+	c := newClient(t, srv.URL, fastRetries(3))
+	ctx := ctxTimeout(t, 10*time.Second)
+	_, err := c.Identities.Get(ctx, testID, nil)
+	if !errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "Identities.Get: the server closed the connection without answering, on attempt 3") || srv.count() != 3 {
+		t.Fatalf("want the closed connection named after 3 attempts, got %v after %d", err, srv.count())
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/admin/identities", nil)
+	_, err = c.Do(req)
+	if !strings.Contains(err.Error(), "Do GET: the server closed the connection without answering, on attempt 3") {
+		t.Fatalf("Do: want the closed connection named after 3 attempts, got %v", err)
 	}
 }
