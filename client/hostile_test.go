@@ -288,3 +288,47 @@ func TestHostileClosedConnection(t *testing.T) {
 		t.Fatalf("Do: want the closed connection named after 3 attempts, got %v", err)
 	}
 }
+
+// TestPatchRefusesPlaintextPasswords: no JSON Patch that writes a
+// plaintext password is sent (Kratos stores it unhashed on every release),
+// whatever the case of its names or the shape of its value; the error
+// names the safe way. Hashes and other credentials go through.
+func TestPatchRefusesPlaintextPasswords(t *testing.T) {
+	srv, n := serve(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, identityJS) })
+	c := newClient(t, srv.URL, client.WithoutRetries())
+	ctx := context.Background()
+	refused := []client.JSONPatch{
+		client.PatchReplace("/credentials/password/config/password", "S3cret-pw"),
+		client.PatchAdd("/credentials/password/config/password", "S3cret-pw"),
+		client.PatchReplace("/Credentials/Password/Config/PASSWORD", "S3cret-pw"),
+		client.PatchReplace("/credentials/password/config/password/x", "S3cret-pw"),
+		client.PatchAdd("/credentials/password/config", map[string]any{"password": "S3cret-pw"}),
+		client.PatchAdd("/credentials/password", map[string]any{"type": "password", "config": map[string]any{"Password": "S3cret-pw"}}),
+		client.PatchReplace("/credentials", map[string]any{"password": map[string]any{"config": map[string]any{"password": "S3cret-pw"}}}),
+	}
+	for _, op := range refused {
+		_, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{client.PatchReplace("/metadata_admin", nil), op})
+		var ae *client.ArgumentError
+		if !errors.As(err, &ae) || ae.Argument != "ops[1]" || !strings.Contains(err.Error(), "Identities.Update") || !strings.Contains(err.Error(), "hashed_password") {
+			t.Errorf("%s %s: want an ArgumentError naming the safe way, got %v", op.Op, op.Path, err)
+		}
+		if strings.Contains(err.Error(), "S3cret-pw") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+	if n.count() != 0 {
+		t.Fatalf("%d requests sent", n.count())
+	}
+	allowed := []client.JSONPatch{
+		client.PatchReplace("/credentials/password/config/hashed_password", "$2a$08$abc"),
+		client.PatchAdd("/credentials/password/config", map[string]any{"hashed_password": "$2a$08$abc"}),
+		client.PatchRemove("/credentials/password/config/password"),
+		client.PatchReplace("/traits/password", "not a credential"),
+		client.PatchReplace("/metadata_public/credentials", map[string]any{"password": "x"}),
+	}
+	for _, op := range allowed {
+		if _, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{op}); err != nil {
+			t.Errorf("%s %s: %v", op.Op, op.Path, err)
+		}
+	}
+}

@@ -241,7 +241,10 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 
 // Patch applies a JSON Patch (add, remove and replace; see PatchAdd,
 // PatchReplace, PatchRemove) to an identity and returns the result. A
-// replace or add with a nil value sends `"value": null`.
+// replace or add with a nil value sends `"value": null`. An operation that
+// writes a plaintext password (/credentials/password/config/password, or a
+// value carrying one) is refused before sending: Kratos would store it
+// unhashed. Set a password with Update, or write hashed_password.
 //
 // It corresponds to PATCH /admin/identities/{id}.
 func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatch) (*Identity, error) {

@@ -124,6 +124,11 @@ func encodePatch(op string, ops []JSONPatch) ([]byte, error) {
 		if len(p.Value) > 0 && !json.Valid(p.Value) {
 			return nil, &ArgumentError{Op: op, Argument: arg + ".value", Reason: "not valid JSON"}
 		}
+		if p.Op != JSONPatchOpRemove && writesPlaintextPassword(p.Path, p.Value) {
+			return nil, &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%s %q writes a plaintext password, which Kratos stores as sent, unhashed, "+
+				"readable with include_credential=password: use Identities.Update with Credentials.Password.Config.Password (the server hashes it), "+
+				"or write a hash as hashed_password", p.Op, p.Path)}
+		}
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -152,4 +157,50 @@ func encodePatch(op string, ops []JSONPatch) ([]byte, error) {
 func writeJSONString(b *bytes.Buffer, s string) {
 	enc, _ := json.Marshal(s) // a string always encodes
 	b.Write(enc)
+}
+
+// passwordPointer is where a plaintext password sits in an identity:
+// /credentials/password/config/password.
+var passwordPointer = []string{"credentials", "password", "config", "password"}
+
+// writesPlaintextPassword reports whether a JSON Patch add or replace of
+// value at path writes a plaintext password: at passwordPointer or below
+// it, or a value (a credential, its configuration, all credentials) that
+// carries one. Kratos applies a patch to the identity's JSON and decodes
+// it with encoding/json, whose field names match in any case, so names are
+// compared that way (Kratos v26.2.0 stores "/Credentials/password/config/password"
+// as it stores the lower-case one).
+func writesPlaintextPassword(path string, value json.RawMessage) bool {
+	segs := strings.Split(path, "/")[1:]
+	for i, seg := range segs {
+		if i == len(passwordPointer) {
+			break
+		}
+		seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
+		if !strings.EqualFold(seg, passwordPointer[i]) {
+			return false
+		}
+	}
+	if len(segs) >= len(passwordPointer) {
+		return true
+	}
+	return carries(value, passwordPointer[len(segs):])
+}
+
+// carries reports whether the JSON value raw has a member at the path of
+// names keys (matched in any case).
+func carries(raw json.RawMessage, keys []string) bool {
+	if len(keys) == 0 {
+		return true
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return false
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, keys[0]) && carries(v, keys[1:]) {
+			return true
+		}
+	}
+	return false
 }
