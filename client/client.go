@@ -41,6 +41,7 @@ type config struct {
 	public    endpoint // zero: use admin and follow its redirect
 	doer      Doer
 	auth      secret
+	cleartext bool // WithCleartextToken
 	userAgent []string
 	retry     RetryPolicy
 	editors   []RequestEditorFn
@@ -82,6 +83,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if cfg.doer == nil {
 		cfg.doer = &http.Client{Transport: defaultTransport, CheckRedirect: noRedirects}
+	}
+	if err := checkCleartextToken(cfg); err != nil {
+		return nil, fmt.Errorf("kratos: New: %w", err)
 	}
 	c := &Client{cfg: cfg}
 	c.generated = &gen.Client{Server: cfg.admin.server, Client: generatedDoer{c}}
@@ -134,8 +138,10 @@ func parseEndpoint(raw string) (endpoint, error) {
 }
 
 // withoutUserinfo is raw, parsable or not, with anything that may be
-// credentials (up to the last "@" of the authority) replaced, for error
-// messages. url.URL.Redacted would keep a user name, which may be a token.
+// credentials replaced, for error messages: the user information (up to
+// the last "@" of the authority), the query (?access_token=...) and the
+// fragment. url.URL.Redacted would keep a user name, which may be a token,
+// and the query.
 func withoutUserinfo(raw string) string {
 	start := 0
 	if i := strings.Index(raw, "//"); i >= 0 {
@@ -145,10 +151,67 @@ func withoutUserinfo(raw string) string {
 	if j := strings.IndexAny(raw[start:], "?#"); j >= 0 {
 		end = start + j
 	}
+	out := raw[:end]
 	if at := strings.LastIndexByte(raw[start:end], '@'); at >= 0 {
-		return raw[:start] + "[REDACTED]" + raw[start+at:]
+		out = raw[:start] + "[REDACTED]" + raw[start+at:end]
 	}
-	return raw
+	if end < len(raw) {
+		out += raw[end:end+1] + "[REDACTED]"
+	}
+	return out
+}
+
+// checkCleartextToken is the token policy's first half: a bearer token is
+// not sent in clear text (http://) to a host that is not loopback, nor
+// through a proxy (HTTP_PROXY, or the Proxy of the transport given with
+// WithHTTPClient), unless the caller opted in with WithCleartextToken. The
+// second half is in newRequest, Do and redirectTarget: the token goes to the
+// admin origin only.
+func checkCleartextToken(cfg *config) error {
+	if cfg.auth == nil || cfg.cleartext || cfg.admin.url.Scheme != "http" {
+		return nil
+	}
+	u := cfg.admin.url
+	if !isLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("the bearer token would travel in clear text to %s (http:// on a host that is not loopback): use https, or opt in with WithCleartextToken", originOf(u))
+	}
+	if proxy := proxyFor(cfg.doer, u); proxy != nil {
+		return fmt.Errorf("the bearer token would travel in clear text to %s through the proxy %s (HTTP_PROXY or the transport's Proxy): use https, or opt in with WithCleartextToken", originOf(u), withoutUserinfo(proxy.Redacted()))
+	}
+	return nil
+}
+
+// isLoopbackHost reports whether host (without port) is a loopback address
+// or localhost.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// proxyFor is the proxy the doer's transport would send a request for u
+// through, when that can be known (an *http.Client over an *http.Transport,
+// or the default transport), or nil.
+func proxyFor(d Doer, u *url.URL) *url.URL {
+	hc, ok := d.(*http.Client)
+	if !ok {
+		return nil
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok || t.Proxy == nil {
+		return nil
+	}
+	p, err := t.Proxy(&http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}})
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 func originOf(u *url.URL) string {
@@ -676,7 +739,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("Accept") == "" {
 		req.Header["Accept"] = hdrAccept
 	}
-	if c.cfg.auth != nil && req.Header.Get("Authorization") == "" && c.trustedOrigin(req.URL) {
+	if c.cfg.auth != nil && req.Header.Get("Authorization") == "" && originOf(req.URL) == c.cfg.admin.origin {
+		// The admin token goes to the admin origin only, never to the
+		// public one (which needs none, and may be plain http).
 		req.Header["Authorization"] = []string{c.cfg.auth()}
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil

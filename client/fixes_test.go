@@ -54,7 +54,8 @@ func TestClientValueDoesNotPrintToken(t *testing.T) {
 }
 
 // TestNewErrorsHideURLCredentials: New refuses a base URL with credentials
-// in it, and its error does not repeat them, whether the URL parses or
+// in it (user information, query, fragment), and its error does not repeat
+// them, whether the URL parses or
 // not (url.Parse's own error repeats the URL; URL.Redacted keeps a user
 // name, which may be a token).
 func TestNewErrorsHideURLCredentials(t *testing.T) {
@@ -65,8 +66,11 @@ func TestNewErrorsHideURLCredentials(t *testing.T) {
 		"http://a:" + testToken + "@[::1/":               `kratos: New: invalid URL "http://[REDACTED]@[::1/": missing ']' in host`,
 		"ftp://admin:" + testToken + "@host/":            `kratos: New: URL "ftp://[REDACTED]@host/": scheme must be http or https`,
 		"admin:" + testToken + "@host":                   `kratos: New: URL "[REDACTED]@host": scheme must be http or https (like http://127.0.0.1:4434)`,
-		"http://u:p/" + testToken + "@host/?q=a@b":       `kratos: New: invalid URL "http://[REDACTED]@host/?q=a@b": invalid port ":p" after host`,
-		"http://127.0.0.1:4434/?email=alice@example.org": `kratos: New: URL "http://127.0.0.1:4434/?email=alice@example.org" must not have a query or fragment`,
+		"http://u:p/" + testToken + "@host/?q=a@b":       `kratos: New: invalid URL "http://[REDACTED]@host/?[REDACTED]": invalid port ":p" after host`,
+		"http://127.0.0.1:4434/?email=alice@example.org": `kratos: New: URL "http://127.0.0.1:4434/?[REDACTED]" must not have a query or fragment`,
+		// A credential in the query or the fragment is not repeated either.
+		"https://kratos.example/?access_token=" + testToken: `kratos: New: URL "https://kratos.example/?[REDACTED]" must not have a query or fragment`,
+		"https://kratos.example/#token=" + testToken:        `kratos: New: URL "https://kratos.example/#[REDACTED]" must not have a query or fragment`,
 	} {
 		_, err := client.New(raw)
 		if err == nil || err.Error() != want {

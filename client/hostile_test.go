@@ -10,10 +10,12 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -331,4 +333,85 @@ func TestPatchRefusesPlaintextPasswords(t *testing.T) {
 			t.Errorf("%s %s: %v", op.Op, op.Path, err)
 		}
 	}
+}
+
+// remoteTransport dials the loopback server at addr whatever host a
+// request names, so that tests can use remote host names without leaving
+// the machine.
+func remoteTransport(addr string, proxy func(*http.Request) (*url.URL, error)) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy: proxy,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+	}}
+}
+
+// TestTokenPolicy: the bearer token does not travel in clear text to a
+// host that is not loopback, nor through a proxy, unless the caller opts in
+// with WithCleartextToken; Do adds it for the admin origin only.
+func TestTokenPolicy(t *testing.T) {
+	var auths []string
+	srv, n := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		auths = append(auths, r.Host+" "+r.Header.Get("Authorization"))
+		writeJSON(w, 200, identityJS)
+	})
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	remote := remoteTransport(addr, nil)
+	viaProxy := remoteTransport(addr, http.ProxyURL(&url.URL{Scheme: "http", Host: "proxy.example:3128"}))
+	ctx := ctxTimeout(t, 5*time.Second)
+
+	for _, tc := range []struct {
+		name   string
+		url    string
+		opts   []client.Option
+		refuse string
+	}{
+		{"remote http", "http://kratos.example:4434", []client.Option{client.WithHTTPClient(remote)}, "in clear text to http://kratos.example:4434"},
+		{"remote http, opted in", "http://kratos.example:4434", []client.Option{client.WithHTTPClient(remote), client.WithCleartextToken()}, ""},
+		{"loopback through a proxy", srv.URL, []client.Option{client.WithHTTPClient(viaProxy)}, "through the proxy http://proxy.example:3128"},
+		{"loopback through a proxy, opted in", srv.URL, []client.Option{client.WithHTTPClient(viaProxy), client.WithCleartextToken()}, ""},
+		{"loopback", srv.URL, nil, ""},
+		{"localhost", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := n.count()
+			c, err := client.New(tc.url, append([]client.Option{client.WithBearerToken(testToken)}, tc.opts...)...)
+			if tc.refuse != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refuse) || !strings.Contains(err.Error(), "WithCleartextToken") || strings.Contains(err.Error(), testToken) {
+					t.Fatalf("want New to refuse (%q, naming WithCleartextToken), got %v", tc.refuse, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Identities.Get(ctx, testID, nil); err != nil || n.count() != before+1 {
+				t.Fatalf("Get: %v", err)
+			}
+		})
+	}
+	// Without a token nothing is at stake.
+	if _, err := client.New("http://kratos.example:4434"); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("Do: the admin origin only", func(t *testing.T) {
+		pub, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			auths = append(auths, "public "+r.Header.Get("Authorization"))
+			writeJSON(w, 200, `{}`)
+		})
+		c := newClient(t, srv.URL, client.WithPublicURL(pub.URL))
+		auths = nil
+		for _, u := range []string{pub.URL + "/schemas/default", srv.URL + "/admin/identities/" + testID} {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			if err := closeBody(c.Do(req)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{"public ", addr + " Bearer " + testToken}
+		if fmt.Sprint(auths) != fmt.Sprint(want) {
+			t.Fatalf("servers saw %q, want %q", auths, want)
+		}
+	})
 }

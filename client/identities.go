@@ -111,9 +111,7 @@ func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, 
 	bound := &pageBound{max: MaxIdentitiesPageSize}
 	if p != nil {
 		q := *p // the sizes sent may differ from the caller's
-		if err := checkPageSizes(op, &q.PageSize, &q.PerPage, MaxIdentitiesPageSize); err != nil {
-			return nil, err
-		}
+		pageSizes(MaxIdentitiesPageSize, &q.PageSize, &q.PerPage)
 		p = &q
 		// A page holds what was asked for; a list of ids may be longer.
 		bound.max = int(max(pageLimit(q.PageSize, q.PerPage, MaxIdentitiesPageSize), int64(len(q.IDs))))
@@ -345,9 +343,7 @@ func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessions
 	bound := &pageBound{max: MaxPageSize}
 	if p != nil {
 		q := *p // the sizes sent may differ from the caller's
-		if err := checkPageSizes(op, &q.PageSize, &q.PerPage, MaxPageSize); err != nil {
-			return nil, err
-		}
+		pageSizes(MaxPageSize, &q.PageSize, &q.PerPage)
 		p = &q
 		bound.max = int(pageLimit(q.PageSize, q.PerPage, MaxPageSize))
 	}

@@ -51,6 +51,17 @@ func WithBearerToken(token string) Option {
 	}
 }
 
+// WithCleartextToken lets the bearer token travel in clear text: to an
+// http:// admin URL whose host is not loopback, or through an HTTP proxy.
+// Without it, New refuses that combination: anyone on the path could read
+// the token. Use it only on a network you trust.
+func WithCleartextToken() Option {
+	return func(c *config) error {
+		c.cleartext = true
+		return nil
+	}
+}
+
 // WithHTTPClient sends requests with hc (its Transport, Jar and Timeout).
 // The client handles redirects itself, so hc's CheckRedirect is not used.
 func WithHTTPClient(hc *http.Client) Option {

@@ -35,26 +35,15 @@ func pageLimit(pageSize, perPage, maxSize int64) int64 {
 	return size
 }
 
-// checkPageSizes refuses page sizes that not every Kratos release serves
-// (v1.3.1 drops the connection on a negative page_size or per_page, later
-// releases serve their default page) and returns the sizes to send: above
-// maxSize, maxSize (v1.3.1 serves any size, later releases clamp).
-func checkPageSizes(op string, pageSize, perPage *int64, maxSize int64) error {
-	for _, p := range []struct {
-		name string
-		v    *int64
-	}{{"PageSize", pageSize}, {"PerPage", perPage}} {
-		if p.v == nil {
-			continue
-		}
-		if *p.v < 0 {
-			return &ArgumentError{Op: op, Argument: "params." + p.name, Reason: fmt.Sprintf("%d is negative: use 0 for the server's default or 1 to %d", *p.v, maxSize)}
-		}
-		if *p.v > maxSize {
-			*p.v = maxSize
-		}
+// pageSizes sets page sizes to values every Kratos release serves alike:
+// a negative size (v1.3.1 drops the connection, later releases serve their
+// default page) to 0, which is not sent, so that every release serves its
+// default page; a size above maxSize (v1.3.1 serves any size, later
+// releases clamp) to maxSize.
+func pageSizes(maxSize int64, sizes ...*int64) {
+	for _, v := range sizes {
+		*v = max(0, min(*v, maxSize))
 	}
-	return nil
 }
 
 // itemLimiter passes a JSON list answer through, counting the elements of

@@ -68,9 +68,7 @@ func (c *Client) listSchemasCall(op string, p *ListIdentitySchemasParams) (*call
 	fix := &pageFix{flaw: flawOverlong}
 	if p != nil {
 		q := *p // the sizes sent may differ from the caller's
-		if err := checkPageSizes(op, &q.PageSize, &q.PerPage, MaxPageSize); err != nil {
-			return nil, err
-		}
+		pageSizes(MaxPageSize, &q.PageSize, &q.PerPage)
 		p = &q
 		// Which size the server uses: page_size when page_token or
 		// page_size is sent, per_page otherwise.

@@ -67,9 +67,7 @@ func (c *Client) listSessionsCall(op string, p *ListSessionsParams) (*call, erro
 			return nil, err
 		}
 		q := *p // the size sent may differ from the caller's
-		if err := checkPageSizes(op, &q.PageSize, nil, MaxPageSize); err != nil {
-			return nil, err
-		}
+		pageSizes(MaxPageSize, &q.PageSize)
 		p = &q
 		bound.max = int(pageLimit(q.PageSize, 0, MaxPageSize))
 	}
