@@ -233,7 +233,9 @@ func (r *Recorder) Do(c Call) (*Result, error) {
 		return nil, fmt.Errorf("recorder: %s %s: %w", c.Op, c.Case, err)
 	}
 	name := fmt.Sprintf("%03d-%s-%s.json", r.Next, c.Op, slug(c.Case))
-	if err := os.WriteFile(filepath.Join(r.Dir, name), out.Bytes(), 0o644); err != nil {
+	// The file keeps no session token, cookie, CSRF token or code (the
+	// script's Result does: it needs them).
+	if err := os.WriteFile(filepath.Join(r.Dir, name), Redact(out.Bytes()), 0o644); err != nil {
 		return nil, err
 	}
 	r.Next++

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kratosadmin/sdk/internal/exchange"
@@ -95,5 +96,100 @@ func TestRecorderWritesLoadableExchanges(t *testing.T) {
 	}
 	if !xs[2].Request.BodyIsText || !xs[2].Response.BodyIsText || string(xs[2].ResponseBody()) != "404 page not found\n" {
 		t.Errorf("null request / text answer recorded as %+v", xs[2])
+	}
+}
+
+// TestRedact: what Redact replaces (session tokens, cookies, CSRF tokens,
+// recovery and lookup codes, link tokens) and what it keeps (error codes,
+// page tokens, an empty CSRF field, layout).
+func TestRedact(t *testing.T) {
+	in := `{
+  "request": {
+    "headers": {
+      "Authorization": "Bearer ory_pat_x",
+      "Cookie": "ory_kratos_session=abc"
+    }
+  },
+  "response": {
+    "headers": {
+      "Link": "</admin/identities?page_size=1&page_token=abc>; rel=\"next\"",
+      "Set-Cookie": "csrf_token_806060=19yarPkh+5ie8=; Path=/; HttpOnly"
+    },
+    "body": {
+      "session_token": "ory_st_yoOcpp9OXEkyIt6bhcuYL3vM4z8UWI0z",
+      "recovery_code": "256906",
+      "recovery_link": "http://127.0.0.1:4433/self-service/recovery?flow=c0ceeefc&token=OG5NVmhwXJr1b4Cowe",
+      "error": {"code": 400},
+      "recovery_codes": [{"code": "abcd1234"}],
+      "nodes": [{"attributes": {"name": "csrf_token", "type": "hidden", "value": "c2VjcmV0"}},
+                {"attributes": {"name": "csrf_token", "type": "hidden", "value": ""}}]
+    }
+  }
+}`
+	got := string(recorder.Redact([]byte(in)))
+	for _, secret := range []string{"ory_pat_x", "ory_kratos_session=abc", "19yarPkh", "ory_st_", "256906", "OG5NVmhw", "abcd1234", "c2VjcmV0"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q kept:\n%s", secret, got)
+		}
+	}
+	for _, kept := range []string{`"code": 400`, `page_token=abc`, `"value": ""`, `flow=c0ceeefc&token=REDACTED"`, `"session_token": "[REDACTED]"`} {
+		if !strings.Contains(got, kept) {
+			t.Errorf("%q lost:\n%s", kept, got)
+		}
+	}
+	if string(recorder.Redact([]byte(got))) != got {
+		t.Error("Redact is not idempotent")
+	}
+}
+
+// TestRecordedExchangesAreRedacted re-checks every saved exchange: none
+// keeps a session token, cookie, CSRF token or code (Redact would change
+// it), and each still loads.
+func TestRecordedExchangesAreRedacted(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join(exchange.Dir(), "[0-9][0-9][0-9]-*.json"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no exchanges: %v", err)
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(recorder.Redact(b), b) {
+			t.Errorf("%s keeps a secret Redact removes", filepath.Base(name))
+		}
+		if _, err := exchange.Load(name); err != nil {
+			t.Errorf("%s: %v", filepath.Base(name), err)
+		}
+	}
+}
+
+// TestRecorderRedactsWhatItSaves: a recorded login answer keeps its session
+// token in the script's Result and not in the file.
+func TestRecorderRedactsWhatItSaves(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Set-Cookie", "csrf_token_1=s3cr3t; Path=/")
+		_, _ = io.WriteString(w, `{"session_token":"ory_st_SECRET","session":{"id":"x"}}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	r, err := recorder.New(srv.URL, srv.URL, dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Do(recorder.Call{Op: "updateLoginFlow", Case: "x", Method: http.MethodPost, Public: true, Path: "/self-service/login", Body: map[string]string{"method": "password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Str("session_token") != "ory_st_SECRET" {
+		t.Fatalf("the script lost the token: %s", res.Body)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, res.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "SECRET") || strings.Contains(string(b), "s3cr3t") {
+		t.Fatalf("the file keeps a secret:\n%s", b)
 	}
 }
