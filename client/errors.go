@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kratosadmin/sdk/internal/termsafe"
 )
 
 // Sentinel errors. An *Error matches the sentinel of its HTTP status class
@@ -196,7 +198,9 @@ func oneLine(s string, n int) string {
 		}
 		s = s[:cut] + "..."
 	}
-	return s
+	// The server's text reaches terminals: escape sequences, controls and
+	// bidirectional overrides are written as visible escapes (\x1b).
+	return termsafe.Text(s)
 }
 
 // snippet is a short, printable prefix of a body. A rune cut in half at

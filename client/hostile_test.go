@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -414,4 +415,42 @@ func TestTokenPolicy(t *testing.T) {
 			t.Fatalf("servers saw %q, want %q", auths, want)
 		}
 	})
+}
+
+// TestHostileEscapeSequences: a server's error message, reason or body
+// carrying terminal escapes reaches Error() with them written as visible
+// escapes, never raw.
+func TestHostileEscapeSequences(t *testing.T) {
+	const evil = "ext\x1b]0;PWNED\x07\x1b[2J\u202e\u009b"
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("case") {
+		case "text":
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(500)
+			_, _ = io.WriteString(w, evil)
+		default:
+			b, _ := json.Marshal(map[string]any{"error": map[string]any{"code": 400, "message": evil, "reason": evil + "!"}})
+			writeJSON(w, 400, string(b))
+		}
+	})
+	c := newClient(t, srv.URL, client.WithoutRetries())
+	_, err := c.Identities.Get(context.Background(), testID, nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x?case=text", nil)
+	resp, derr := c.Do(req)
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	err2 := client.CheckResponse(resp)
+	resp.Body.Close()
+	for _, e := range []error{err, err2} {
+		msg := e.Error()
+		for _, r := range msg {
+			if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u202e' {
+				t.Fatalf("error keeps %U raw: %q", r, msg)
+			}
+		}
+		if !strings.Contains(msg, `\x1b]0;PWNED`) {
+			t.Fatalf("error lost the escaped message: %q", msg)
+		}
+	}
 }
