@@ -1,4 +1,4 @@
-package client
+package bulk
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
 // Password hash formats Kratos imports as hashed_password (its hash
@@ -52,7 +54,7 @@ var errPasswordNotHashed = errors.New("password left in plaintext")
 // that already is a hash moves to hashed_password, and a plaintext password
 // is hashed with bcrypt at the given cost. It returns errPasswordNotHashed
 // (and leaves the body unchanged) for a password bcrypt cannot take.
-func prehashPassword(body *CreateIdentityBody, cost int) error {
+func prehashPassword(body *client.CreateIdentityBody, cost int) error {
 	cfg := &body.Credentials.Password.Config
 	if cfg.HashedPassword != "" || cfg.Password == "" {
 		return nil
@@ -74,14 +76,14 @@ func prehashPassword(body *CreateIdentityBody, cost int) error {
 
 // hasPlaintextPassword reports whether body carries a password the server
 // must hash itself (the batch endpoint takes fewer of those per request).
-func hasPlaintextPassword(body *CreateIdentityBody) bool {
+func hasPlaintextPassword(body *client.CreateIdentityBody) bool {
 	return body.Credentials.Password.Config.Password != ""
 }
 
 // checkBcryptCost validates a bcrypt cost (0 means bcrypt.DefaultCost).
 func checkBcryptCost(op, arg string, cost int) error {
 	if cost != 0 && (cost < bcrypt.MinCost || cost > bcrypt.MaxCost) {
-		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%d is outside bcrypt's %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)}
+		return &client.ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%d is outside bcrypt's %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)}
 	}
 	return nil
 }
