@@ -50,96 +50,122 @@ func (b *batchBuilder) take() []*importItem {
 // items not found are sent.
 func (im *importer) batcher(in <-chan *importItem, out chan<- []*importItem) {
 	defer close(out)
-	var b batchBuilder
-	firstSent := false
-	send := func(batch []*importItem) {
-		if im.ctx.Err() != nil {
-			im.abandon(batch)
-			return
-		}
-		out <- batch
-		firstSent = true
-	}
-	add := func(it *importItem) {
-		for _, batch := range b.add(it, im.sizer.get()) {
-			send(batch)
-		}
-	}
-	var window []*importItem
-	holding := false // items wait in window for the first answer
-	release := func(wait bool) {
-		if wait {
-			select {
-			case <-im.firstAnswered:
-			case <-im.ctx.Done():
-			}
-		}
-		holding = false
-		items := window
-		window = nil
-		if len(items) > 0 && im.ctx.Err() == nil && im.settle.shouldProbe(len(items)) {
-			items = im.settle.probe(items)
-		}
-		for _, it := range items {
-			add(it)
-		}
-	}
-	answered := im.firstAnswered
+	bt := &batcher{im: im, out: out, answered: im.firstAnswered}
 	for {
-		var it *importItem
-		var ok bool
-		if holding {
-			select {
-			case it, ok = <-in:
-			case <-answered:
-				answered = nil
-				holding = false
-				if !im.settle.shouldProbe(settleWindow) {
-					release(false)
-				}
-				continue
-			}
-		} else {
-			it, ok = <-in
-		}
+		it, ok := bt.next(in)
 		if !ok {
 			break
 		}
-		switch {
-		case firstSent && answered != nil:
-			holding = true
-			fallthrough
-		case window != nil || im.settle.shouldProbe(settleWindow):
-			// While holding, no more than would be in flight anyway.
-			limit := settleWindow
-			if holding {
-				limit = min(limit, im.opts.BatchSize*im.opts.Concurrency)
-			}
-			window = append(window, it)
-			if holding && len(window) >= limit {
-				// Wait for the first answer; in a re-run the window goes
-				// on filling, so that one walk covers as much as it may.
-				select {
-				case <-answered:
-				case <-im.ctx.Done():
-				}
-				answered, holding = nil, false
-				if !im.settle.shouldProbe(settleWindow) {
-					release(false)
-				}
-			} else if len(window) >= limit {
-				release(false)
-			}
-		default:
-			add(it)
+		bt.take(it)
+	}
+	if len(bt.window) > 0 {
+		bt.release(bt.holding)
+	}
+	if len(bt.b.items) > 0 {
+		bt.send(bt.b.take())
+	}
+}
+
+// batcher is the state of importer.batcher.
+type batcher struct {
+	im        *importer
+	out       chan<- []*importItem
+	b         batchBuilder
+	firstSent bool
+	// window holds items back: until the first batch is answered
+	// (holding), or to be probed with one walk in a re-run.
+	window   []*importItem
+	holding  bool
+	answered <-chan struct{} // the first answer; nil once it came
+}
+
+// next is the next input item. While holding, the first answer may come
+// first: then what is held is released (see firstAnswer).
+func (bt *batcher) next(in <-chan *importItem) (*importItem, bool) {
+	for bt.holding {
+		select {
+		case it, ok := <-in:
+			return it, ok
+		case <-bt.answered:
+			bt.firstAnswer()
 		}
 	}
-	if len(window) > 0 {
-		release(holding)
+	it, ok := <-in
+	return it, ok
+}
+
+// firstAnswer ends holding once the first batch is answered: the window
+// is sent, unless the answer showed a re-run, when it goes on filling so
+// that one walk covers as much as it may.
+func (bt *batcher) firstAnswer() {
+	bt.answered, bt.holding = nil, false
+	if !bt.im.settle.shouldProbe(settleWindow) {
+		bt.release(false)
 	}
-	if len(b.items) > 0 {
-		send(b.take())
+}
+
+// take places an input item: in a batch, or in the window.
+func (bt *batcher) take(it *importItem) {
+	if bt.firstSent && bt.answered != nil {
+		bt.holding = true
 	}
+	if !bt.holding && bt.window == nil && !bt.im.settle.shouldProbe(settleWindow) {
+		bt.add(it)
+		return
+	}
+	// While holding, no more than would be in flight anyway.
+	limit := settleWindow
+	if bt.holding {
+		limit = min(limit, bt.im.opts.BatchSize*bt.im.opts.Concurrency)
+	}
+	bt.window = append(bt.window, it)
+	switch {
+	case bt.holding && len(bt.window) >= limit:
+		select {
+		case <-bt.answered:
+		case <-bt.im.ctx.Done():
+		}
+		bt.firstAnswer()
+	case len(bt.window) >= limit:
+		bt.release(false)
+	}
+}
+
+// release sends the window, after waiting for the first answer when wait
+// is set, probing it first in a re-run.
+func (bt *batcher) release(wait bool) {
+	im := bt.im
+	if wait {
+		select {
+		case <-im.firstAnswered:
+		case <-im.ctx.Done():
+		}
+	}
+	bt.holding = false
+	items := bt.window
+	bt.window = nil
+	if len(items) > 0 && im.ctx.Err() == nil && im.settle.shouldProbe(len(items)) {
+		items = im.settle.probe(items)
+	}
+	for _, it := range items {
+		bt.add(it)
+	}
+}
+
+// add puts an item in the batch being formed and sends what is full.
+func (bt *batcher) add(it *importItem) {
+	for _, batch := range bt.b.add(it, bt.im.sizer.get()) {
+		bt.send(batch)
+	}
+}
+
+func (bt *batcher) send(batch []*importItem) {
+	if bt.im.ctx.Err() != nil {
+		bt.im.abandon(batch)
+		return
+	}
+	bt.out <- batch
+	bt.firstSent = true
 }
 
 // abandon reports items that will not be sent (again) because the run

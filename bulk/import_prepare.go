@@ -69,10 +69,10 @@ func (p *preparer) prepare(el inputElem) *importItem {
 func (p *preparer) dedupe(it *importItem) error {
 	keys := make([]string, 0, len(it.idents)+1)
 	for _, id := range it.idents {
-		keys = append(keys, "identifier "+id)
+		keys = append(keys, identifierKey(id))
 	}
 	if it.body.ExternalID != "" {
-		keys = append(keys, "external_id "+it.body.ExternalID)
+		keys = append(keys, externalKey(it.body.ExternalID))
 	}
 	for _, k := range keys {
 		if first, ok := p.seen[k]; ok {
@@ -112,10 +112,8 @@ func (im *importer) produceDryRun(src iter.Seq[inputElem]) int {
 		if it == nil {
 			continue
 		}
-		if im.opts.HashPasswords && it.plaintext {
-			// What prehashPassword would leave in plaintext.
-			cfg := it.body.Credentials.Password.Config
-			it.plaintext = cfg.HashedPassword != "" || (!IsPasswordHash(cfg.Password) && len(cfg.Password) > 72)
+		if im.opts.HashPasswords {
+			it.plaintext = leftInPlaintext(&it.body)
 		}
 		n += len(b.add(it, im.opts.BatchSize))
 		im.emit(it.outcome(ImportValid, "", nil))

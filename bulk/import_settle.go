@@ -140,6 +140,9 @@ func (st *settler) flush() {
 	}
 }
 
+// externalKey and identifierKey are the keys an identity holds uniquely
+// on the server, for finding duplicates in the input (preparer.dedupe) and
+// identities on the server (settle): written here only.
 func externalKey(id string) string   { return "external_id " + id }
 func identifierKey(id string) string { return "identifier " + id }
 

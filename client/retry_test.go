@@ -7,13 +7,57 @@ package client_test
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kratosadmin/sdk/client"
 )
+
+// TestClassifyFailure pins the one classification of failures: which are
+// transient, and whether the server may have acted on the request. The
+// retry engine resends what is not final; the bulk importer builds its
+// rules on the classes.
+func TestClassifyFailure(t *testing.T) {
+	status := func(code int) error { return &client.Error{StatusCode: code} }
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("no route to host")}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want client.FailureClass
+	}{
+		{"429", status(429), client.FailureNotApplied},
+		{"503", status(503), client.FailureNotApplied},
+		{"502", status(502), client.FailureBadGateway},
+		{"504", status(504), client.FailureAnswerLost},
+		{"500", status(500), client.FailureFinal},
+		{"400", status(400), client.FailureFinal},
+		{"404", status(404), client.FailureFinal},
+		{"409", status(409), client.FailureFinal},
+		{"wrapped 503", fmt.Errorf("kratos: x: %w", status(503)), client.FailureNotApplied},
+		{"connection refused", fmt.Errorf("kratos: x: %w", syscall.ECONNREFUSED), client.FailureNotApplied},
+		{"failed dial", dial, client.FailureNotApplied},
+		{"DNS", &net.DNSError{Err: "no such host", Name: "kratos.invalid"}, client.FailureNotApplied},
+		{"per-attempt timeout", &client.TimeoutError{Op: "x", After: time.Second, Err: errors.New("slow")}, client.FailureAnswerLost},
+		{"timeout while dialling", &client.TimeoutError{Op: "x", After: time.Second, Err: dial}, client.FailureNotApplied},
+		{"connection reset", fmt.Errorf("read: %w", syscall.ECONNRESET), client.FailureAnswerLost},
+		{"body cut off", &client.ResponseError{StatusCode: 200, Err: io.ErrUnexpectedEOF}, client.FailureAnswerLost},
+		{"whole but invalid body", &client.ResponseError{StatusCode: 200, Err: errors.New("invalid JSON at byte 3")}, client.FailureFinal},
+		{"argument", &client.ArgumentError{Op: "x", Argument: "id", Reason: "empty"}, client.FailureFinal},
+		{"other", errors.New("tls: bad certificate"), client.FailureFinal},
+	} {
+		if got := client.ClassifyFailure(tc.err); got != tc.want || got.Transient() != (tc.want != client.FailureFinal) {
+			t.Errorf("%s: class %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
 
 // onlyReader hides bytes.Reader's type, so that http.NewRequest cannot
 // make the body replayable (no GetBody).
