@@ -2,7 +2,6 @@ package bulk_test
 
 import (
 	"context"
-	"encoding/json"
 	"log"
 	"testing"
 	"time"
@@ -34,10 +33,6 @@ func startFake() (*kratostest.Server, *client.Client) {
 		log.Fatal(err)
 	}
 	return srv, srv.Client()
-}
-
-func traitsOf(email string) json.RawMessage {
-	return json.RawMessage(`{"email":"` + email + `"}`)
 }
 
 // ctxTimeout is a context that ends after d or with the test.
