@@ -113,9 +113,9 @@ type ImportOptions struct {
 	// HashPasswords hashes plaintext passwords with bcrypt before sending,
 	// on HashWorkers goroutines, so that the server stores the hash as
 	// hashed_password and batches of 1,000 can be sent. A hashed_password
-	// is sent as it is, and a password that already is a hash (see
-	// IsPasswordHash) moves to hashed_password instead of being hashed
-	// again. Passwords over bcrypt's 72 bytes are left for the server.
+	// is sent as it is; every password is hashed, whatever it looks like
+	// (for Kratos `password` is always plaintext: a "{SSHA}..." password is
+	// a password). Passwords over bcrypt's 72 bytes are left for the server.
 	HashPasswords bool
 	// HashCost is the bcrypt cost (0: bcrypt.DefaultCost, 10).
 	HashCost int

@@ -55,17 +55,18 @@ type prehashAction int
 
 const (
 	prehashNone  prehashAction = iota // no plaintext password, or a hashed_password is set: sent as it is
-	prehashMove                       // the password already is a hash: it moves to hashed_password
 	prehashHash                       // a plaintext password bcrypt takes: hashed
 	prehashLeave                      // longer than bcrypt's 72 bytes: left for the server
 )
 
+// prehashDecision decides for every password alike: for Kratos `password`
+// is always plaintext (only hashed_password carries hashes), so a password
+// that looks like a hash ({SSHA}CorrectHorseBattery, $md5$MyLegitPassw0rd)
+// is hashed like any other, never taken for one.
 func prehashDecision(cfg *client.ImportPasswordConfig) prehashAction {
 	switch {
 	case cfg.HashedPassword != "" || cfg.Password == "":
 		return prehashNone
-	case IsPasswordHash(cfg.Password):
-		return prehashMove
 	case len(cfg.Password) > 72:
 		return prehashLeave
 	}
@@ -74,17 +75,14 @@ func prehashDecision(cfg *client.ImportPasswordConfig) prehashAction {
 
 // prehashPassword prepares an identity's password for import so that the
 // server receives a hash (see prehashDecision): a hashed_password is left
-// as it is, a password that already is a hash moves to hashed_password,
-// and a plaintext password is hashed with bcrypt at the given cost. It
+// as it is, and every password is hashed with bcrypt at the given cost,
+// whatever it looks like. It
 // returns errPasswordNotHashed (and leaves the body unchanged) for a
 // password bcrypt cannot take.
 func prehashPassword(body *client.CreateIdentityBody, cost int) error {
 	cfg := &body.Credentials.Password.Config
 	switch prehashDecision(cfg) {
 	case prehashNone:
-		return nil
-	case prehashMove:
-		cfg.HashedPassword, cfg.Password = cfg.Password, ""
 		return nil
 	case prehashLeave:
 		return fmt.Errorf("%w: bcrypt takes at most 72 bytes", errPasswordNotHashed)
