@@ -16,6 +16,8 @@ import (
 
 	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/internal/atomicfile"
+	"github.com/kratosadmin/sdk/internal/termsafe"
 )
 
 var importCommand = &command{
@@ -101,9 +103,11 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 		}
 	}
 	var report *bulk.ImportReport
-	var reportFile *os.File
+	var reportFile *atomicfile.File
 	if o.reportPath != "" {
-		if reportFile, err = os.Create(o.reportPath); err != nil {
+		// Never the input. It may be the resumed report (read whole
+		// above): the new one replaces it when the run ends.
+		if reportFile, err = atomicfile.Create(o.reportPath, o.path); err != nil {
 			return a.fail("--report: %v", err)
 		}
 		defer reportFile.Close()
@@ -128,7 +132,7 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 				if errors.As(err, &le) {
 					err = le.Err // describeItem names the line
 				}
-				prog.printf("%s: %v\n", describeItem(x), err)
+				prog.printf("%s\n", termsafe.Text(fmt.Sprintf("%s: %v", describeItem(x), err)))
 			}
 		}
 		prog.add(x.Status == bulk.ImportFailed)
@@ -139,12 +143,17 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 		if ferr := report.Flush(); reportErr == nil {
 			reportErr = ferr
 		}
+		// The report of a run that stopped early is what --resume needs:
+		// it is put in place unless writing it failed.
+		if reportErr == nil {
+			reportErr = reportFile.Commit()
+		}
 	}
 	if sum == nil {
 		return a.fail("import: %v", err)
 	}
 	if failed > shown {
-		fmt.Fprintf(a.stderr, "... and %d more failed items%s\n", failed-shown, map[bool]string{true: " (all are in " + o.reportPath + ")", false: " (use --report to see them all)"}[o.reportPath != ""])
+		fmt.Fprintf(a.stderr, "... and %d more failed items%s\n", failed-shown, map[bool]string{true: " (all are in " + termsafe.Text(o.reportPath) + ")", false: " (use --report to see them all)"}[o.reportPath != ""])
 	}
 	printImportSummary(a.stdout, sum, o.opts.DryRun)
 	code = exitOK
@@ -155,10 +164,10 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(a.stderr, "kratos-admin: interrupted")
 		} else {
-			fmt.Fprintf(a.stderr, "kratos-admin: %s\n", strings.TrimPrefix(err.Error(), "kratos: "))
+			fmt.Fprintf(a.stderr, "kratos-admin: %s\n", termsafe.Text(strings.TrimPrefix(err.Error(), "kratos: ")))
 		}
 		if sum.NotAttempted > 0 && o.reportPath != "" {
-			fmt.Fprintf(a.stderr, "kratos-admin: to finish, run the same import with --resume %s (and a new --report)\n", o.reportPath)
+			fmt.Fprintf(a.stderr, "kratos-admin: to finish, run the same import with --resume %s (and a new --report)\n", termsafe.Text(o.reportPath))
 		}
 		code = exitFailure
 	}
@@ -277,13 +286,17 @@ number of identities.`,
 				return code
 			}
 			out := a.stdout
+			var file *atomicfile.File
 			if *output != "" && *output != "-" {
-				f, err := os.Create(*output)
+				// A temporary file, 0600 (it may hold password hashes),
+				// renamed over the target only once the export is whole:
+				// a failed export leaves the previous backup as it was.
+				f, err := atomicfile.Create(*output)
 				if err != nil {
 					return a.fail("-o: %v", err)
 				}
 				defer f.Close()
-				out = f
+				file, out = f, f
 			}
 			bw := bufio.NewWriterSize(out, 64<<10)
 			prog := newProgress(a.stderr, isTerminal(a.stderr), "exported", 0)
@@ -311,7 +324,13 @@ number of identities.`,
 			if err := bw.Flush(); err != nil && exportErr == nil {
 				exportErr = err
 			}
+			if exportErr == nil && file != nil {
+				exportErr = file.Commit()
+			}
 			if exportErr != nil {
+				if file != nil {
+					return a.fail("export stopped after %s identities: %v (%s left as it was)", thousands(n), exportErr, *output)
+				}
 				return a.fail("export stopped after %s identities: %v", thousands(n), exportErr)
 			}
 			fmt.Fprintf(a.stderr, "exported %s identities\n", thousands(n))
@@ -359,7 +378,9 @@ var listCommand = &command{
 					line, _ := json.Marshal(identity)
 					fmt.Fprintf(tw, "%s\n", line)
 				} else {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", identity.ID, identity.State, identity.SchemaID, orDash(identity.ExternalID), compactJSON(identity.Traits, 70))
+					// Every cell is the server's text: quoted for the terminal.
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termsafe.Text(identity.ID), termsafe.Text(string(identity.State)), termsafe.Text(identity.SchemaID),
+						termsafe.Text(orDash(identity.ExternalID)), termsafe.Text(compactJSON(identity.Traits, 70)))
 				}
 				if n++; *limit > 0 && n >= *limit {
 					break
@@ -470,7 +491,7 @@ var sessionsCommand = &command{
 					fmt.Fprintf(tw, "%s\n", line)
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%t\t%s\t%s\t%s\n", s.ID, s.Active, s.AuthenticatorAssuranceLevel,
+				fmt.Fprintf(tw, "%s\t%t\t%s\t%s\t%s\n", termsafe.Text(s.ID), s.Active, termsafe.Text(string(s.AuthenticatorAssuranceLevel)),
 					s.AuthenticatedAt.Format(time.RFC3339), s.ExpiresAt.Format(time.RFC3339))
 			}
 			tw.Flush()

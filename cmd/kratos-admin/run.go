@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/internal/termsafe"
 )
 
 // Exit statuses.
@@ -33,9 +34,11 @@ type app struct {
 	stdout, stderr io.Writer
 	env            func(string) string
 
-	url     string
-	token   string
-	timeout time.Duration
+	url       string
+	token     string
+	tokenFile string
+	cleartext bool
+	timeout   time.Duration
 
 	cmd *command // the command being run
 }
@@ -108,7 +111,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func (a *app) commonFlags(fs *flag.FlagSet) {
 	fs.StringVar(&a.url, "url", a.url, "admin API `URL`, like http://127.0.0.1:4434 (default $"+envURL+")")
-	fs.StringVar(&a.token, "token", a.token, "API key sent as a bearer `token` (default $"+envToken+")")
+	fs.StringVar(&a.token, "token", a.token, "API key sent as a bearer `token`; other local users can read it from the process list: prefer $"+envToken+" or --token-file")
+	fs.StringVar(&a.tokenFile, "token-file", a.tokenFile, "read the API key from `FILE` (its first line)")
+	fs.BoolVar(&a.cleartext, "allow-cleartext-token", a.cleartext, "send the API key over http:// to a host that is not loopback, or through an HTTP proxy")
 	fs.DurationVar(&a.timeout, "timeout", a.timeout, "bound on each HTTP request (default 30s)")
 }
 
@@ -155,7 +160,7 @@ func (c *command) execute(ctx context.Context, a *app, args []string) int {
 }
 
 func (a *app) usageError(msg string, c *command) int {
-	fmt.Fprintf(a.stderr, "kratos-admin: %s\n", msg)
+	fmt.Fprintf(a.stderr, "kratos-admin: %s\n", termsafe.Text(msg))
 	if c != nil {
 		fmt.Fprintf(a.stderr, "Usage: kratos-admin %s\nRun 'kratos-admin %s --help' for more.\n", c.usageLine(), c.name)
 	} else {
@@ -165,8 +170,11 @@ func (a *app) usageError(msg string, c *command) int {
 }
 
 // fail reports an error that is not the user's command line.
+//
+// Messages carry untrusted text (the server's, the input's): they go
+// through termsafe.Text, the CLI's one quoting for terminals.
 func (a *app) fail(format string, args ...any) int {
-	fmt.Fprintf(a.stderr, "kratos-admin: "+format+"\n", args...)
+	fmt.Fprintf(a.stderr, "kratos-admin: %s\n", termsafe.Text(fmt.Sprintf(format, args...)))
 	return exitFailure
 }
 
@@ -180,12 +188,15 @@ func (a *app) client() (*client.Client, error) {
 		return nil, fmt.Errorf("no server: set %s or pass --url", envURL)
 	}
 	var opts []client.Option
-	token := a.token
-	if token == "" {
-		token = a.env(envToken)
+	token, err := a.apiToken()
+	if err != nil {
+		return nil, err
 	}
 	if token != "" {
 		opts = append(opts, client.WithBearerToken(token))
+	}
+	if a.cleartext {
+		opts = append(opts, client.WithCleartextToken())
 	}
 	if a.timeout < 0 {
 		return nil, errors.New("--timeout must not be negative")
@@ -195,6 +206,29 @@ func (a *app) client() (*client.Client, error) {
 	}
 	opts = append(opts, client.WithUserAgent("kratos-admin/"+client.Version))
 	return client.New(url, opts...)
+}
+
+// apiToken is the API key: from --token-file, --token (with a warning: the
+// command line is readable by every local user) or $ORY_API_KEY.
+func (a *app) apiToken() (string, error) {
+	switch {
+	case a.tokenFile != "" && a.token != "":
+		return "", errors.New("--token and --token-file: give one")
+	case a.tokenFile != "":
+		b, err := os.ReadFile(a.tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if line = strings.TrimSpace(line); line == "" {
+			return "", fmt.Errorf("--token-file %s: empty", a.tokenFile)
+		}
+		return line, nil
+	case a.token != "":
+		fmt.Fprintf(a.stderr, "kratos-admin: warning: --token is readable by every local user (ps, /proc/PID/cmdline): use $%s or --token-file\n", envToken)
+		return a.token, nil
+	}
+	return a.env(envToken), nil
 }
 
 // connect returns the client, or the exit status of a usage error.
@@ -239,7 +273,11 @@ Commands:
 	fmt.Fprintf(w, `
 Flags for every command (before or after it):
   --url URL         admin API URL, like http://127.0.0.1:4434 (default $%s)
-  --token TOKEN     API key sent as a bearer token (default $%s)
+  --token-file FILE read the API key from FILE (default $%s)
+  --token TOKEN     API key; readable by every local user: prefer the two above
+  --allow-cleartext-token
+                    send the API key over http:// to a host that is not
+                    loopback, or through an HTTP proxy (refused otherwise)
   --timeout DUR     bound on each HTTP request (default 30s)
 
 Examples:
@@ -259,7 +297,7 @@ func (c *command) printHelp(w io.Writer, fs *flag.FlagSet) {
 	var own, common []*flag.Flag
 	fs.VisitAll(func(f *flag.Flag) {
 		switch f.Name {
-		case "url", "token", "timeout":
+		case "url", "token", "token-file", "allow-cleartext-token", "timeout":
 			common = append(common, f)
 		default:
 			own = append(own, f)

@@ -16,9 +16,10 @@ import (
 // written as a visible Go escape: C0 and C1 controls and DEL (ESC is \x1b,
 // a line break \n), Unicode format characters (bidirectional overrides such
 // as U+202E, zero-width characters) and other non-printable runes, and
-// bytes that are not UTF-8 (\xff). A backslash is doubled, so an escape in
-// the output always stands for one in s. Printable text, spaces and
-// non-ASCII letters pass unchanged.
+// bytes that are not UTF-8 (\xff). Printable text, spaces, backslashes and
+// non-ASCII letters pass unchanged, so that Text is idempotent: a message
+// quoted where it was made (the client's errors) and again where it is
+// printed (the CLI) reads the same.
 func Text(s string) string {
 	if safe(s) {
 		return s
@@ -32,8 +33,6 @@ func Text(s string) string {
 			b.WriteString(`\x`)
 			b.WriteString(strconv.FormatUint(uint64(s[i])>>4, 16))
 			b.WriteString(strconv.FormatUint(uint64(s[i])&15, 16))
-		case r == '\\':
-			b.WriteString(`\\`)
 		case r == ' ' || (unicode.IsPrint(r) && r != utf8.RuneError):
 			b.WriteString(s[i : i+size])
 		default:
@@ -45,11 +44,11 @@ func Text(s string) string {
 	return b.String()
 }
 
-// safe reports whether s is printable ASCII without a backslash, the
-// common case, which Text returns as is.
+// safe reports whether s is printable ASCII, the common case, which Text
+// returns as is.
 func safe(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '\\' {
+		if c := s[i]; c < ' ' || c > '~' {
 			return false
 		}
 	}

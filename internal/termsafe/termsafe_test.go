@@ -18,7 +18,7 @@ func TestText(t *testing.T) {
 		"bidi \u202egnp.exe":                    `bidi \u202egnp.exe`,
 		"zero\u200bwidth\ufeff":                 `zero\u200bwidth\ufeff`,
 		"bad utf-8 \xff\xc3":                    `bad utf-8 \xff\xc3`,
-		`back\slash \x1b`:                       `back\\slash \\x1b`,
+		`back\slash \x1b`:                       `back\slash \x1b`,
 		"":                                      "",
 		"\U0001F600 emoji":                      "\U0001F600 emoji",
 		"nbsp\u00a0and line separator\u2028end": `nbsp\u00a0and line separator\u2028end`,
@@ -34,7 +34,11 @@ func FuzzText(f *testing.F) {
 	f.Add("ext\x1b]0;PWNED\x07")
 	f.Add("\u202e\xff\\")
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, r := range termsafe.Text(s) {
+		out := termsafe.Text(s)
+		if termsafe.Text(out) != out {
+			t.Fatalf("Text is not idempotent on %q", s)
+		}
+		for _, r := range out {
 			if r != ' ' && (r > unicode.MaxASCII || r < ' ' || r == 0x7f) && !unicode.IsPrint(r) {
 				t.Fatalf("Text(%q) keeps %U", s, r)
 			}
