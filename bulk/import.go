@@ -51,6 +51,10 @@ type ImportOutcome struct {
 	// what the importer checks for duplicates and existing identities.
 	Identifiers []string
 	ExternalID  string
+	// Fingerprint binds the outcome to the item's content (a digest of its
+	// body, without a plaintext password): a report's line resumes only
+	// the item it was written for.
+	Fingerprint string
 	Status      ImportStatus
 	// IdentityID is the identity's id when it was created, already
 	// present or skipped.
@@ -337,6 +341,7 @@ func (o *ImportOptions) normalize(op string) error {
 type importItem struct {
 	index, line int
 	body        client.CreateIdentityBody
+	fingerprint string // itemFingerprint of the body as read
 	idents      []string
 	plaintext   bool // carries a password the server must hash
 	// maybeApplied: the item was sent and the answer was lost, so it may
@@ -352,6 +357,7 @@ func (it *importItem) outcome(status ImportStatus, id string, err error) ImportO
 		Line:        it.line,
 		Identifiers: it.idents,
 		ExternalID:  it.body.ExternalID,
+		Fingerprint: it.fingerprint,
 		Status:      status,
 		IdentityID:  id,
 		Err:         err,

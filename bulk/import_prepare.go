@@ -51,12 +51,13 @@ func (p *preparer) prepare(el inputElem) *importItem {
 		return nil
 	}
 	it.body = body
+	it.fingerprint = itemFingerprint(&it.body)
 	it.idents = p.resolver.identifiers(im.ctx, &it.body)
 	if dup := p.dedupe(it); dup != nil {
 		im.emit(it.outcome(ImportFailed, "", dup))
 		return nil
 	}
-	if id, ok := im.opts.Resume.lookup(it.index, it.idents, it.body.ExternalID); ok {
+	if id, ok := im.opts.Resume.lookup(it.index, it.idents, it.body.ExternalID, it.fingerprint); ok {
 		im.emit(it.outcome(ImportSkipped, id, nil))
 		return nil
 	}

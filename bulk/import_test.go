@@ -660,6 +660,25 @@ func TestImportResumesFromReport(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, n-1, sum4.Skipped)
 	assert.Equal(t, bulk.ImportCreated, o4.byIndex(t)[5].Status)
+
+	// A report line is bound to its item's content: the same index and
+	// keys with other traits (a line copied onto another input, or the
+	// input edited) is imported again, not skipped.
+	edited := func(yield func(client.CreateIdentityBody, error) bool) {
+		for i := range n {
+			b := person(i)
+			if i == 7 {
+				b.MetadataAdmin = []byte(`{"role":"admin"}`)
+			}
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+	sum5, o5, err := runImport(t, c, t.Context(), edited, bulk.ImportOptions{Resume: resume2, DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, n-1, sum5.Skipped)
+	assert.Equal(t, bulk.ImportValid, o5.byIndex(t)[7].Status)
 }
 
 func sumInts(xs []int) int {
@@ -671,9 +690,23 @@ func sumInts(xs []int) int {
 }
 
 func TestReadImportReportRejectsGarbage(t *testing.T) {
-	_, err := bulk.ReadImportReport(strings.NewReader("{\"index\":0,\"status\":\"created\",\"identity_id\":\"x\"}\nnot json\n{\"index\":1}\n"))
+	_, err := bulk.ReadImportReport(strings.NewReader("{\"index\":0,\"status\":\"created\",\"identity_id\":\"9fce9890-b047-44b5-8b6d-dfeffddfaf02\"}\nnot json\n{\"index\":1}\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 2")
+	// A tampered line is an error naming it, never an item skipped
+	// (issue 19, item 9).
+	for line, want := range map[string]string{
+		`{"index":0,"status":"created","identity_id":"not-a-uuid/../../x","fingerprint":"00000000000000000000000000000000"}`: "is not a UUID",
+		`{"index":0,"status":"done","identity_id":"9fce9890-b047-44b5-8b6d-dfeffddfaf02"}`:                                   "unknown status",
+		`{"index":-1,"status":"created"}`: "negative index",
+		`{"index":0,"status":"created","identity_id":"9fce9890-b047-44b5-8b6d-dfeffddfaf02","fingerprint":"../x"}`: "fingerprint",
+	} {
+		_, err := bulk.ReadImportReport(strings.NewReader(`{"index":1,"status":"failed"}` + "\n" + line + "\n"))
+		if assert.Error(t, err, line) {
+			assert.Contains(t, err.Error(), "line 2", line)
+			assert.Contains(t, err.Error(), want, line)
+		}
+	}
 	r, err := bulk.ReadImportReport(strings.NewReader(""))
 	require.NoError(t, err)
 	assert.Equal(t, 0, r.Done())

@@ -4,6 +4,7 @@ package main
 // escapes from the server and the input, and the API key.
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -169,4 +170,34 @@ func TestTokenFromFileOrEnvironment(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "clear text")
 	assert.Contains(t, r.stderr, "WithCleartextToken")
+}
+
+// TestTamperedResumeReport: a resume report whose line was tampered with
+// (an identity id that is not a UUID) stops the import, naming the line;
+// it once skipped the item silently and copied the id into the new report.
+func TestTamperedResumeReport(t *testing.T) {
+	f := newFake(t)
+	in := writeFile(t, personLine(1), personLine(2))
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.jsonl")
+	r := kratosAdmin(t, t.Context(), envFor(f), "", "import", "--report", report, in)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	b, err := os.ReadFile(report)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(b), "\n")
+	require.GreaterOrEqual(t, len(lines), 2)
+	var e map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &e))
+	e["identity_id"] = "not-a-uuid/../../x"
+	tampered, _ := json.Marshal(e)
+	lines[1] = string(tampered) + "\n"
+	require.NoError(t, os.WriteFile(report, []byte(strings.Join(lines, "")), 0o600))
+
+	report2 := filepath.Join(dir, "report2.jsonl")
+	r = kratosAdmin(t, t.Context(), envFor(f), "", "import", "--resume", report, "--report", report2, in)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "line 2")
+	assert.Contains(t, r.stderr, "is not a UUID")
+	_, err = os.Stat(report2)
+	assert.True(t, os.IsNotExist(err), "no new report")
 }
