@@ -16,6 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 )
@@ -85,4 +89,82 @@ func TestHostileCyclingTokens(t *testing.T) {
 		}
 		t.Logf("outcome: %v after %d list requests", outcome.Err, lists.Load())
 	})
+}
+
+// TestAlreadyPresentMeansTheSameIdentity: an identity found under an
+// input item's identifier is "already present" only when it is what the
+// input asks for (schema, traits, external id, state, metadata, password
+// hash as stored); anything else is a *ConflictError naming the
+// difference. Before, an attacker who registered victim@example.org with
+// their own password made the import of the victim (their password, state
+// inactive, admin metadata) report "1 already present".
+func TestAlreadyPresentMeansTheSameIdentity(t *testing.T) {
+	srv, _ := importFake(t)
+	c := fakeClient(srv)
+	ctx := ctxTimeout(t, 20*time.Second)
+	attackerHash, err := bcrypt.GenerateFromPassword([]byte("attacker-pw"), 4)
+	require.NoError(t, err)
+	victimHash, err := bcrypt.GenerateFromPassword([]byte("victim-pw"), 4)
+	require.NoError(t, err)
+	traits := []byte(`{"email":"victim@example.org"}`)
+	attacker := client.CreateIdentityBody{SchemaID: "default", Traits: traits}
+	attacker.Credentials.Password.Config.HashedPassword = string(attackerHash)
+	existing, err := c.Identities.Create(ctx, &attacker)
+	require.NoError(t, err)
+
+	victim := func(edit func(*client.CreateIdentityBody)) client.CreateIdentityBody {
+		b := client.CreateIdentityBody{SchemaID: "default", Traits: traits}
+		b.Credentials.Password.Config.HashedPassword = string(attackerHash)
+		edit(&b)
+		return b
+	}
+	for _, tc := range []struct {
+		name       string
+		body       client.CreateIdentityBody
+		diff       string // "" : already present
+		unverified bool
+	}{
+		{"the issue's import", victim(func(b *client.CreateIdentityBody) {
+			b.Credentials.Password.Config = client.ImportPasswordConfig{Password: "victim-pw"}
+			b.State = client.IdentityStateInactive
+			b.MetadataAdmin = []byte(`{"role":"victim"}`)
+		}), "state is", false},
+		{"another hash", victim(func(b *client.CreateIdentityBody) {
+			b.Credentials.Password.Config.HashedPassword = string(victimHash)
+		}), "password hash differs", false},
+		{"admin metadata", victim(func(b *client.CreateIdentityBody) { b.MetadataAdmin = []byte(`{"role":"admin"}`) }), "metadata_admin differs", false},
+		{"public metadata", victim(func(b *client.CreateIdentityBody) { b.MetadataPublic = []byte(`{"a":1}`) }), "metadata_public differs", false},
+		{"state", victim(func(b *client.CreateIdentityBody) { b.State = client.IdentityStateInactive }), "state is", false},
+		{"an oidc link", victim(func(b *client.CreateIdentityBody) {
+			b.Credentials.OIDC.Config.Providers = []client.ImportOIDCProvider{{Provider: "google", Subject: "victim-sub"}}
+		}), "no oidc link", false},
+		{"the same hash", victim(func(*client.CreateIdentityBody) {}), "", false},
+		{"a plaintext password", victim(func(b *client.CreateIdentityBody) {
+			b.Credentials.Password.Config = client.ImportPasswordConfig{Password: "whatever"}
+		}), "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got bulk.ImportOutcome
+			sum, err := bulk.Import(ctx, c, seqOf(tc.body), &bulk.ImportOptions{OnOutcome: func(o bulk.ImportOutcome) { got = o }})
+			require.NoError(t, err)
+			if tc.diff == "" {
+				require.Equal(t, bulk.ImportAlreadyPresent, got.Status, "%v", got.Err)
+				assert.Equal(t, existing.ID, got.IdentityID)
+				assert.Equal(t, tc.unverified, got.PasswordUnverified)
+				assert.True(t, sum.OK())
+				return
+			}
+			var ce *bulk.ConflictError
+			require.ErrorAs(t, got.Err, &ce, "status %s", got.Status)
+			assert.Equal(t, bulk.ImportFailed, got.Status)
+			assert.Equal(t, existing.ID, ce.ExistingID)
+			assert.Contains(t, ce.Difference, tc.diff)
+			assert.ErrorIs(t, got.Err, client.ErrConflict)
+			assert.False(t, sum.OK(), "a conflict is a failure: the CLI exits non-zero")
+		})
+	}
+	// The attacker's password still is the one stored: nothing was changed.
+	idn, err := c.Identities.Get(ctx, existing.ID, &client.GetIdentityParams{IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypePassword}})
+	require.NoError(t, err)
+	assert.Contains(t, string(idn.Credentials["password"].Config), string(attackerHash))
 }

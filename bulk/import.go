@@ -58,7 +58,13 @@ type ImportOutcome struct {
 	Status      ImportStatus
 	// IdentityID is the identity's id when it was created, already
 	// present or skipped.
-	IdentityID string
+	//
+	// PasswordUnverified: already present, with a password, which the
+	// importer did not compare with the input's plaintext password (that
+	// takes a bcrypt verification per item); a hashed_password is compared
+	// as stored, and a difference is a conflict.
+	PasswordUnverified bool
+	IdentityID         string
 	// Err says why an item failed or was not attempted: a *LineError for a
 	// bad input line, a *DuplicateError, a *client.ArgumentError, the server's
 	// *client.Error for the item (errors.Is(err, client.ErrConflict) and so on), a

@@ -25,7 +25,9 @@ type ImportReportEntry struct {
 	Fingerprint string       `json:"fingerprint,omitempty"`
 	Status      ImportStatus `json:"status"`
 	IdentityID  string       `json:"identity_id,omitempty"`
-	Error       string       `json:"error,omitempty"`
+	// PasswordUnverified: see ImportOutcome.
+	PasswordUnverified bool   `json:"password_unverified,omitempty"`
+	Error              string `json:"error,omitempty"`
 }
 
 // ReportEntry returns the report line for an outcome.
@@ -38,6 +40,8 @@ func (o ImportOutcome) ReportEntry() ImportReportEntry {
 		Fingerprint: o.Fingerprint,
 		Status:      o.Status,
 		IdentityID:  o.IdentityID,
+
+		PasswordUnverified: o.PasswordUnverified,
 	}
 	if o.Err != nil {
 		e.Error = o.Err.Error()

@@ -2,9 +2,11 @@ package bulk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -254,28 +256,143 @@ func (im *importer) settleConflict(it *importItem, conflict error) {
 // settleFound reports an item found on the server: already present when it
 // is the same identity, a conflict otherwise.
 func (im *importer) settleFound(it *importItem, found *client.Identity, cause error) {
-	if diff := identityDifference(found, &it.body); diff != "" {
+	if wantsCredentials(&it.body) && !credentialConfigs(found) {
+		// The list left the credentials' configuration out (older
+		// servers): the identity itself has them, one request by id.
+		if full := im.fetchCredentials(found.ID); full != nil {
+			found = full
+		}
+	}
+	diff, unverified := identityDifference(found, &it.body)
+	if diff != "" {
 		if !errors.Is(cause, client.ErrConflict) {
 			cause = fmt.Errorf("%w (after: %v)", client.ErrConflict, cause)
 		}
 		im.emit(it.outcome(ImportFailed, "", &ConflictError{ExistingID: found.ID, Difference: diff, Err: cause}))
 		return
 	}
-	im.emit(it.outcome(ImportAlreadyPresent, found.ID, nil))
+	o := it.outcome(ImportAlreadyPresent, found.ID, nil)
+	o.PasswordUnverified = unverified
+	im.emit(o)
+}
+
+// fetchCredentials gets an identity with the configuration of the
+// credentials the comparison reads (nil when that fails: the comparison
+// then finds them missing, a conflict).
+func (im *importer) fetchCredentials(id string) *client.Identity {
+	ctx, done := im.requestContext()
+	defer done()
+	full, err := im.c.Identities.Get(ctx, id, &client.GetIdentityParams{IncludeCredential: compareCredentialTypes})
+	if err != nil {
+		return nil
+	}
+	return full
+}
+
+// compareCredentialTypes are the credentials whose configuration
+// identityDifference reads.
+var compareCredentialTypes = []client.IdentityCredentialsType{client.CredentialsTypePassword, client.CredentialsTypeOIDC, client.CredentialsTypeSAML}
+
+// wantsCredentials reports whether body imports credentials the
+// comparison checks against their configuration.
+func wantsCredentials(body *client.CreateIdentityBody) bool {
+	c := &body.Credentials
+	return c.Password.Config.HashedPassword != "" || c.Password.Config.Password != "" || len(c.OIDC.Config.Providers) > 0 || len(c.SAML.Config.Providers) > 0
+}
+
+// credentialConfigs reports whether found carries credential
+// configurations (the list or the identity was asked for them and
+// answered with them).
+func credentialConfigs(found *client.Identity) bool {
+	for _, c := range found.Credentials {
+		if len(c.Config) > 0 && string(c.Config) != "null" {
+			return true
+		}
+	}
+	return false
 }
 
 // identityDifference says how an existing identity differs from a body to
-// create ("" when it is the same identity).
-func identityDifference(found *client.Identity, body *client.CreateIdentityBody) string {
+// create ("" when it is the same identity): what the input asks for must be
+// what the server holds: schema, external id, traits, state, metadata, and
+// the credentials: a hashed_password compared as stored, OIDC and SAML
+// links by provider and subject, other credential types by their presence.
+// A plaintext password cannot be compared with the stored hash cheaply
+// (bcrypt at the server's cost, for every item of a re-run): unverified
+// reports that the identity was found with a password, not whether it is
+// the input's.
+func identityDifference(found *client.Identity, body *client.CreateIdentityBody) (diff string, unverified bool) {
+	state := body.State
+	if state == "" {
+		state = client.IdentityStateActive
+	}
 	switch {
 	case found.SchemaID != body.SchemaID:
-		return fmt.Sprintf("schema_id is %q, not %q", found.SchemaID, body.SchemaID)
+		return fmt.Sprintf("schema_id is %q, not %q", found.SchemaID, body.SchemaID), false
 	case found.ExternalID != body.ExternalID:
-		return fmt.Sprintf("external_id is %q, not %q", found.ExternalID, body.ExternalID)
+		return fmt.Sprintf("external_id is %q, not %q", found.ExternalID, body.ExternalID), false
 	case !jsonEqual(found.Traits, body.Traits):
-		return "traits differ"
+		return "traits differ", false
+	case found.State != state:
+		return fmt.Sprintf("state is %q, not %q", found.State, state), false
+	case !jsonEqual(found.MetadataPublic, body.MetadataPublic):
+		return "metadata_public differs", false
+	case !jsonEqual(found.MetadataAdmin, body.MetadataAdmin):
+		return "metadata_admin differs", false
 	}
-	return ""
+	creds := &body.Credentials
+	if pw := creds.Password.Config; pw.HashedPassword != "" || pw.Password != "" {
+		stored, ok := storedHash(found)
+		switch {
+		case !ok:
+			return "it has no password", false
+		case pw.HashedPassword != "" && stored != pw.HashedPassword:
+			return "its password hash differs", false
+		case pw.HashedPassword == "":
+			unverified = true
+		}
+	}
+	for _, p := range creds.OIDC.Config.Providers {
+		if !hasIdentifier(found, client.CredentialsTypeOIDC, p.Provider+":"+p.Subject) {
+			return fmt.Sprintf("it has no oidc link to %s", p.Provider), false
+		}
+	}
+	for _, p := range creds.SAML.Config.Providers {
+		if !hasIdentifier(found, client.CredentialsTypeSAML, p.Provider+":"+p.Subject) {
+			return fmt.Sprintf("it has no saml link to %s", p.Provider), false
+		}
+	}
+	for typ, wanted := range map[client.IdentityCredentialsType]bool{
+		client.CredentialsTypeTOTP:         creds.TOTP.Config.TOTPURL != "",
+		client.CredentialsTypeLookupSecret: len(creds.LookupSecret.Config.Codes) > 0,
+		client.CredentialsTypeWebAuthn:     len(creds.WebAuthn.Config.Credentials) > 0,
+		client.CredentialsTypePasskey:      len(creds.Passkey.Config.Credentials) > 0,
+	} {
+		if _, has := found.Credentials[string(typ)]; wanted && !has {
+			return fmt.Sprintf("it has no %s credential", typ), false
+		}
+	}
+	return "", unverified
+}
+
+// storedHash is the password hash found holds, and whether it holds one.
+func storedHash(found *client.Identity) (string, bool) {
+	c, ok := found.Credentials[string(client.CredentialsTypePassword)]
+	if !ok {
+		return "", false
+	}
+	var cfg struct {
+		HashedPassword string `json:"hashed_password"`
+	}
+	_ = json.Unmarshal(c.Config, &cfg)
+	return cfg.HashedPassword, cfg.HashedPassword != ""
+}
+
+// hasIdentifier reports whether found's credential of type typ has the
+// identifier id ("provider:subject" for OIDC and SAML).
+func hasIdentifier(found *client.Identity, typ client.IdentityCredentialsType, id string) bool {
+	c, ok := found.Credentials[string(typ)]
+	return ok && slices.Contains(c.Identifiers, id)
 }
 
 // requestContext is the context of one batch and the look-ups that settle

@@ -235,9 +235,10 @@ func (st *settler) walk(ctx context.Context, want map[string]*client.Identity) e
 	params := &client.ListIdentitiesParams{
 		PageSize:    settlePageSize,
 		Consistency: client.ReadConsistencyLevelStrong,
-		// Asking for oidc's configuration brings every credential's
-		// identifiers along, without sending password hashes.
-		IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypeOIDC},
+		// Asking for credentials' configuration brings every
+		// credential's identifiers along, and what settleFound compares
+		// (password hashes as stored, OIDC links).
+		IncludeCredential: compareCredentialTypes,
 	}
 	for {
 		resume := false
@@ -254,7 +255,8 @@ func (st *settler) walk(ctx context.Context, want map[string]*client.Identity) e
 			}
 			for _, k := range keysOf(idn) {
 				if v, ok := want[k]; ok && v == nil {
-					want[k] = &client.Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits}
+					want[k] = &client.Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits,
+						State: idn.State, MetadataPublic: idn.MetadataPublic, MetadataAdmin: idn.MetadataAdmin, Credentials: idn.Credentials}
 					if missing--; missing == 0 {
 						return nil
 					}

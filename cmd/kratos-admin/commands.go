@@ -118,8 +118,11 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 	o.opts.Progress = &bulk.ImportProgress{}
 	prog.watch(o.opts.Progress)
 	var reportErr error
-	shown, failed := 0, 0
+	shown, failed, unverified := 0, 0, 0
 	o.opts.OnOutcome = func(x bulk.ImportOutcome) {
+		if x.PasswordUnverified {
+			unverified++
+		}
 		if report != nil && reportErr == nil {
 			reportErr = report.Write(x)
 		}
@@ -156,6 +159,9 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 		fmt.Fprintf(a.stderr, "... and %d more failed items%s\n", failed-shown, map[bool]string{true: " (all are in " + termsafe.Text(o.reportPath) + ")", false: " (use --report to see them all)"}[o.reportPath != ""])
 	}
 	printImportSummary(a.stdout, sum, o.opts.DryRun)
+	if unverified > 0 {
+		fmt.Fprintf(a.stderr, "kratos-admin: %s already present with a password not compared with the input's (plaintext): its owner may have set another\n", thousands(unverified))
+	}
 	code = exitOK
 	if !sum.OK() {
 		code = exitFailure
