@@ -163,6 +163,16 @@ func TestAlreadyPresentMeansTheSameIdentity(t *testing.T) {
 			assert.False(t, sum.OK(), "a conflict is a failure: the CLI exits non-zero")
 		})
 	}
+	// Pre-hashed here (a fresh salt), a plaintext password still counts
+	// as plaintext: present, unverified, not a hash that differs.
+	var got bulk.ImportOutcome
+	_, err = bulk.Import(ctx, c, seqOf(victim(func(b *client.CreateIdentityBody) {
+		b.Credentials.Password.Config = client.ImportPasswordConfig{Password: "whatever"}
+	})), &bulk.ImportOptions{HashPasswords: true, HashCost: 4, OnOutcome: func(o bulk.ImportOutcome) { got = o }})
+	require.NoError(t, err)
+	assert.Equal(t, bulk.ImportAlreadyPresent, got.Status, "%v", got.Err)
+	assert.True(t, got.PasswordUnverified)
+
 	// The attacker's password still is the one stored: nothing was changed.
 	idn, err := c.Identities.Get(ctx, existing.ID, &client.GetIdentityParams{IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypePassword}})
 	require.NoError(t, err)

@@ -350,6 +350,7 @@ type importItem struct {
 	fingerprint string // itemFingerprint of the body as read
 	idents      []string
 	plaintext   bool // carries a password the server must hash
+	prehashed   bool // its plaintext password was hashed here (HashPasswords)
 	// maybeApplied: the item was sent and the answer was lost, so it may
 	// exist on the server already.
 	maybeApplied bool

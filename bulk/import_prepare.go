@@ -132,7 +132,9 @@ func (im *importer) hashWorker(in <-chan *importItem, out chan<- *importItem) {
 			im.emit(it.outcome(ImportNotAttempted, "", im.stopCause()))
 			continue
 		}
-		_ = prehashPassword(&it.body, im.opts.HashCost) // on error the server hashes it
+		hadPlaintext := hasPlaintextPassword(&it.body)
+		// On error the server hashes it.
+		it.prehashed = prehashPassword(&it.body, im.opts.HashCost) == nil && hadPlaintext
 		it.plaintext = hasPlaintextPassword(&it.body)
 		im.opts.Progress.addHashed()
 		out <- it

@@ -263,7 +263,7 @@ func (im *importer) settleFound(it *importItem, found *client.Identity, cause er
 			found = full
 		}
 	}
-	diff, unverified := identityDifference(found, &it.body)
+	diff, unverified := identityDifference(found, &it.body, it.prehashed)
 	if diff != "" {
 		if !errors.Is(cause, client.ErrConflict) {
 			cause = fmt.Errorf("%w (after: %v)", client.ErrConflict, cause)
@@ -320,8 +320,9 @@ func credentialConfigs(found *client.Identity) bool {
 // A plaintext password cannot be compared with the stored hash cheaply
 // (bcrypt at the server's cost, for every item of a re-run): unverified
 // reports that the identity was found with a password, not whether it is
-// the input's.
-func identityDifference(found *client.Identity, body *client.CreateIdentityBody) (diff string, unverified bool) {
+// the input's. prehashed: the body's hashed_password is the importer's own
+// hash of a plaintext password (a fresh salt), so it counts as plaintext.
+func identityDifference(found *client.Identity, body *client.CreateIdentityBody, prehashed bool) (diff string, unverified bool) {
 	state := body.State
 	if state == "" {
 		state = client.IdentityStateActive
@@ -346,9 +347,9 @@ func identityDifference(found *client.Identity, body *client.CreateIdentityBody)
 		switch {
 		case !ok:
 			return "it has no password", false
-		case pw.HashedPassword != "" && stored != pw.HashedPassword:
+		case pw.HashedPassword != "" && !prehashed && stored != pw.HashedPassword:
 			return "its password hash differs", false
-		case pw.HashedPassword == "":
+		case pw.HashedPassword == "" || prehashed:
 			unverified = true
 		}
 	}
