@@ -158,7 +158,7 @@ func TestRequestLineBasePath(t *testing.T) {
 }
 
 // testIDsAndSegmentsAreChecked: every id that must be a UUID, in every
-// call that takes one, and every free-form path segment that is empty or a
+// call that takes one (typedCalls' withID), and every free-form path segment that is empty or a
 // dot segment, is refused with an *ArgumentError naming the argument, and
 // nothing is sent.
 func testIDsAndSegmentsAreChecked(t *testing.T) {
@@ -174,45 +174,11 @@ func testIDsAndSegmentsAreChecked(t *testing.T) {
 	}
 	var calls []argCall
 	for _, id := range bad {
-		calls = append(calls,
-			argCall{"id", func() error { _, err := c.Identities.Get(ctx, id, nil); return err }},
-			argCall{"id", func() error {
-				_, err := c.Identities.Update(ctx, id, &client.UpdateIdentityBody{SchemaID: "default", Traits: []byte(`{}`)})
-				return err
-			}},
-			argCall{"id", func() error {
-				_, err := c.Identities.Patch(ctx, id, []client.JSONPatch{client.PatchRemove("/x")})
-				return err
-			}},
-			argCall{"id", func() error { return c.Identities.Delete(ctx, id) }},
-			argCall{"id", func() error { return c.Identities.DeleteCredentials(ctx, id, client.CredentialsTypePassword, nil) }},
-			argCall{"id", func() error { return c.Identities.DeleteSessions(ctx, id) }},
-			argCall{"id", func() error { _, err := c.Identities.ListSessionsPage(ctx, id, nil); return err }},
-			argCall{"id", func() error {
-				_, errs := collect(t, c.Identities.ListSessions(ctx, id, nil), sessionID)
-				return errors.Join(errs...)
-			}},
-			argCall{"id", func() error { _, err := c.Sessions.Get(ctx, id, nil); return err }},
-			argCall{"id", func() error { _, err := c.Sessions.Extend(ctx, id); return err }},
-			argCall{"id", func() error { return c.Sessions.Disable(ctx, id) }},
-			argCall{"body.IdentityID", func() error {
-				_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: id})
-				return err
-			}},
-			argCall{"body.IdentityID", func() error {
-				_, err := c.Recovery.CreateLink(ctx, &client.CreateRecoveryLinkForIdentityBody{IdentityID: id}, nil)
-				return err
-			}},
-			argCall{"params.IDs[1]", func() error {
-				_, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{IDs: []string{testID, id}})
-				return err
-			}},
-		)
-		if id != "" { // an empty patch id means none
-			calls = append(calls, argCall{"items[0].PatchID", func() error {
-				_, err := c.Identities.BatchCreate(ctx, []client.IdentityPatch{{Create: body, PatchID: id}})
-				return err
-			}})
+		for _, tc := range typedCalls {
+			if tc.withID == nil || id == "" && tc.idArg == "items[0].PatchID" { // an empty patch id means none
+				continue
+			}
+			calls = append(calls, argCall{tc.idArg, func() error { return tc.withID(ctx, c, id) }})
 		}
 	}
 	calls = append(calls,
