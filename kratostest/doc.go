@@ -129,8 +129,12 @@
 // /self-service/login?flow=ID with {"method":"password","identifier":..,
 // "password":..} answers {"session_token","session"} as Kratos does, or a
 // 400 with the flow for wrong credentials (only bcrypt hashes can be
-// verified; other methods and browser flows are not served). Both ports
-// answer /health/alive and /health/ready. WithListeners and WithBaseURLs
+// verified; other methods and browser flows are not served). Unfinished
+// flows end after 10 minutes, and at most DefaultMaxLoginFlows are kept
+// (WithMaxLoginFlows): starting one more forgets the oldest. Both ports
+// answer /health/alive and /health/ready, and cut off clients that send
+// their headers slowly (10 s), a body for over a minute, or stay idle for
+// 2 minutes. A bearer token (WithBearerToken) is compared in constant time. WithListeners and WithBaseURLs
 // put the server on given addresses and names. WithIdentities seeds
 // identities at start; WithIDGenerator and WithClock make ids and times
 // deterministic; IdentityCount, SessionCount and Reset inspect and clear

@@ -50,6 +50,7 @@ var kratosTypeNames = strings.NewReplacer(
 	"Go struct field recoveryCodeBody.", "Go struct field createRecoveryCodeForIdentityBody.",
 	"Go struct field recoveryLinkBody.", "Go struct field createRecoveryLinkForIdentityBody.",
 	"Go struct field patchedIdentity.", "Go struct field WithCredentialsAndAdminMetadataInJSON.",
+	"kratostest.patchedIdentity", "identity.WithCredentialsAndAdminMetadataInJSON",
 	// Kratos' types of fields the fake reads as strings (seen on v26.2.0).
 	"state of type string", "state of type identity.State",
 	"identity_id of type string", "identity_id of type uuid.UUID",

@@ -794,7 +794,7 @@ type patchedIdentity struct {
 func patchDecodeMessage(err error) string {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) || te.Field == "" {
-		return err.Error()
+		return kratosTypeNames.Replace(err.Error())
 	}
 	if te.Field == "external_id" { // a sqlxx.NullString in Kratos
 		return "json: cannot unmarshal " + te.Value + " into Go value of type string"

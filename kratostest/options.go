@@ -39,7 +39,10 @@ type config struct {
 	adminBaseURL      string
 	publicBaseURL     string
 	methods           map[string]bool // nil: all enabled
-	errs              []error
+	maxLoginFlows     int
+	// Server timeouts (server.go); the package's tests shorten them.
+	readHeaderTimeout, readTimeout, idleTimeout time.Duration
+	errs                                        []error
 	// onOperation, set by the package's tests, sees every request that
 	// reaches an operation through the generated binding.
 	onOperation func(*http.Request)
@@ -47,13 +50,17 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		schemaByID:       map[string]*identitySchema{},
-		clock:            time.Now,
-		maxPageSize:      1000,
-		maxBodyBytes:     1 << 20,
-		sessionLifespan:  24 * time.Hour,
-		recoveryLifespan: time.Hour,
-		logger:           slog.Default(),
+		schemaByID:        map[string]*identitySchema{},
+		clock:             time.Now,
+		maxPageSize:       1000,
+		maxBodyBytes:      1 << 20,
+		sessionLifespan:   24 * time.Hour,
+		recoveryLifespan:  time.Hour,
+		logger:            slog.Default(),
+		maxLoginFlows:     DefaultMaxLoginFlows,
+		readHeaderTimeout: readHeaderTimeout,
+		readTimeout:       readTimeout,
+		idleTimeout:       idleTimeout,
 	}
 }
 
@@ -227,6 +234,22 @@ func WithIDGenerator(gen func(kind string) string) Option {
 			return
 		}
 		c.idGen = gen
+	}
+}
+
+// WithMaxLoginFlows bounds the unfinished login flows of the public login
+// API the server keeps (default DefaultMaxLoginFlows). Starting a flow
+// beyond it forgets the oldest; flows also end when they expire (10
+// minutes) or are submitted successfully. A forgotten flow answers 404,
+// as an expired one does, so that clients that start flows and never
+// finish them cannot grow the server's memory without bound.
+func WithMaxLoginFlows(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("WithMaxLoginFlows: %d is not positive", n))
+			return
+		}
+		c.maxLoginFlows = n
 	}
 }
 

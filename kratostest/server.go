@@ -3,6 +3,7 @@ package kratostest
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,7 +49,7 @@ type Server struct {
 	sessions   map[string]*session
 	// lastSession is the creation time of the newest session.
 	lastSession time.Time
-	loginFlows  map[string]*loginFlow
+	loginFlows  loginFlows
 }
 
 // NewServer starts a fake Kratos admin server for the test and closes it
@@ -117,8 +118,8 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		sessions:   map[string]*session{},
 	}
 	s.routes = s.newRoutes()
-	s.admin = newUnstartedServer(s.costing(s.handler(s.serveAdmin)), cfg.adminListener)
-	s.public = newUnstartedServer(s.handler(s.servePublic), cfg.publicListener)
+	s.admin = newUnstartedServer(s.costing(s.handler(s.serveAdmin)), cfg.adminListener, &cfg)
+	s.public = newUnstartedServer(s.handler(s.servePublic), cfg.publicListener, &cfg)
 	// The URLs are known before the servers run, so that no handler can
 	// see them unset.
 	s.URL = "http://" + s.admin.Listener.Addr().String()
@@ -144,12 +145,29 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 	return s, nil
 }
 
-// newUnstartedServer is httptest.NewUnstartedServer, on l when it is set.
-func newUnstartedServer(h http.Handler, l net.Listener) *httptest.Server {
+// Server timeouts, on both ports: a client that sends its request
+// headers slowly, or a body for longer than ReadTimeout, is cut off, and an
+// idle keep-alive connection is closed. There is no write timeout: answers
+// may be slowed on purpose (WithQueryCost, faults with latency).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	idleTimeout       = 2 * time.Minute
+)
+
+// newUnstartedServer is httptest.NewUnstartedServer, on l when it is set,
+// with the server timeouts.
+func newUnstartedServer(h http.Handler, l net.Listener, cfg *config) *httptest.Server {
+	var ts *httptest.Server
 	if l == nil {
-		return httptest.NewUnstartedServer(h)
+		ts = httptest.NewUnstartedServer(h)
+	} else {
+		ts = &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
 	}
-	return &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
+	ts.Config.ReadHeaderTimeout = cfg.readHeaderTimeout
+	ts.Config.ReadTimeout = cfg.readTimeout
+	ts.Config.IdleTimeout = cfg.idleTimeout
+	return ts
 }
 
 // seed creates an identity as POST /admin/identities would.
@@ -228,7 +246,7 @@ func (s *Server) Reset() {
 	s.order, s.unsorted = nil, nil
 	s.unique = map[string]string{}
 	s.sessions = map[string]*session{}
-	s.loginFlows = nil
+	s.loginFlows = loginFlows{}
 	s.counts.reset()
 }
 
@@ -499,11 +517,23 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if s.cfg.token != "" && r.Header.Get("Authorization") != "Bearer "+s.cfg.token {
+	if !s.authorized(r) {
 		writeError(w, errUnauthorized("The request did not carry a valid bearer token in the Authorization header."))
 		return
 	}
 	s.routes.serve(w, r, seg)
+}
+
+// authorized reports whether r may use the admin API: no token is
+// required, or r carries it as a bearer token. The comparison takes the
+// same time wherever the first difference is (crypto/subtle), so that a
+// client cannot guess the token byte by byte from answer times.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.cfg.token == "" {
+		return true
+	}
+	want := "Bearer " + s.cfg.token
+	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) == 1
 }
 
 func isSchemaPath(seg []string) bool {

@@ -68,8 +68,15 @@ func TestBearerToken(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != 401 || e.Error.Status != "Unauthorized" {
 		t.Errorf("401 body %s", body)
 	}
-	if status, _, _ := send(t, http.MethodGet, srv.URL+"/admin/identities", "", "Authorization", "Bearer wrong"); status != 401 {
-		t.Errorf("wrong token: %d", status)
+	// Only the whole token passes (compared in constant time): not a
+	// prefix, an extension, another case or another scheme.
+	for _, h := range []string{"Bearer wrong", "Bearer s3cre", "Bearer s3cret2", "Bearer S3CRET", "bearer s3cret", "Basic s3cret", "s3cret", "Bearer  s3cret", ""} {
+		if status, _, _ := send(t, http.MethodGet, srv.URL+"/admin/identities", "", "Authorization", h); status != 401 {
+			t.Errorf("Authorization %q: %d, want 401", h, status)
+		}
+	}
+	if status, _, body := send(t, http.MethodGet, srv.URL+"/admin/identities", "", "Authorization", "Bearer s3cret"); status != 200 {
+		t.Errorf("the right token: %d %s", status, body)
 	}
 	c := srv.Client()
 	mustCreate(t, c, "token@example.org")

@@ -55,6 +55,11 @@
 // cannot be opened 1. Answers of the fake that break the API spec (bugs of
 // kratostest) are logged on stderr and answered 500.
 //
+// Limits: request bodies of 1 MiB; request headers must arrive within 10
+// s and a body within a minute; idle keep-alive connections close after 2
+// minutes; at most 10,000 unfinished login flows are kept (the oldest is
+// forgotten). The token is compared in constant time.
+//
 // All state is in memory and lost at exit. The fake's known differences
 // from Kratos are listed in the kratostest package documentation.
 package main
