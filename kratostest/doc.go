@@ -27,7 +27,8 @@
 // (001-115 by hand, the rest by internal/recorder), which
 // TestReplayRecordedExchanges replays against it in order, and as a real
 // server answers the sequences of TestDifferential (what that test found
-// is pinned in fidelity_test.go):
+// is pinned by tests filed with the behaviour: patch_test.go,
+// credentials_test.go, sessions_test.go, ...):
 //
 //   - status codes, Content-Type ("application/json; charset=utf-8" on
 //     success, "application/json" with an empty Ory-Error-Id header on
