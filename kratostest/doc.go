@@ -138,9 +138,21 @@
 // 2 minutes. A bearer token (WithBearerToken) is compared in constant time. WithListeners and WithBaseURLs
 // put the server on given addresses and names. WithIdentities seeds
 // identities at start; WithIDGenerator and WithClock make ids and times
-// deterministic; IdentityCount, SessionCount and Reset inspect and clear
-// the state. WithMiddleware wraps the handler to inject faults (a 503, a
-// delay, a dropped connection); what a middleware writes is not checked.
+// deterministic; IdentityCount and SessionCount inspect the state, and
+// Reset puts it back as it was at start (the seeded identities, same ids).
+// SeedSession makes a session without a login and returns its token.
+// AddFault fails matching requests (a status with Kratos' error body,
+// latency, a dropped connection, before or after the request is applied),
+// and Requests is the journal of what the server answered (bounded,
+// WithJournalSize). WithMiddleware wraps the handler for anything else;
+// what a middleware or a fault writes is not checked against the spec.
+//
+// # Control API
+//
+// Programs that only speak HTTP reach the same methods on the admin port,
+// under /_fake/ (reset, requests, faults, sessions), JSON in and out, with
+// the bearer token when one is set: cmd/kratos-fake documents them. The
+// prefix is no Kratos route (TestControlPrefixNeverCollides).
 // WithQueryCost makes what is slow on a real Kratos slow here too
 // (credentials_identifier lookups scan a SQLite store), and QueryCounts
 // counts those requests, so that a test sees a client that sends one per

@@ -1,7 +1,6 @@
 package kratostest
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -239,7 +238,7 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := r.RemoteAddr
-	cs, err := s.CreateSession(identityID, WithSessionDevice(ip, r.UserAgent(), ""))
+	seeded, err := s.SeedSession(identityID, WithSessionDevice(ip, r.UserAgent(), ""))
 	if err != nil {
 		// Deleted or deactivated between the check and now.
 		s.mu.Lock()
@@ -251,7 +250,7 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.loginFlows.remove(f.ID)
 	var sessOut *sessionOut
-	if sess := s.sessions[cs.ID]; sess != nil {
+	if sess := s.sessions[seeded.Session.ID]; sess != nil {
 		sessOut = s.renderSession(sess, sessionView{identity: &viewSession, devices: true}, now)
 	}
 	s.mu.Unlock()
@@ -259,7 +258,7 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 		SessionToken string      `json:"session_token"`
 		Session      *sessionOut `json:"session"`
 		ContinueWith []any       `json:"continue_with"`
-	}{"ory_st_" + rand.Text(), sessOut, nil})
+	}{seeded.SessionToken, sessOut, nil})
 }
 
 // serveHealth answers Kratos' /health/alive and /health/ready.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,8 @@ type Server struct {
 	routes    *router // the spec's operations (routes.go)
 	closeOnce sync.Once
 	counts    queryCounters
+	journal   journal // journal.go
+	faults    faults  // faults.go
 
 	mu         sync.Mutex
 	identities map[string]*identity
@@ -50,6 +53,28 @@ type Server struct {
 	// lastSession is the creation time of the newest session.
 	lastSession time.Time
 	loginFlows  loginFlows
+	// start is the state after seeding, which Reset restores.
+	start snapshot
+}
+
+// snapshot is the identity store at one moment.
+type snapshot struct {
+	identities map[string]*identity
+	order      []string
+	unique     map[string]string
+}
+
+// takeSnapshot copies the identity store. The caller holds s.mu.
+func (s *Server) takeSnapshot() snapshot {
+	return snapshot{identities: cloneIdentities(s.identities), order: slices.Clone(s.sortedIDs()), unique: maps.Clone(s.unique)}
+}
+
+func cloneIdentities(m map[string]*identity) map[string]*identity {
+	out := make(map[string]*identity, len(m))
+	for id, i := range m {
+		out[id] = i.clone()
+	}
+	return out
 }
 
 // NewServer starts a fake Kratos admin server for the test and closes it
@@ -118,8 +143,12 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		sessions:   map[string]*session{},
 	}
 	s.routes = s.newRoutes()
-	s.admin = newUnstartedServer(s.costing(s.handler(s.serveAdmin)), cfg.adminListener, &cfg)
-	s.public = newUnstartedServer(s.handler(s.servePublic), cfg.publicListener, &cfg)
+	s.journal.size = cfg.journalSize
+	// Control requests (/_fake/) first, then every other request is
+	// journaled, may meet a fault, is costed and goes through the user's
+	// middleware and the spec validation to the fake.
+	s.admin = newUnstartedServer(s.controlling(s.journaling("admin", s.faulting(s.costing(s.handler(s.serveAdmin))))), cfg.adminListener, &cfg)
+	s.public = newUnstartedServer(s.journaling("public", s.faulting(s.handler(s.servePublic))), cfg.publicListener, &cfg)
 	// The URLs are known before the servers run, so that no handler can
 	// see them unset.
 	s.URL = "http://" + s.admin.Listener.Addr().String()
@@ -140,6 +169,9 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 			return nil, fmt.Errorf("WithIdentities: identity %d: %w", k, err)
 		}
 	}
+	s.mu.Lock()
+	s.start = s.takeSnapshot()
+	s.mu.Unlock()
 	s.admin.Start()
 	s.public.Start()
 	return s, nil
@@ -236,15 +268,17 @@ func (s *Server) SessionCount() int {
 	return len(s.sessions)
 }
 
-// Reset deletes every identity and session and zeroes QueryCounts, as if
-// the server had just started (identities from WithIdentities are not
-// recreated).
+// Reset puts the server back in its start state: the identities seeded
+// by WithIdentities as they were at start (same ids and times), no other
+// identity, no session, no login flow, QueryCounts zero. The journal and
+// the fault rules are kept (ClearRequests, ClearFaults). It is POST
+// /_fake/reset.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.identities = map[string]*identity{}
-	s.order, s.unsorted = nil, nil
-	s.unique = map[string]string{}
+	s.identities = cloneIdentities(s.start.identities)
+	s.order, s.unsorted = slices.Clone(s.start.order), nil
+	s.unique = maps.Clone(s.start.unique)
 	s.sessions = map[string]*session{}
 	s.loginFlows = loginFlows{}
 	s.counts.reset()
