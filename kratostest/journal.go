@@ -38,7 +38,9 @@ type Request struct {
 	Fault int `json:"fault,omitempty"`
 	// RequestBody and ResponseBody are the bodies as sent, each cut at 16
 	// KiB (BodiesTruncated), filled only when asked for (Requests(true),
-	// ?bodies=true). They hold what clients sent, passwords included.
+	// ?bodies=true). They hold what clients sent and got, passwords and
+	// session tokens included: the journal is for tests, on the admin
+	// port, behind the bearer token when one is set.
 	RequestBody     string `json:"request_body,omitempty"`
 	ResponseBody    string `json:"response_body,omitempty"`
 	BodiesTruncated bool   `json:"bodies_truncated,omitempty"`
