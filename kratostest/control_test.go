@@ -87,6 +87,13 @@ func TestFaultsFailMatchingRequests(t *testing.T) {
 	if len(rules) != 1 || rules[0].ID != id || rules[0].Hits != 1 || rules[0].Remaining != 0 {
 		t.Errorf("rules %+v", rules)
 	}
+	// GET /_fake/faults is Faults, in JSON that reads back into FaultRule.
+	var listed struct{ Faults []kratostest.FaultRule }
+	_, _, body = send(t, http.MethodGet, srv.URL+"/_fake/faults", "")
+	if err := json.Unmarshal([]byte(body), &listed); err != nil || len(listed.Faults) != 1 || listed.Faults[0].ID != id ||
+		listed.Faults[0].Hits != 1 || listed.Faults[0].Status != 503 || listed.Faults[0].Headers["Retry-After"] != "7" || listed.Faults[0].Method != "get" {
+		t.Errorf("GET /_fake/faults: %v %s", err, body)
+	}
 
 	// A write applied, then its answer replaced: the identity exists.
 	if _, err := srv.AddFault(kratostest.Fault{Method: "POST", Path: "/admin/identities", Status: 502, AfterApply: true, Times: 1}); err != nil {
@@ -125,6 +132,9 @@ func TestFaultsFailMatchingRequests(t *testing.T) {
 	srv.ClearFaults()
 	if _, err := srv.AddFault(kratostest.Fault{Path: "/health/**", Latency: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
+	}
+	if _, _, body := send(t, http.MethodGet, srv.URL+"/_fake/faults", ""); !strings.Contains(body, `"latency":"100ms"`) {
+		t.Errorf("latency in JSON: %s", body)
 	}
 	start := time.Now()
 	if status, _, _ := send(t, http.MethodGet, srv.PublicURL+"/health/alive", ""); status != 200 || time.Since(start) < 100*time.Millisecond {

@@ -112,6 +112,32 @@ func (r FaultRule) MarshalJSON() ([]byte, error) {
 	return append(append(head[:len(head)-1], ','), f[1:]...), nil
 }
 
+// UnmarshalJSON reads a rule as MarshalJSON writes it.
+func (r *FaultRule) UnmarshalJSON(b []byte) error {
+	var head struct {
+		ID        int `json:"id"`
+		Hits      int `json:"hits"`
+		Remaining int `json:"remaining"`
+	}
+	var f faultJSON
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	fault := Fault(f.faultFields)
+	if f.Latency != "" {
+		d, err := time.ParseDuration(f.Latency)
+		if err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+		fault.Latency = d
+	}
+	*r = FaultRule{ID: head.ID, Fault: fault, Hits: head.Hits, Remaining: head.Remaining}
+	return nil
+}
+
 // check reports what makes a fault unusable.
 func (f *Fault) check() error {
 	var errs []error
