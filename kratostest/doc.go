@@ -215,4 +215,6 @@
 //   - consistency and organizations are accepted but have no effect beyond
 //     filtering by organization_id: a single in-memory store has no
 //     eventual consistency.
+//   - The admin port serves the fake's control API under /_fake/ (see
+//     above), where Kratos answers 404; the fake adds no other route.
 package kratostest
