@@ -78,7 +78,8 @@ live-contract: require-kratos
 live-import: require-kratos
 	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./bulk/
 
-# Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
+# Each fuzz target of the module for FUZZTIME; a failing input lands
+# in <package>/testdata/fuzz/.
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
