@@ -256,11 +256,14 @@ func (im *importer) settleConflict(it *importItem, conflict error) {
 // settleFound reports an item found on the server: already present when it
 // is the same identity, a conflict otherwise.
 func (im *importer) settleFound(it *importItem, found *client.Identity, cause error) {
-	if wantsCredentials(&it.body) && !credentialConfigs(found) {
-		// The list left the credentials' configuration out (older
-		// servers): the identity itself has them, one request by id.
-		if full := im.fetchCredentials(found.ID); full != nil {
-			found = full
+	if it.needsStoredHash() {
+		if _, ok := storedHash(found); !ok {
+			// The list left the password's configuration out (older
+			// servers list credentials only when filtering by
+			// identifier): the identity itself has it, one request by id.
+			if full := im.fetchCredentials(found.ID); full != nil {
+				found = full
+			}
 		}
 	}
 	diff, unverified := identityDifference(found, &it.body, it.prehashed)
@@ -293,23 +296,11 @@ func (im *importer) fetchCredentials(id string) *client.Identity {
 // identityDifference reads.
 var compareCredentialTypes = []client.IdentityCredentialsType{client.CredentialsTypePassword, client.CredentialsTypeOIDC, client.CredentialsTypeSAML}
 
-// wantsCredentials reports whether body imports credentials the
-// comparison checks against their configuration.
-func wantsCredentials(body *client.CreateIdentityBody) bool {
-	c := &body.Credentials
-	return c.Password.Config.HashedPassword != "" || c.Password.Config.Password != "" || len(c.OIDC.Config.Providers) > 0 || len(c.SAML.Config.Providers) > 0
-}
-
-// credentialConfigs reports whether found carries credential
-// configurations (the list or the identity was asked for them and
-// answered with them).
-func credentialConfigs(found *client.Identity) bool {
-	for _, c := range found.Credentials {
-		if len(c.Config) > 0 && string(c.Config) != "null" {
-			return true
-		}
-	}
-	return false
+// needsStoredHash reports whether the item's password is compared with
+// the stored hash: a hashed_password of the input's (not one the importer
+// made from a plaintext password).
+func (it *importItem) needsStoredHash() bool {
+	return it.body.Credentials.Password.Config.HashedPassword != "" && !it.prehashed
 }
 
 // identityDifference says how an existing identity differs from a body to
@@ -343,9 +334,10 @@ func identityDifference(found *client.Identity, body *client.CreateIdentityBody,
 	}
 	creds := &body.Credentials
 	if pw := creds.Password.Config; pw.HashedPassword != "" || pw.Password != "" {
-		stored, ok := storedHash(found)
+		_, has := found.Credentials[string(client.CredentialsTypePassword)]
+		stored, _ := storedHash(found)
 		switch {
-		case !ok:
+		case !has:
 			return "it has no password", false
 		case pw.HashedPassword != "" && !prehashed && stored != pw.HashedPassword:
 			return "its password hash differs", false

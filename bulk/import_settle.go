@@ -160,7 +160,9 @@ func (st *settler) settle(batch []pendingSettle) []*importItem {
 	}()
 
 	want := map[string]*client.Identity{}
+	hashes := false // some item's hashed_password is compared as stored
 	for _, p := range batch {
+		hashes = hashes || p.it.needsStoredHash()
 		if p.it.body.ExternalID != "" {
 			want[externalKey(p.it.body.ExternalID)] = nil
 		}
@@ -169,7 +171,7 @@ func (st *settler) settle(batch []pendingSettle) []*importItem {
 		}
 	}
 	start := time.Now()
-	walkErr := st.walk(ctx, want)
+	walkErr := st.walk(ctx, want, hashes)
 	if walkErr == nil {
 		st.mu.Lock()
 		st.walkCost = time.Since(start)
@@ -227,7 +229,10 @@ func lookupFound(index map[string]*client.Identity, it *importItem) *client.Iden
 // found. A page that times out is asked for again in halves (down to
 // minWalkPage), as batches are: a page of 500 with credentials is the
 // largest answer the importer asks for.
-func (st *settler) walk(ctx context.Context, want map[string]*client.Identity) error {
+//
+// With hashes, the pages carry the stored password hashes too, for the
+// items whose hashed_password is compared as stored.
+func (st *settler) walk(ctx context.Context, want map[string]*client.Identity, hashes bool) error {
 	missing := len(want)
 	if missing == 0 {
 		return nil
@@ -235,10 +240,12 @@ func (st *settler) walk(ctx context.Context, want map[string]*client.Identity) e
 	params := &client.ListIdentitiesParams{
 		PageSize:    settlePageSize,
 		Consistency: client.ReadConsistencyLevelStrong,
-		// Asking for credentials' configuration brings every
-		// credential's identifiers along, and what settleFound compares
-		// (password hashes as stored, OIDC links).
-		IncludeCredential: compareCredentialTypes,
+		// Asking for oidc's configuration brings every credential's
+		// identifiers along, without sending password hashes.
+		IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypeOIDC},
+	}
+	if hashes {
+		params.IncludeCredential = append(params.IncludeCredential, client.CredentialsTypePassword)
 	}
 	for {
 		resume := false
