@@ -939,21 +939,6 @@ func NewListIdentitiesRequest(server string, params *ListIdentitiesParams) (*htt
 		// delimiters per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQuery strings.Builder
 
-		if !isZeroParam(params.ApidiffProbe) {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "apidiff_probe", params.ApidiffProbe, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				if rawQuery.Len() > 0 {
-					rawQuery.WriteByte('&')
-				} else {
-					rawQuery.Grow(64)
-				}
-				rawQuery.WriteString(queryFrag)
-			}
-
-		}
-
 		if !isZeroParam(params.PerPage) {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {

@@ -766,9 +766,6 @@ type SessionsPageSize = int64
 
 // ListIdentitiesParams defines parameters for ListIdentities.
 type ListIdentitiesParams struct {
-	// ApidiffProbe Added by tools/apidiff's test.
-	ApidiffProbe string `form:"apidiff_probe,omitempty" json:"apidiff_probe,omitempty,omitzero"`
-
 	// PerPage Deprecated, use page_size and page_token. Items per page in legacy
 	// pagination; listIdentities refuses page × per_page over 1000. Any
 	// integer is accepted and clamped: below 1 is 1, above the maximum

@@ -92,19 +92,6 @@ func (siw *ServerInterfaceWrapper) ListIdentities(w http.ResponseWriter, r *http
 	// Parameter object where we will unmarshal all parameters from the context
 	var params ListIdentitiesParams
 
-	// ------------- Optional query parameter "apidiff_probe" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "apidiff_probe", r.URL.Query(), &params.ApidiffProbe, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		var requiredError *runtime.RequiredParameterError
-		if errors.As(err, &requiredError) {
-			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apidiff_probe"})
-		} else {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apidiff_probe", Err: err})
-		}
-		return
-	}
-
 	// ------------- Optional query parameter "per_page" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", r.URL.Query(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})

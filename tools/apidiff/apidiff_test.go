@@ -279,7 +279,7 @@ func TestSDKRegeneration(t *testing.T) {
 	contains := func(report string, lines ...string) {
 		t.Helper()
 		for _, l := range lines {
-			if !strings.Contains(report, "\n"+l) {
+			if !strings.Contains("\n"+report, "\n"+l) {
 				t.Errorf("report has no line %q:\n%s", l, report)
 			}
 		}
