@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"strings"
 )
 
@@ -129,7 +128,6 @@ func (r *result) accept(accepted map[string]bool) {
 			r.Unused = append(r.Unused, line)
 		}
 	}
-	sort.Strings(r.Unused)
 }
 
 // breaking counts the changes that break callers and are not accepted.

@@ -1,0 +1,19 @@
+module github.com/kratosadmin/sdk/bench
+
+go 1.26.0
+
+replace github.com/kratosadmin/sdk => ../
+
+require (
+	github.com/kratosadmin/sdk v0.0.0-00010101000000-000000000000
+	github.com/ory/client-go v1.22.92
+)
+
+require (
+	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/oapi-codegen/nullable v1.2.0 // indirect
+	github.com/oapi-codegen/runtime v1.9.0 // indirect
+	golang.org/x/crypto v0.56.0 // indirect
+	golang.org/x/oauth2 v0.37.0 // indirect
+)
