@@ -67,6 +67,10 @@ func loadAPI(dir string, rels []string) (map[string]*types.Package, error) {
 		Fset: token.NewFileSet(),
 		Mode: packages.NeedName | packages.NeedTypes,
 		Env:  append(os.Environ(), "GOWORK=off"),
+		// Without the directory in the build's cache keys, the base's
+		// packages (extracted elsewhere) share the build cache with the
+		// working tree's wherever their sources are the same.
+		BuildFlags: []string{"-trimpath"},
 	}
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {

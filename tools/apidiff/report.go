@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strings"
 )
 
@@ -128,6 +129,7 @@ func (r *result) accept(accepted map[string]bool) {
 			r.Unused = append(r.Unused, line)
 		}
 	}
+	sort.Strings(r.Unused)
 }
 
 // breaking counts the changes that break callers and are not accepted.
