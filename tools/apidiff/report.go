@@ -217,8 +217,8 @@ func (r *result) write(w io.Writer) error {
 	} else {
 		p("no change breaks callers.\n")
 	}
-	p("Levels: BREAKING breaks callers; accepted is a BREAKING listed in %s; warning may break some\n"+
-		"callers (oasdiff's WARN); implementers breaks only your own implementations of gen's\n"+
-		"interfaces, which gain a method per new operation; info is compatible.\n", acceptPath)
+	p("Levels: BREAKING breaks callers; accepted: a BREAKING listed in %s;\n"+
+		"warning: may break some callers (oasdiff's WARN); implementers: breaks only your own\n"+
+		"implementations of gen's interfaces, which gain a method per new operation; info: compatible.\n", acceptPath)
 	return bw.Flush()
 }
