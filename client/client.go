@@ -492,8 +492,8 @@ func newError(method, path string, status int, header http.Header, body []byte) 
 		Path:        path,
 		ContentType: header.Get("Content-Type"),
 		Request:     header.Get("X-Request-Id"),
-		RetryAfter:  parseRetryAfter(header.Get("Retry-After"), time.Now()),
 	}
+	e.setWaitHints(header)
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]
 	}
@@ -603,7 +603,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			return err
 		}
 		if retryableStatus(res.StatusCode) {
-			return &Error{StatusCode: res.StatusCode, Method: rq.Method, Path: rq.URL.Path, RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now())}
+			e := &Error{StatusCode: res.StatusCode, Method: rq.Method, Path: rq.URL.Path}
+			e.setWaitHints(res.Header)
+			return e
 		}
 		return nil
 	}, func() {

@@ -22,7 +22,9 @@ import (
 // POST and PATCH are not retried unless RetryNonIdempotent is set: a batch
 // import or a recovery code sent twice is not the same as sent once. The
 // wait between attempts grows exponentially from MinBackoff to MaxBackoff
-// with jitter; a Retry-After header from the server replaces it. Retrying
+// with jitter; a Retry-After header from the server replaces it, and so
+// does, on a 429 without Retry-After, Ory Network's x-ratelimit-reset (the
+// window's reset, at least a second: see RateLimit). Retrying
 // stops at once when the caller's context ends, or when the next wait would
 // outlive the context's deadline.
 type RetryPolicy struct {
@@ -32,8 +34,9 @@ type RetryPolicy struct {
 	// MinBackoff and MaxBackoff bound the exponential backoff.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
-	// MaxRetryAfter is the longest Retry-After the client waits for; a
-	// longer one ends the retries and returns the error (whose RetryAfter
+	// MaxRetryAfter is the longest Retry-After (or, on a 429 without one,
+	// x-ratelimit-reset) the client waits for; a longer one ends the
+	// retries and returns the error (whose RetryAfter, or RateLimit.Reset,
 	// says how long the server asked for).
 	MaxRetryAfter time.Duration
 	// RetryNonIdempotent also retries POST and PATCH requests. Only set it
@@ -79,16 +82,39 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 }
 
 // wait is how long to wait before the next attempt, and whether to retry
-// at all: a Retry-After over MaxRetryAfter stops retrying.
+// at all: a Retry-After over MaxRetryAfter stops retrying, and so does a
+// 429's x-ratelimit-reset over it when there is no Retry-After.
 func (p RetryPolicy) wait(attempt int, err error) (time.Duration, bool) {
 	var apiErr *Error
-	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+	if !errors.As(err, &apiErr) {
+		return p.backoff(attempt), true
+	}
+	if apiErr.RetryAfter > 0 {
 		if apiErr.RetryAfter > p.MaxRetryAfter {
 			return 0, false
 		}
 		return apiErr.RetryAfter, true
 	}
+	if rl := apiErr.RateLimit; apiErr.StatusCode == http.StatusTooManyRequests && rl != nil && rl.Reset >= 0 {
+		if rl.Reset > p.MaxRetryAfter {
+			return 0, false
+		}
+		return min(p.rateLimitWait(attempt, rl.Reset), p.MaxRetryAfter), true
+	}
 	return p.backoff(attempt), true
+}
+
+// rateLimitWait is the wait after a 429 whose x-ratelimit-reset said
+// reset. The header counts whole seconds, truncated (Ory Network sends 0
+// for a burst bucket of under a second), so the window has turned only
+// after reset plus one second; a wait of reset alone would spend every
+// retry inside the same window. The backoff is a floor too, so repeated
+// 429s space out as other failures do, and a jitter of up to a quarter (at
+// most a second) is added, never subtracted, so that parallel callers
+// refused together (the importer's workers) do not come back together.
+func (p RetryPolicy) rateLimitWait(attempt int, reset time.Duration) time.Duration {
+	d := max(reset+time.Second, p.backoff(attempt))
+	return d + rand.N(min(d/4, time.Second)+1)
 }
 
 // retrier is the client's one retry engine. Typed calls (Client.do), raw
@@ -96,7 +122,8 @@ func (p RetryPolicy) wait(attempt int, err error) (time.Duration, bool) {
 // ask it, after a failed attempt, whether to send again and how long to
 // wait first, and wait through it: the statuses and transport errors worth
 // another try, Retry-After (seconds or an HTTP date) up to MaxRetryAfter,
-// the jittered capped backoff, the attempt count, the caller's deadline and
+// Ory Network's x-ratelimit-reset on a 429 without Retry-After, the
+// jittered capped backoff, the attempt count, the caller's deadline and
 // cancellation are decided here and nowhere else.
 type retrier struct {
 	policy RetryPolicy

@@ -17,12 +17,15 @@ import (
 )
 
 // gate answers the requests it matches with a scripted 503 (with an
-// optional Retry-After) and lets the rest through to the fake, recording
-// when each matched request arrived.
+// optional Retry-After), or a 429 as Ory Network sends it, and lets the
+// rest through to the fake, recording when each matched request arrived.
 type gate struct {
 	match      func(*http.Request) bool
 	fails      int    // matched requests answered 503 before passing (-1: all)
 	retryAfter string // the 503's Retry-After, "" for none
+	// oryReset, when set, makes the failures 429s as Ory Network answers
+	// them: no Retry-After, no body, and this x-ratelimit-reset.
+	oryReset string
 
 	mu       sync.Mutex
 	arrivals []time.Time
@@ -39,6 +42,10 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		n := len(g.arrivals)
 		g.mu.Unlock()
 		if g.fails < 0 || n <= g.fails {
+			if g.oryReset != "" {
+				oryRateLimited(w, g.oryReset)
+				return
+			}
 			if g.retryAfter != "" {
 				w.Header().Set("Retry-After", g.retryAfter)
 			}
@@ -172,6 +179,35 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			var e *client.Error
 			if !errors.As(err, &e) || e.StatusCode != 503 || e.RetryAfter != 10*time.Second || n != 1 {
 				t.Errorf("%d requests: %v; want one request and the 503 with RetryAfter 10s", n, err)
+			}
+		})
+	})
+
+	t.Run("x-ratelimit-reset 0 on a 429", func(t *testing.T) {
+		// Ory Network's burst buckets report 0: the window turns within
+		// the second, so the engine waits a second (not a backoff of a
+		// few milliseconds, which would be refused again).
+		forEachPath(t, func(t *testing.T, p enginePath) {
+			c, srv, g, id := setup(t, p, 1, "")
+			g.oryReset = "0"
+			err := p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id)
+			n, gap := g.seen()
+			if err != nil || n != 2 || gap < time.Second {
+				t.Errorf("%d requests, least gap %s: %v; want success after 2 requests 1s apart", n, gap, err)
+			}
+		})
+	})
+
+	t.Run("x-ratelimit-reset over the cap", func(t *testing.T) {
+		forEachPath(t, func(t *testing.T, p enginePath) {
+			c, srv, g, id := setup(t, p, -1, "")
+			g.oryReset = "10"
+			var err error
+			within(t, 2*time.Second, func() { err = p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id) })
+			n, _ := g.seen()
+			var e *client.Error
+			if !errors.As(err, &e) || e.StatusCode != 429 || e.RateLimit == nil || e.RateLimit.Reset != 10*time.Second || e.RateLimit.Remaining != 0 || n != 1 {
+				t.Errorf("%d requests: %v; want one request and the 429 with RateLimit.Reset 10s", n, err)
 			}
 		})
 	})
