@@ -65,8 +65,9 @@
 // # Reliability
 //
 // GET, PUT and DELETE are retried on 429, 502, 503, 504 and transient
-// transport errors with jittered exponential backoff, honouring Retry-After
-// and the context (see RetryPolicy; WithoutRetries turns it off). POST and
+// transport errors with jittered exponential backoff, honouring Retry-After,
+// Ory Network's x-ratelimit-reset on a 429 without it (see RateLimit), and
+// the context (see RetryPolicy; WithoutRetries turns it off). POST and
 // PATCH are not retried. Each attempt is bounded by a timeout (30 s by
 // default, WithTimeout) and response bodies by a size limit
 // (WithMaxResponseBytes). Redirects are followed by the client itself, and
