@@ -46,6 +46,7 @@ type config struct {
 	timeout   time.Duration
 	maxBody   int64
 	logger    *slog.Logger
+	hooks     *Hooks
 }
 
 type endpoint struct {
@@ -179,6 +180,7 @@ type call struct {
 	header http.Header // headers the builder set (header parameters)
 	body   []byte      // JSON request body, nil for none
 	per    *callConfig // the call's options (CallOption), nil for none
+	page   int         // the page's number in an iterator's walk, 0 otherwise
 
 	// fix corrects the paging of lists the server pages wrongly.
 	fix *pageFix
@@ -289,21 +291,36 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	if ctx == nil {
 		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
 	}
+	obs := c.observersOf(cl)
+	if obs.active() {
+		ctx = obs.begin(ctx, c.callInfo(cl))
+	}
+	resp, err := c.doObserved(ctx, cl, &obs)
+	obs.end(ctx, err)
+	return resp, err
+}
+
+// doObserved is do after the call's hooks started it.
+func (c *Client) doObserved(ctx context.Context, cl *call, obs *observers) (*response, error) {
 	var ok *response
 	var last *http.Response // the final attempt's answer, for WithResponseInto
 	r := newRetrier(cl.retryPolicy(c), cl.method, true)
 	v, failure := r.run(ctx, func(n int) error {
+		start := obs.attemptStart()
 		resp, err := c.attempt(ctx, cl, n)
 		if err != nil {
 			last = nil
+			obs.attempt(ctx, n, 0, start, err)
 			return err
 		}
 		last = resp.raw
 		if resp.status < 200 || resp.status >= 300 {
 			apiErr := c.errorFor(cl, resp)
 			resp.release()
+			obs.attempt(ctx, n, apiErr.StatusCode, start, apiErr)
 			return apiErr
 		}
+		obs.attempt(ctx, n, resp.status, start, nil)
 		ok = resp
 		return nil
 	}, nil)
@@ -565,7 +582,7 @@ func CheckResponse(resp *http.Response) error {
 // reading the body included. Retries go through the same engine as the
 // typed methods'; when the context ends during a wait between attempts, the
 // error matches both the context's error and the last answer's *Error.
-func (c *Client) Do(req *http.Request) (*http.Response, error) {
+func (c *Client) Do(req *http.Request) (_ *http.Response, err error) {
 	if req == nil || req.URL == nil {
 		return nil, &ArgumentError{Op: "Do", Argument: "req", Reason: "nil request or URL"}
 	}
@@ -574,6 +591,11 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if _, has := ctx.Deadline(); !has && c.cfg.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 	}
+	obs := observers{client: c.cfg.hooks}
+	if obs.active() {
+		ctx = obs.begin(ctx, c.doCallInfo(req.Method, req.URL))
+	}
+	defer func() { obs.end(ctx, err) }()
 	req = req.Clone(ctx)
 	if req.Header == nil {
 		req.Header = make(http.Header) // http.Client accepts a request without one
@@ -609,6 +631,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			final = fmt.Errorf("kratos: %s: request editor: %w", op, err)
 			return nil
 		}
+		observed := obs.attemptStart()
 		start := time.Now()
 		res, err := c.send(rq)
 		status := 0
@@ -618,13 +641,16 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		c.log(rq, attempt, status, start, err)
 		resp = res
 		if err != nil {
+			obs.attempt(ctx, attempt, 0, observed, err)
 			return err
 		}
 		if retryableStatus(res.StatusCode) {
 			e := &Error{StatusCode: res.StatusCode, Method: rq.Method, Path: rq.URL.Path}
 			e.setWaitHints(res.Header)
+			obs.attempt(ctx, attempt, status, observed, e)
 			return e
 		}
+		obs.attempt(ctx, attempt, status, observed, nil)
 		return nil
 	}, func() {
 		if resp != nil {
