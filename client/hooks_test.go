@@ -251,26 +251,6 @@ func TestHooksSeeDoAndGenerated(t *testing.T) {
 	})
 }
 
-// TestHooksSeeImportBatches: the importer's batches are calls of
-// batchPatchIdentities.
-func TestHooksSeeImportBatches(t *testing.T) {
-	srv, _ := importFake(t)
-	rec := &recorder{}
-	c := fakeClient(srv, client.WithHooks(rec.hooks("client")))
-	if _, err := c.Identities.Import(t.Context(), seqOf(person(1), person(2), person(3)), &client.ImportOptions{BatchSize: 2, Concurrency: 1}); err != nil {
-		t.Fatal(err)
-	}
-	batches := 0
-	for _, e := range rec.take() {
-		if e == "client done batchPatchIdentities: 1 attempts, 200 ok" {
-			batches++
-		}
-	}
-	if batches != 2 {
-		t.Errorf("%d batch calls seen, want 2", batches)
-	}
-}
-
 // TestEveryOperationIsNamed: every operation of the spec is named by its
 // own operationId from a request to its path (parameters filled in, an
 // escaped slash in one included), and the most literal template wins.

@@ -97,10 +97,20 @@ func headerInts(values []string) []int64 {
 
 // setWaitHints records what the response's headers say about waiting
 // before the next request: Retry-After, and Ory Network's rate-limit
-// state. The retry engine decides with them (RetryPolicy.wait).
+// state. The retry engine (internal/retry) decides with them, as
+// failureOf hands them over.
 func (e *Error) setWaitHints(h http.Header) {
 	e.RetryAfter = parseRetryAfter(h.Get("Retry-After"), time.Now())
 	if rl, ok := ParseRateLimit(h); ok {
 		e.RateLimit = &rl
 	}
+}
+
+// rateLimitReset is the reset the answer's rate-limit headers reported,
+// -1 for none.
+func (e *Error) rateLimitReset() time.Duration {
+	if e.RateLimit == nil {
+		return -1
+	}
+	return e.RateLimit.Reset
 }

@@ -8,18 +8,8 @@ import (
 	"time"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/internal/orynet"
 )
-
-// oryRateLimited answers as Ory Network does when a project's bucket is
-// empty: 429, the three x-ratelimit headers (a burst bucket of 10 per
-// second and a sustained one of 300 per minute, in the IETF draft's form),
-// no Retry-After and no body.
-func oryRateLimited(w http.ResponseWriter, reset string) {
-	w.Header().Set("X-Ratelimit-Limit", "10, 10;w=1, 300;w=60")
-	w.Header().Set("X-Ratelimit-Remaining", "0")
-	w.Header().Set("X-Ratelimit-Reset", reset)
-	w.WriteHeader(http.StatusTooManyRequests)
-}
 
 func TestParseRateLimit(t *testing.T) {
 	cases := []struct {
@@ -72,7 +62,7 @@ func TestRateLimitResetOnOryNetwork(t *testing.T) {
 				if retryAfter != "" {
 					w.Header().Set("Retry-After", retryAfter)
 				}
-				oryRateLimited(w, reset)
+				orynet.Refuse(w, reset)
 				return
 			}
 			w.Header().Set("X-Ratelimit-Remaining", "9")
