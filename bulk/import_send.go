@@ -27,6 +27,10 @@ func (im *importer) process(items []*importItem) {
 		if im.resize(items) {
 			return
 		}
+		if !im.pace.wait(im.ctx) {
+			im.abandon(items)
+			return
+		}
 		kind, err := im.attempt(items)
 		if err == nil {
 			return // settled
@@ -171,7 +175,13 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 	}
 	im.batches.Add(1)
 	start := time.Now()
-	res, err := im.c.Identities.BatchCreate(ctx, patches, client.WithMaxRetries(0)) // the importer decides about resending
+	var answer *http.Response
+	res, err := im.c.Identities.BatchCreate(ctx, patches,
+		client.WithMaxRetries(0), // the importer decides about resending
+		client.WithResponseInto(&answer))
+	if answer != nil {
+		im.pace.observe(answer.Header, time.Now())
+	}
 	var batchErr *client.BatchError
 	if err != nil && !errors.As(err, &batchErr) {
 		if ctx.Err() != nil {
