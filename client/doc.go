@@ -85,6 +85,16 @@
 // (WithMaxResponseBytes). Redirects are followed by the client itself, and
 // the bearer token never leaves the configured origins.
 //
+// # Observing calls
+//
+// Hooks (WithHooks for the client, WithCallHooks for one call) are told of
+// every call and every attempt: the spec's operationId, the path template,
+// the attempt, status, duration and error; each page of an iterator is a
+// call, and Do, Generated and the bulk importer's batches are seen too. The
+// module github.com/kratosadmin/sdk/otelkratos turns them into
+// OpenTelemetry spans and metrics. A client without hooks pays nothing for
+// them.
+//
 // # Models
 //
 // The models are generated from the OpenAPI document in api/ into package
