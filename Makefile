@@ -34,8 +34,8 @@ otel-check: $(STATICCHECK)
 	cd otelkratos && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -race -count=1 ./...
 
 # What a change of api/ did, for a reviewer: the spec's changes (oasdiff)
-# with the breaking ones marked, and the Go API's changes in client, gen and
-# kratostest (x/exp/apidiff), from BASE (a git revision; default the last
+# with the breaking ones marked, and the Go API's changes in client, bulk,
+# gen and kratostest (x/exp/apidiff), from BASE (a git revision; default the last
 # release tag v*, else HEAD) to the working tree. Exit 1 when a change
 # breaks callers and is not listed in api/apidiff-accept.txt.
 # tools/apidiff is a module of its own (oasdiff's dependencies stay out of

@@ -16,7 +16,7 @@ import (
 
 // goPackages are the packages whose API is compared, relative to the
 // module root.
-var goPackages = []string{"client", "gen", "kratostest"}
+var goPackages = []string{"client", "bulk", "gen", "kratostest"}
 
 // generatedInterfacesPackage holds interfaces that grow with the spec by
 // design: gen.ServerInterface and gen.ClientInterface gain a method for

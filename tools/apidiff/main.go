@@ -1,7 +1,7 @@
 // Command apidiff reports what a change of the SDK's API did, for a
 // reviewer: the changes of the spec (api/kratos-admin.yaml, compared by
 // oasdiff) with the breaking ones marked, and the changes of the Go API of
-// the packages client, gen and kratostest (compared by
+// the packages client, bulk, gen and kratostest (compared by
 // golang.org/x/exp/apidiff). It exits 1 when a change breaks callers.
 //
 // It compares a git revision of the repository (the base) with the

@@ -205,9 +205,13 @@ func (r *result) write(w io.Writer) error {
 	}
 
 	if len(r.Unused) > 0 {
-		p("\n%s lists changes that did not occur (stale entries?):\n", acceptPath)
-		for _, line := range r.Unused {
+		p("\n%d line(s) of %s match no change (stale once the base is past them):\n", len(r.Unused), acceptPath)
+		const shown = 5
+		for _, line := range r.Unused[:min(shown, len(r.Unused))] {
 			p("  %s\n", line)
+		}
+		if len(r.Unused) > shown {
+			p("  …\n")
 		}
 	}
 
