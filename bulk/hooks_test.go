@@ -5,6 +5,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 )
@@ -23,12 +26,9 @@ func TestHooksSeeImportBatches(t *testing.T) {
 		}
 	}}
 	c := fakeClient(srv, client.WithHooks(hooks))
-	if _, err := bulk.Import(t.Context(), c, seqOf(person(1), person(2), person(3)), &bulk.ImportOptions{BatchSize: 2, Concurrency: 1}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := bulk.Import(t.Context(), c, seqOf(person(1), person(2), person(3)), &bulk.ImportOptions{BatchSize: 2, Concurrency: 1})
+	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()
-	if calls["batchPatchIdentities"] != 2 {
-		t.Errorf("calls seen %v, want 2 batchPatchIdentities", calls)
-	}
+	assert.Equal(t, 2, calls["batchPatchIdentities"], "batch calls seen: %v", calls)
 }

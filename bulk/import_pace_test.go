@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/internal/orynet"
@@ -28,17 +31,12 @@ func TestImportPacesOryNetworkRateLimit(t *testing.T) {
 	}
 	start := time.Now()
 	sum, err := bulk.Import(ctxTimeout(t, 30*time.Second), c, seqOf(items...), &bulk.ImportOptions{BatchSize: 2, Concurrency: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	took := time.Since(start)
 	served, refused := limit.Counts()
 	t.Logf("%d requests served, %d refused, in %s", served, refused, took)
-	if sum.Created != n || refused != 0 {
-		t.Errorf("%d of %d created, %d requests refused; want all created and none refused", sum.Created, n, refused)
-	}
+	assert.Equal(t, n, sum.Created, "identities created")
+	assert.Zero(t, refused, "requests refused")
 	// 12 batches at 6 requests a second take at least one window turn.
-	if took < time.Second {
-		t.Errorf("took %s: the pacing did not wait for a window", took)
-	}
+	assert.GreaterOrEqual(t, took, time.Second, "the pacing waits for a window")
 }

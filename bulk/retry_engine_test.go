@@ -192,9 +192,9 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			g.oryReset = "0"
 			err := p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id)
 			n, gap := g.seen()
-			if err != nil || n != 2 || gap < time.Second {
-				t.Errorf("%d requests, least gap %s: %v; want success after 2 requests 1s apart", n, gap, err)
-			}
+			assert.NoError(t, err)
+			assert.Equal(t, 2, n, "requests")
+			assert.GreaterOrEqual(t, gap, time.Second, "least gap between requests")
 		})
 	})
 
@@ -206,9 +206,11 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			within(t, 2*time.Second, func() { err = p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id) })
 			n, _ := g.seen()
 			var e *client.Error
-			if !errors.As(err, &e) || e.StatusCode != 429 || e.RateLimit == nil || e.RateLimit.Reset != 10*time.Second || e.RateLimit.Remaining != 0 || n != 1 {
-				t.Errorf("%d requests: %v; want one request and the 429 with RateLimit.Reset 10s", n, err)
-			}
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 429, e.StatusCode)
+			require.NotNil(t, e.RateLimit)
+			assert.Equal(t, client.RateLimit{Remaining: 0, Reset: 10 * time.Second}, *e.RateLimit)
+			assert.Equal(t, 1, n, "requests")
 		})
 	})
 
