@@ -176,12 +176,12 @@ type call struct {
 	op     string // for errors: "Identities.Get"
 	method string
 	public bool        // schema endpoint: public URL, no auth needed
+	page   int32       // the page's number in an iterator's walk, 0 otherwise (beside public: no bigger call)
 	path   string      // decoded path below the base, e.g. /admin/identities/ID
 	url    *url.URL    // the generated builder's URL: path and query
 	header http.Header // headers the builder set (header parameters)
 	body   []byte      // JSON request body, nil for none
 	per    *callConfig // the call's options (CallOption), nil for none
-	page   int         // the page's number in an iterator's walk, 0 otherwise
 
 	// fix corrects the paging of lists the server pages wrongly.
 	fix *pageFix

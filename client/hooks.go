@@ -185,7 +185,7 @@ func (c *Client) observersOf(cl *call) observers {
 func (c *Client) callInfo(cl *call) CallInfo {
 	path := strings.TrimPrefix(cl.url.EscapedPath(), c.endpointFor(cl.public).url.EscapedPath())
 	route := routeOf(cl.method, path)
-	return CallInfo{Operation: route.id, Method: cl.method, URL: cl.url, Route: route.path, Page: cl.page}
+	return CallInfo{Operation: route.id, Method: cl.method, URL: cl.url, Route: route.path, Page: int(cl.page)}
 }
 
 // doCallInfo describes a request sent through Do: its operation is found

@@ -179,7 +179,7 @@ func listAll[T any](ctx context.Context, c *Client, op string, legacy bool, toke
 		if err != nil {
 			return nil, err
 		}
-		cl.page = page
+		cl.page = int32(min(page, 1<<31-1))
 		return listPage[T](ctx, c, cl)
 	})
 }

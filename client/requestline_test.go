@@ -253,7 +253,6 @@ func testIDsAndSegmentsAreChecked(t *testing.T) {
 	}
 }
 
-
 // TestArgumentsAreCheckedBeforeSending: ids that must be UUIDs, enum
 // values, sizes and required fields are refused with an *ArgumentError
 // (matching ErrInvalidArgument) that names the argument, and nothing is
