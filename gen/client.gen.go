@@ -172,7 +172,7 @@ type ClientInterface interface {
 	//
 	// Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 	// `preview_credentials_identifier_similar`, `organization_id`) cannot be
-	// combined: the server answers 400. Keyset pagination uses `page_size` and
+	// combined: the server answers 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and
 	// `page_token`; the legacy `page`/`per_page` mode is deprecated and is the
 	// only mode that sends `X-Total-Count`.
 	//
@@ -232,6 +232,9 @@ type ClientInterface interface {
 	CreateIdentity(ctx context.Context, body CreateIdentityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIdentityByExternalID Get an identity by its external id
+	//
+	// Kratos v25.4.0 and later; before it the route does not exist and the
+	// router answers a text/plain `404 page not found`.
 	//
 	// Corresponds with GET /admin/identities/by/external/{externalID} (the `GetIdentityByExternalID` operationId).
 	GetIdentityByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -421,7 +424,7 @@ type ClientInterface interface {
 //
 // Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 // `preview_credentials_identifier_similar`, `organization_id`) cannot be
-// combined: the server answers 400. Keyset pagination uses `page_size` and
+// combined: the server answers 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and
 // `page_token`; the legacy `page`/`per_page` mode is deprecated and is the
 // only mode that sends `X-Total-Count`.
 //
@@ -531,6 +534,9 @@ func (c *Client) CreateIdentity(ctx context.Context, body CreateIdentityJSONRequ
 }
 
 // GetIdentityByExternalID Get an identity by its external id
+//
+// Kratos v25.4.0 and later; before it the route does not exist and the
+// router answers a text/plain `404 page not found`.
 //
 // Corresponds with GET /admin/identities/by/external/{externalID} (the `GetIdentityByExternalID` operationId).
 func (c *Client) GetIdentityByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
