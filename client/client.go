@@ -171,14 +171,14 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String
 // generated builder (gen.NewXxxRequest); the client adds auth, the body and
 // everything else per attempt.
 type call struct {
-	op      string // for errors: "Identities.Get"
-	method  string
-	public  bool        // schema endpoint: public URL, no auth needed
-	path    string      // decoded path below the base, e.g. /admin/identities/ID
-	url     *url.URL    // the generated builder's URL: path and query
-	header  http.Header // headers the builder set (header parameters)
-	body    []byte      // JSON request body, nil for none
-	noRetry bool        // send once, whatever the retry policy says
+	op     string // for errors: "Identities.Get"
+	method string
+	public bool        // schema endpoint: public URL, no auth needed
+	path   string      // decoded path below the base, e.g. /admin/identities/ID
+	url    *url.URL    // the generated builder's URL: path and query
+	header http.Header // headers the builder set (header parameters)
+	body   []byte      // JSON request body, nil for none
+	per    *callConfig // the call's options (CallOption), nil for none
 
 	// fix corrects the paging of lists the server pages wrongly.
 	fix *pageFix
@@ -201,15 +201,20 @@ func (c *Client) endpointFor(public bool) endpoint {
 // newCall turns the request a generated builder made (req, err) into a
 // call. Only the builder's method, URL and headers are used: the body, if
 // any, is cl.body, encoded and checked by the caller. A builder error
-// (a parameter it cannot style) is an *ArgumentError: nothing was sent.
-func (c *Client) newCall(op string, public bool, req *http.Request, err error) (*call, error) {
+// (a parameter it cannot style) or a bad option is an *ArgumentError:
+// nothing was sent.
+func (c *Client) newCall(op string, public bool, req *http.Request, err error, opts ...CallOption) (*call, error) {
 	if err != nil {
 		if errors.Is(err, gen.ErrDotSegment) {
 			return nil, &ArgumentError{Op: op, Argument: "path", Reason: err.Error()}
 		}
 		return nil, &ArgumentError{Op: op, Argument: "params", Reason: "cannot build the request: " + err.Error()}
 	}
-	cl := &call{op: op, method: req.Method, public: public, url: req.URL, path: strings.TrimPrefix(req.URL.Path, c.endpointFor(public).url.Path)}
+	per, err := applyCallOptions(op, opts)
+	if err != nil {
+		return nil, err
+	}
+	cl := &call{op: op, method: req.Method, public: public, url: req.URL, path: strings.TrimPrefix(req.URL.Path, c.endpointFor(public).url.Path), per: per}
 	if len(req.Header) > 0 {
 		cl.header = req.Header
 	}
@@ -221,6 +226,7 @@ type response struct {
 	status int
 	header http.Header
 	buf    *bytes.Buffer
+	raw    *http.Response // the answer itself, its body read and closed
 }
 
 func (r *response) body() []byte { return r.buf.Bytes() }
@@ -269,6 +275,11 @@ func (c *Client) newRequest(ctx context.Context, cl *call) *http.Request {
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
+	if cl.per != nil {
+		for k, v := range cl.per.header {
+			h[k] = v
+		}
+	}
 	return req.WithContext(ctx)
 }
 
@@ -279,12 +290,15 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
 	}
 	var ok *response
-	r := newRetrier(c.cfg.retry, cl.method, !cl.noRetry)
+	var last *http.Response // the final attempt's answer, for WithResponseInto
+	r := newRetrier(cl.retryPolicy(c), cl.method, true)
 	v, failure := r.run(ctx, func(n int) error {
 		resp, err := c.attempt(ctx, cl, n)
 		if err != nil {
+			last = nil
 			return err
 		}
+		last = resp.raw
 		if resp.status < 200 || resp.status >= 300 {
 			apiErr := c.errorFor(cl, resp)
 			resp.release()
@@ -293,6 +307,9 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		ok = resp
 		return nil
 	}, nil)
+	if cl.per != nil {
+		cl.deliver(last)
+	}
 	switch {
 	case failure == nil:
 		return ok, nil
@@ -307,9 +324,9 @@ const maxRedirects = 5
 // attempt sends the request once (following redirects) and reads the body.
 func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error) {
 	actx := ctx
-	if c.cfg.timeout > 0 {
+	if d := cl.timeout(c); d > 0 {
 		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+		actx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
 	req := c.newRequest(actx, cl)
@@ -348,7 +365,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error
 			buf = getBuffer(0)
 		}
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, buf: buf}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, buf: buf, raw: resp}, nil
 }
 
 func (c *Client) edit(ctx context.Context, req *http.Request) error {
@@ -429,7 +446,7 @@ func (c *Client) trustedOrigin(u *url.URL) bool {
 // recognisable with errors.Is; the per-attempt timeout reads as one.
 func (c *Client) transportError(ctx, actx context.Context, cl *call, err error) error {
 	if ctx.Err() == nil && actx.Err() != nil {
-		return &TimeoutError{Op: cl.op, After: c.cfg.timeout, Err: err}
+		return &TimeoutError{Op: cl.op, After: cl.timeout(c), Err: err}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("kratos: %s: %w: %w", cl.op, ctxErr, err)
@@ -438,10 +455,11 @@ func (c *Client) transportError(ctx, actx context.Context, cl *call, err error) 
 }
 
 // TimeoutError is an attempt that outlived the client's per-request
-// timeout (WithTimeout) while the caller's context was still live.
+// timeout (WithTimeout, or the call's WithRequestTimeout) while the
+// caller's context was still live.
 type TimeoutError struct {
 	Op    string
-	After time.Duration // the client's per-request timeout
+	After time.Duration // the per-attempt timeout
 	Err   error
 }
 

@@ -26,6 +26,15 @@
 //		...
 //	}
 //
+// Every typed method, page call and iterator takes per-call options last
+// (CallOption): the raw response, a timeout, retries and headers for that
+// call alone:
+//
+//	var resp *http.Response
+//	identity, err := c.Identities.Get(ctx, id, nil,
+//		client.WithResponseInto(&resp), client.WithMaxRetries(0))
+//	fmt.Println(resp.StatusCode, resp.Header.Get("X-Request-Id"))
+//
 // # Paging flaws of Kratos
 //
 // Kratos v26.2.0 pages two of its four lists wrongly; the client corrects

@@ -916,7 +916,7 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 	}
 	im.batches.Add(1)
 	start := time.Now()
-	res, err := im.s.batchCreate(ctx, patches, true)
+	res, err := im.s.BatchCreate(ctx, patches, WithMaxRetries(0)) // the importer decides about resending
 	var batchErr *BatchError
 	if err != nil && !errors.As(err, &batchErr) {
 		if ctx.Err() != nil {
