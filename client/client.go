@@ -33,6 +33,7 @@ type Client struct {
 
 	cfg       *config
 	generated *gen.Client
+	version   *versionState // the server's release, learned on first need
 }
 
 type config struct {
@@ -46,6 +47,7 @@ type config struct {
 	timeout   time.Duration
 	maxBody   int64
 	logger    *slog.Logger
+	release   *release // stated with WithKratosVersion
 }
 
 type endpoint struct {
@@ -82,7 +84,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.doer == nil {
 		cfg.doer = &http.Client{Transport: defaultTransport, CheckRedirect: noRedirects}
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, version: new(versionState)}
 	c.generated = &gen.Client{Server: cfg.admin.server, Client: generatedDoer{c}}
 	c.Identities = &IdentitiesService{c}
 	c.Sessions = &SessionsService{c}

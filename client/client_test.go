@@ -31,7 +31,7 @@ func setup(t *testing.T, opts ...client.Option) (*client.Client, *http.ServeMux,
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	opts = append([]client.Option{client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: time.Second})}, opts...)
+	opts = append([]client.Option{client.WithKratosVersion(client.KratosV26_2), client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: time.Second})}, opts...)
 	c, err := client.New(srv.URL, opts...)
 	require.NoError(t, err)
 	return c, mux, srv
