@@ -77,7 +77,7 @@ func (e *BatchError) Is(target error) bool { return target == ErrBatchItemsFaile
 // item failed, it returns the result together with a *BatchError, never as
 // plain success. It is not retried by default (see RetryPolicy);
 // WithMaxRetries(0) sends it exactly once whatever the policy says. For
-// large or unreliable imports use Import.
+// large or unreliable imports use package bulk (bulk.Import).
 //
 // It corresponds to PATCH /admin/identities.
 func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPatch, opts ...CallOption) (*BatchResult, error) {

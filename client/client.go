@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kratosadmin/sdk/gen"
+	"github.com/kratosadmin/sdk/internal/retry"
 )
 
 // Client calls the Kratos identity-admin API. Create one with New and share
@@ -294,7 +295,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	var ok *response
 	var last *http.Response // the final attempt's answer, for WithResponseInto
 	r := newRetrier(cl.retryPolicy(c), cl.method, true)
-	v, failure := r.run(ctx, func(n int) error {
+	v, failure := r.Run(ctx, func(n int) error {
 		resp, err := c.attempt(ctx, cl, n)
 		if err != nil {
 			last = nil
@@ -308,14 +309,14 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		}
 		ok = resp
 		return nil
-	}, nil)
+	}, nil, func(err error) retry.Failure { return failureOf(ctx, err) })
 	if cl.per != nil {
 		cl.deliver(last)
 	}
 	switch {
 	case failure == nil:
 		return ok, nil
-	case v == retryCancelled:
+	case v == retry.Cancelled:
 		return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), failure)
 	}
 	return nil, failure
@@ -594,7 +595,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	var resp *http.Response
 	var final error // a failure the engine must not retry: a body or editor error
 	r := newRetrier(c.cfg.retry, req.Method, replayable)
-	v, failure := r.run(ctx, func(attempt int) error {
+	v, failure := r.Run(ctx, func(attempt int) error {
 		rq := req
 		if attempt > 1 {
 			rq = req.Clone(ctx)
@@ -632,12 +633,12 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 			resp = nil
 		}
-	})
+	}, func(err error) retry.Failure { return failureOf(ctx, err) })
 	switch {
 	case final != nil:
 		cancel()
 		return nil, final
-	case v == retryCancelled:
+	case v == retry.Cancelled:
 		cancel()
 		return nil, fmt.Errorf("kratos: %s: %w (while waiting to retry after: %w)", op, ctx.Err(), failure)
 	case resp == nil:
@@ -715,14 +716,6 @@ func (c *cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
 	c.cancel()
 	return err
-}
-
-func isIdempotentMethod(m string) bool {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
 }
 
 // readBody reads a whole response body into a pooled buffer, refusing more

@@ -35,6 +35,9 @@
 //		client.WithResponseInto(&resp), client.WithMaxRetries(0))
 //	fmt.Println(resp.StatusCode, resp.Header.Get("X-Request-Id"))
 //
+// Bulk import and export (batches, JSON Lines, reports, resume) are in
+// package github.com/kratosadmin/sdk/bulk, built on this package's API.
+//
 // # Paging flaws of Kratos
 //
 // Kratos v26.2.0 pages two of its four lists wrongly; the client corrects

@@ -206,6 +206,14 @@ func (c *Client) requireCreateFeatures(ctx context.Context, op string, body *Cre
 	return nil
 }
 
+// CheckCreateIdentityBody checks body as Create and BatchCreate do before
+// sending anything, and returns the *ArgumentError they would (for
+// callers that prepare many bodies, such as the bulk importer, and want
+// to refuse a bad one alone).
+func CheckCreateIdentityBody(body *CreateIdentityBody) error {
+	return checkCreateBody("CheckCreateIdentityBody", "body", body)
+}
+
 func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 	if body == nil {
 		return &ArgumentError{Op: op, Argument: arg, Reason: "nil"}
