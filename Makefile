@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import require-kratos
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import live-releases require-kratos
 
 FUZZTIME ?= 20s
 
@@ -57,7 +57,7 @@ bench:
 # Real-server suites. They start nothing: point KRATOS_ADMIN_URL (and
 # KRATOS_PUBLIC_URL for sessions) at a running Kratos; .ci/run starts a fresh
 # one from ../shared/kratos for each target when it is there.
-live: live-contract live-import
+live: live-contract live-import live-releases
 
 require-kratos:
 	@test -n "$$KRATOS_ADMIN_URL" || { echo "set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL) to a running Kratos" >&2; exit 2; }
@@ -77,6 +77,14 @@ live-contract: require-kratos
 # LIVE_HASH_COST, LIVE_SMALL_N, LIVE_TOLERANCE, KRATOS_BIN.
 live-import: require-kratos
 	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./bulk/
+
+# The release proofs (docs/compatibility.md) against the server of any
+# release: what it lacks fails with errors.ErrUnsupported before sending,
+# batches report what the server kept, and an import of LIVE_RELEASE_N
+# identities (default 1,000) of which half are present ends with each on
+# the server exactly once.
+live-releases: require-kratos
+	$(GO) test -count=1 -run 'TestLiveRelease' -v ./client/ ./bulk/
 
 # Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
 fuzz:
