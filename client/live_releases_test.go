@@ -54,7 +54,9 @@ func TestLiveReleaseFeatures(t *testing.T) {
 		t.Fatalf("KratosVersion = %q, %v; the server says %s", got, err, rel)
 	}
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
-	mail := func(p string) json.RawMessage { return json.RawMessage(fmt.Sprintf(`{"email":"%s-%s@example.org"}`, p, run)) }
+	mail := func(p string) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"email":"%s-%s@example.org"}`, p, run))
+	}
 	ext := "ext-" + run
 
 	created, err := c.Identities.Create(ctx, &client.CreateIdentityBody{SchemaID: "default", Traits: mail("rel-ext"), ExternalID: ext})

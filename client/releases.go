@@ -270,3 +270,16 @@ func (c *Client) require(ctx context.Context, op string, f Feature) error {
 	}
 	return e
 }
+
+// Supports reports whether the connected release has f, learning the
+// release on first need (see KratosVersion; an unknown release is taken to
+// have every feature). Calls that need f check it themselves: Supports is
+// for callers that choose what to send, like a demo that leaves external
+// ids out on v1.3.
+func (c *Client) Supports(ctx context.Context, f Feature) (bool, error) {
+	r, err := c.release(ctx)
+	if err != nil {
+		return false, err
+	}
+	return r.has(f), nil
+}
