@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import live-releases require-kratos
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import live-releases live-paging require-kratos
 
 FUZZTIME ?= 20s
 
@@ -77,6 +77,10 @@ live-contract: require-kratos
 # LIVE_HASH_COST, LIVE_SMALL_N, LIVE_TOLERANCE, KRATOS_BIN.
 live-import: require-kratos
 	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./bulk/
+
+# The exact-paging walks alone (for the older releases in .ci/run).
+live-paging: require-kratos
+	$(GO) test -count=1 -run 'TestPagingExactlyOnceRealServer' -v ./kratostest/
 
 # The release proofs (docs/compatibility.md) against the server of any
 # release: what it lacks fails with errors.ErrUnsupported before sending,
