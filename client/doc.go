@@ -78,8 +78,8 @@
 //
 // GET, PUT and DELETE are retried on 429, 502, 503, 504 and transient
 // transport errors with jittered exponential backoff, honouring Retry-After
-// and the context (see RetryPolicy; WithoutRetries turns it off). POST and
-// PATCH are not retried. Each attempt is bounded by a timeout (30 s by
+// and the context (see RetryPolicy; WithoutRetries turns it off, and
+// WithMaxRetries changes it for one call). POST and PATCH are not retried. Each attempt is bounded by a timeout (30 s by
 // default, WithTimeout) and response bodies by a size limit
 // (WithMaxResponseBytes). Redirects are followed by the client itself, and
 // the bearer token never leaves the configured origins.

@@ -55,6 +55,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"admin port in use", []string{"--admin", busy.Addr().String(), "--public", "127.0.0.1:0"}, exitFailure, "kratos-fake: admin: listen tcp"},
 		{"public port in use", []string{"--admin", "127.0.0.1:0", "--public", busy.Addr().String()}, exitFailure, "kratos-fake: public: listen tcp"},
 		{"unknown method", []string{"--enabled-methods", "password,smoke"}, exitUsage, `WithEnabledMethods: unknown method "smoke"`},
+		{"journal of no size", []string{"--journal-size", "0"}, exitUsage, "WithJournalSize: 0 is not positive"},
 		{"help", []string{"--help"}, exitOK, "usage: kratos-fake [flags]"},
 	}
 	for _, tc := range cases {

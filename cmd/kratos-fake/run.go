@@ -45,6 +45,7 @@ type options struct {
 	methods                     string
 	fasterExtend                bool
 	logRequests                 bool
+	journalSize                 int
 }
 
 const usage = `usage: kratos-fake [flags]
@@ -79,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	fs.StringVar(&o.methods, "enabled-methods", "", "comma-separated sign-in `methods` the server has enabled, for the last-first-factor rule of credential deletion (default: all; ../shared/kratos behaves like password,code,oidc)")
 	fs.BoolVar(&o.fasterExtend, "faster-session-extend", false, "extendSession answers 204, as with Kratos' faster_session_extend flag")
 	fs.BoolVar(&o.logRequests, "log-requests", false, "log every request on stderr")
+	fs.IntVar(&o.journalSize, "journal-size", kratostest.DefaultJournalSize, "requests the journal (GET /_fake/requests) keeps; the oldest are dropped beyond it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -168,6 +170,7 @@ func (o *options) serverOptions(logger *slog.Logger) ([]kratostest.Option, int, 
 	if o.fasterExtend {
 		opts = append(opts, kratostest.WithFasterSessionExtend())
 	}
+	opts = append(opts, kratostest.WithJournalSize(o.journalSize))
 	if o.logRequests {
 		opts = append(opts, kratostest.WithMiddleware(logRequests(logger)))
 	}
