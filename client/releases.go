@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+
+	"github.com/kratosadmin/sdk/gen"
 )
 
 // Kratos releases the SDK knows (docs/compatibility.md). The wire is
@@ -227,14 +229,12 @@ func (c *Client) release(ctx context.Context) (release, error) {
 // pass (transport, 5xx, 429, the context).
 func (c *Client) askVersion(ctx context.Context) (r release, cache bool, err error) {
 	const op = "Client.KratosVersion"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server(false)+"admin/version", nil)
+	req, err := gen.NewGetVersionRequest(c.server(false))
 	cl, err := c.newCall(op, false, req, err)
 	if err != nil {
 		return release{}, false, err
 	}
-	var out struct {
-		Version string `json:"version"`
-	}
+	var out gen.Version
 	err = c.invoke(ctx, cl, &out)
 	var apiErr *Error
 	switch {

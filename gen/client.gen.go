@@ -402,6 +402,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/sessions/{id}/extend (the `ExtendSession` operationId).
 	ExtendSession(ctx context.Context, id SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetVersion Get the server's release
+	//
+	// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`).
+	// The Go client asks it once, on the first call whose behaviour depends
+	// on the release. A proxy may hide it.
+	//
+	// Corresponds with GET /admin/version (the `GetVersion` operationId).
+	GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListIdentitySchemas List identity schemas
 	//
 	// Lists the identity schemas in use. Served by the public port without
@@ -874,6 +883,25 @@ func (c *Client) GetSession(ctx context.Context, id SessionID, params *GetSessio
 // Corresponds with PATCH /admin/sessions/{id}/extend (the `ExtendSession` operationId).
 func (c *Client) ExtendSession(ctx context.Context, id SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExtendSessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVersion Get the server's release
+//
+// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`).
+// The Go client asks it once, on the first call whose behaviour depends
+// on the release. A proxy may hide it.
+//
+// Corresponds with GET /admin/version (the `GetVersion` operationId).
+func (c *Client) GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVersionRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2171,6 +2199,35 @@ func NewExtendSessionRequest(server string, id SessionID) (*http.Request, error)
 	// The URL is used as resolved, not printed and parsed again.
 	req := &http.Request{
 		Method:     http.MethodPatch,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+
+	return req, nil
+}
+
+// NewGetVersionRequest constructs an http.Request for the GetVersion method
+func NewGetVersionRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := parseServerURL(server)
+	if err != nil {
+		return nil, err
+	}
+
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/version")
+	if err != nil {
+		return nil, err
+	}
+
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
 		URL:        queryURL,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,

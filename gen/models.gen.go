@@ -741,6 +741,12 @@ type VerifiableIdentityAddress struct {
 // VerifiableIdentityAddressVia The channel.
 type VerifiableIdentityAddressVia string
 
+// Version The server's release.
+type Version struct {
+	// Version The release, like `v26.2.0`.
+	Version string `json:"version"`
+}
+
 // Active defines model for Active.
 type Active = bool
 

@@ -41,6 +41,7 @@ type config struct {
 	methods           map[string]bool // nil: all enabled
 	maxLoginFlows     int
 	journalSize       int
+	release           string // the Kratos release emulated (release.go)
 	// Server timeouts (server.go); the package's tests shorten them.
 	readHeaderTimeout, readTimeout, idleTimeout time.Duration
 	errs                                        []error
@@ -60,6 +61,7 @@ func defaultConfig() config {
 		logger:            slog.Default(),
 		maxLoginFlows:     DefaultMaxLoginFlows,
 		journalSize:       DefaultJournalSize,
+		release:           ReleaseV26_2,
 		readHeaderTimeout: readHeaderTimeout,
 		readTimeout:       readTimeout,
 		idleTimeout:       idleTimeout,
