@@ -78,9 +78,10 @@ live-contract: require-kratos
 live-import: require-kratos
 	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./bulk/
 
-# The exact-paging walks alone (for the older releases in .ci/run).
+# The contract suite and the exact-paging walks alone (for the older
+# releases in .ci/run; the suite reads the server's release).
 live-paging: require-kratos
-	$(GO) test -count=1 -run 'TestPagingExactlyOnceRealServer' -v ./kratostest/
+	$(GO) test -count=1 -run 'TestContractRealServer|TestPagingExactlyOnceRealServer' -v ./kratostest/
 
 # The release proofs (docs/compatibility.md) against the server of any
 # release: what it lacks fails with errors.ErrUnsupported before sending,
