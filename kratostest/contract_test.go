@@ -56,6 +56,19 @@ func TestContractFake(t *testing.T) {
 	runContract(t, c, fakeTarget(srv))
 }
 
+// TestContractFakeReleases runs the suite against the fake of each
+// release (WithVersion), as TestContractRealServer does against the real
+// server of each in .ci/run.
+func TestContractFakeReleases(t *testing.T) {
+	for _, rel := range []string{kratostest.ReleaseV1_3, kratostest.ReleaseV25_4, kratostest.ReleaseV26_2} {
+		t.Run(rel, func(t *testing.T) {
+			srv := kratostest.NewServer(t, kratostest.WithVersion(rel))
+			c := srv.Client(kratostest.ValidateWith(t))
+			runContract(t, c, fakeTarget(srv))
+		})
+	}
+}
+
 // fakeTarget is srv as a target; sessions come from srv.CreateSession.
 func fakeTarget(srv *kratostest.Server) target {
 	return target{

@@ -555,6 +555,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errUnauthorized("The request did not carry a valid bearer token in the Authorization header."))
 		return
 	}
+	if s.before(ReleaseV26_2) && s.serveOlderRelease(w, r, seg) {
+		return
+	}
 	s.routes.serve(w, r, seg)
 }
 
