@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kratosadmin/sdk/gen"
 )
@@ -64,6 +66,10 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 		s.routes.serve(w, r2, segments(r2))
 		return true
 	}
+	if r.Method == http.MethodPatch && p == "/admin/identities" && !s.before(ReleaseV25_4) {
+		s.batchWithRollback(w, r, seg)
+		return true
+	}
 	if !s.before(ReleaseV25_4) {
 		return false
 	}
@@ -82,6 +88,28 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 		return true
 	case r.Method == http.MethodGet && p == "/admin/identities":
 		s.listV13(w, r, seg)
+		return true
+	case r.Method == http.MethodGet && p == "/admin/sessions":
+		// v1.3.1 counts the sessions the filter selects in X-Total-Count.
+		active := r.URL.Query().Get("active")
+		s.mu.Lock()
+		n := 0
+		for _, ss := range s.sessions {
+			if active == "" || (active == "true") == ss.Active {
+				n++
+			}
+		}
+		s.mu.Unlock()
+		rec := httptest.NewRecorder()
+		s.routes.serve(rec, r, seg)
+		if rec.Code == http.StatusOK {
+			rec.Header().Set("X-Total-Count", strconv.Itoa(n))
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 		return true
 	case r.Method == http.MethodPut && len(seg) == 3 && seg[1] == "identities":
 		s.serveWithBody(w, r, seg, func(b []byte) []byte { return dropKey(b, "external_id") })
@@ -157,9 +185,10 @@ func (s *Server) refuseNewFields(w http.ResponseWriter, r *http.Request, batch b
 	return false
 }
 
-// batchWithRollback serves a batch as v1.3.1 does: when an item conflicts,
-// the whole request is rolled back, yet the other items still answer
-// "create" with an id.
+// batchWithRollback serves a batch as v1.3.1 and v25.4.0 do: an item the
+// schema refuses has the generic reason, and on v1.3.1, when an item
+// conflicts, the whole request is rolled back, yet the other items still
+// answer "create" with an id.
 func (s *Server) batchWithRollback(w http.ResponseWriter, r *http.Request, seg []string) {
 	rec := httptest.NewRecorder()
 	s.routes.serve(rec, r, seg)
@@ -170,8 +199,15 @@ func (s *Server) batchWithRollback(w http.ResponseWriter, r *http.Request, seg [
 			if it != nil && it.Action == gen.IdentityPatchResponseActionError && it.Error.Code == http.StatusConflict {
 				conflict = true
 			}
+			if it != nil && it.Action == gen.IdentityPatchResponseActionError && it.Error.Code == http.StatusBadRequest && strings.HasPrefix(it.Error.Reason, "I[#") {
+				it.Error.Reason = msgBadRequest
+			}
 		}
-		if conflict {
+		if b, err := json.Marshal(out); err == nil {
+			rec.Body = bytes.NewBuffer(b)
+			rec.Header().Del("Content-Length")
+		}
+		if conflict && s.before(ReleaseV25_4) {
 			s.mu.Lock()
 			for _, it := range out.Identities {
 				if it != nil && it.Action == gen.IdentityPatchResponseActionCreate {
@@ -219,6 +255,12 @@ func (s *Server) listV13(w http.ResponseWriter, r *http.Request, seg []string) {
 	for _, id := range ids {
 		keep[parseUUIDOrNil(id)] = true
 	}
+	link := r.URL.Query()
+	if link.Get("page_size") == "" {
+		link.Set("page_size", "250")
+	}
+	link.Set("page_token", "00000000-0000-0000-0000-000000000000")
+	w.Header().Set("Link", "</admin/identities?"+link.Encode()+`>; rel="first"`)
 	out := []map[string]json.RawMessage{}
 	for _, it := range items {
 		var id string
@@ -279,4 +321,85 @@ func dropExternalIDOps(b []byte) []byte {
 		return b
 	}
 	return out
+}
+
+// olderReleaseHeaders writes the headers as v1.3.1 and v25.4.0 do on the
+// admin port: Cache-Control on every answer (v26.2: on GETs), and on
+// v1.3.1 no Ory-Error-Id on errors.
+func (s *Server) olderReleaseHeaders(w http.ResponseWriter) http.ResponseWriter {
+	w.Header().Set("Cache-Control", "private, no-cache, no-store, must-revalidate")
+	if !s.before(ReleaseV25_4) {
+		return &routerAnswerWriter{w}
+	}
+	return &noErrorIDWriter{ResponseWriter: w}
+}
+
+type noErrorIDWriter struct{ http.ResponseWriter }
+
+func (w *noErrorIDWriter) WriteHeader(status int) {
+	w.Header().Del("Ory-Error-Id")
+	routerAnswer(w.Header(), status)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *noErrorIDWriter) Write(b []byte) (int, error) {
+	w.Header().Del("Ory-Error-Id")
+	return w.ResponseWriter.Write(b)
+}
+
+// routerAnswer drops Cache-Control from what the router answers itself
+// (a text/plain 404, a redirect): only the handlers set it.
+func routerAnswer(h http.Header, status int) {
+	if strings.HasPrefix(h.Get("Content-Type"), "text/plain") || status == http.StatusMovedPermanently {
+		h.Del("Cache-Control")
+	}
+}
+
+type routerAnswerWriter struct{ http.ResponseWriter }
+
+func (w *routerAnswerWriter) WriteHeader(status int) {
+	routerAnswer(w.Header(), status)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// invalidBytesReplaced replaces each byte that is not valid UTF-8 with
+// U+FFFD, as Kratos' JSON encoder does.
+func invalidBytesReplaced(b []byte) string {
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return sb.String()
+}
+
+// publicV13Writer writes the public port's headers as v1.3.1 does: an
+// identity schema is plain application/json, errors carry no Ory-Error-Id.
+type publicV13Writer struct {
+	http.ResponseWriter
+	schema bool
+	wrote  bool
+}
+
+func (w *publicV13Writer) WriteHeader(status int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	w.Header().Del("Ory-Error-Id")
+	w.Header().Set("Cache-Control", "private, no-cache, no-store, must-revalidate")
+	if w.schema && status == http.StatusOK && w.Header().Get("Content-Type") == "application/json; charset=utf-8" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *publicV13Writer) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK) // once: later calls do nothing
+	return w.ResponseWriter.Write(b)
 }

@@ -515,6 +515,9 @@ func headAsGet(r *http.Request) *http.Request {
 
 // serveAdmin routes the admin port.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if s.before(ReleaseV26_2) {
+		w = s.olderReleaseHeaders(w)
+	}
 	setCacheControl(w, r)
 	r = headAsGet(r)
 	// Dot segments are cleaned away with a redirect, as Kratos' router
@@ -591,6 +594,9 @@ func isHealthPath(seg []string) bool {
 // servePublic routes the public port: the schema endpoints, the native
 // login flow with the password method (login.go) and the health checks.
 func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
+	if s.before(ReleaseV25_4) {
+		w = &publicV13Writer{ResponseWriter: w, schema: strings.HasPrefix(r.URL.Path, "/schemas/")}
+	}
 	setCacheControl(w, r)
 	r = headAsGet(r)
 	seg := segments(r)
