@@ -543,6 +543,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			methodNotAllowed(w, http.MethodGet)
 			return
 		}
+		if s.before(ReleaseV26_2) && seg[0] != "admin" {
+			// Before v26.2 the admin port sends /schemas to /admin/schemas
+			// first (a relative 307, without Cache-Control).
+			w.Header().Del("Cache-Control")
+			target := "/admin/" + escapePath(seg)
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+			return
+		}
 		target := s.PublicURL + "/" + escapePath(seg[len(seg)-schemaPathLen(seg):])
 		if r.URL.RawQuery != "" {
 			target += "?" + r.URL.RawQuery
