@@ -1,11 +1,7 @@
 package bulk_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,62 +12,12 @@ import (
 	"github.com/kratosadmin/sdk/kratostest"
 )
 
-// asV1_3 makes the fake answer as Kratos v1.3.1 does where the importer
-// depends on it (testdata/exchanges/v1.3.1): GET /admin/version names
-// v1.3.1, and a batch with a conflicting item is rolled back whole while
-// the other items still answer "create" with an id.
-func asV1_3(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/admin/version" {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(`{"version":"v1.3.1"}`))
-			return
-		}
-		if r.Method != http.MethodPatch || r.URL.Path != "/admin/identities" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		var out struct {
-			Identities []struct {
-				Action   string          `json:"action"`
-				Identity string          `json:"identity"`
-				Error    json.RawMessage `json:"error"`
-			} `json:"identities"`
-		}
-		body := rec.Body.Bytes()
-		if rec.Code == http.StatusOK && json.Unmarshal(body, &out) == nil {
-			conflict := false
-			for _, it := range out.Identities {
-				if it.Action == "error" && bytes.Contains(it.Error, []byte(`"code":409`)) {
-					conflict = true
-				}
-			}
-			if conflict {
-				for _, it := range out.Identities {
-					if it.Action == "create" {
-						del := httptest.NewRequest(http.MethodDelete, "/admin/identities/"+it.Identity, nil)
-						del.Header = r.Header.Clone()
-						next.ServeHTTP(httptest.NewRecorder(), del)
-					}
-				}
-			}
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = io.Copy(w, bytes.NewReader(body))
-	})
-}
-
 // TestImportResendsRolledBackItems: on a release that rolls a batch back
-// for one conflicting item, the import still ends with every input
+// for one conflicting item (the fake as v1.3.1), the import still ends with every input
 // identity on the server exactly once: 500 imported, then a file of 1,000
 // holding those 500 and 500 new ones.
 func TestImportResendsRolledBackItems(t *testing.T) {
-	srv, _ := importFake(t, kratostest.WithMiddleware(asV1_3))
+	srv, _ := importFake(t, kratostest.WithVersion(kratostest.ReleaseV1_3))
 	c := fakeClient(srv, client.WithKratosVersion(""))
 	v, err := c.KratosVersion(t.Context())
 	require.NoError(t, err)
@@ -111,7 +57,7 @@ func TestImportResendsRolledBackItems(t *testing.T) {
 // error, create", the server keeps neither, and both are reported rolled
 // back; a batch whose failure rolls nothing back reports its items created.
 func TestBatchCreateReportsRollback(t *testing.T) {
-	srv, _ := importFake(t, kratostest.WithMiddleware(asV1_3))
+	srv, _ := importFake(t, kratostest.WithVersion(kratostest.ReleaseV1_3))
 	c := fakeClient(srv, client.WithKratosVersion(""))
 	create(t, c, person(1))
 	res, err := c.Identities.BatchCreate(t.Context(), []client.IdentityPatch{{Create: person(0)}, {Create: person(1)}, {Create: person(2)}})
