@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check otel-check api-diff api-diff-check fuzz clean live live-contract live-import require-kratos
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check otel-check api-diff api-diff-check fuzz clean live live-contract live-import live-releases live-paging require-kratos
 
 FUZZTIME ?= 20s
 
@@ -78,7 +78,7 @@ bench:
 # Real-server suites. They start nothing: point KRATOS_ADMIN_URL (and
 # KRATOS_PUBLIC_URL for sessions) at a running Kratos; .ci/run starts a fresh
 # one from ../shared/kratos for each target when it is there.
-live: live-contract live-import
+live: live-contract live-import live-releases
 
 require-kratos:
 	@test -n "$$KRATOS_ADMIN_URL" || { echo "set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL) to a running Kratos" >&2; exit 2; }
@@ -98,6 +98,19 @@ live-contract: require-kratos
 # LIVE_HASH_COST, LIVE_SMALL_N, LIVE_TOLERANCE, KRATOS_BIN.
 live-import: require-kratos
 	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./bulk/
+
+# The contract suite and the exact-paging walks alone (for the older
+# releases in .ci/run; the suite reads the server's release).
+live-paging: require-kratos
+	$(GO) test -count=1 -run 'TestContractRealServer|TestPagingExactlyOnceRealServer' -v ./kratostest/
+
+# The release proofs (docs/compatibility.md) against the server of any
+# release: what it lacks fails with errors.ErrUnsupported before sending,
+# batches report what the server kept, and an import of LIVE_RELEASE_N
+# identities (default 1,000) of which half are present ends with each on
+# the server exactly once.
+live-releases: require-kratos
+	$(GO) test -count=1 -run 'TestLiveRelease' -v ./client/ ./bulk/
 
 # Each fuzz target of the module for FUZZTIME; a failing input lands
 # in <package>/testdata/fuzz/.

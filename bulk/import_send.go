@@ -199,11 +199,16 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 	im.sizer.ok(len(items))
 	im.opts.Progress.addSent(len(items))
 	conflicts := 0
+	var rolledBack []*importItem
 	for i, r := range res.Items {
 		it := items[i]
 		switch {
 		case r.Err == nil:
 			im.emit(it.outcome(ImportCreated, r.IdentityID, nil))
+		case errors.Is(r.Err, client.ErrRolledBack):
+			// Kratos before v25.4 undid the whole batch for another
+			// item's conflict: the server holds nothing of this item.
+			rolledBack = append(rolledBack, it)
 		case errors.Is(r.Err, client.ErrConflict):
 			conflicts++
 			im.settleConflict(it, r.Err)
@@ -212,6 +217,11 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		}
 	}
 	im.settle.batchAnswered(len(items), conflicts, time.Since(start))
+	if len(rolledBack) > 0 {
+		// Send them again without the items that failed: each round
+		// settles at least the item that caused the rollback, so this ends.
+		im.process(rolledBack)
+	}
 	return 0, nil
 }
 

@@ -34,6 +34,7 @@ type Client struct {
 
 	cfg       *config
 	generated *gen.Client
+	version   *versionState // the server's release, learned on first need
 }
 
 type config struct {
@@ -48,6 +49,7 @@ type config struct {
 	maxBody   int64
 	logger    *slog.Logger
 	hooks     *Hooks
+	release   *release // stated with WithKratosVersion
 }
 
 type endpoint struct {
@@ -84,7 +86,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.doer == nil {
 		cfg.doer = &http.Client{Transport: defaultTransport, CheckRedirect: noRedirects}
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, version: new(versionState)}
 	c.generated = &gen.Client{Server: cfg.admin.server, Client: generatedDoer{c}}
 	c.Identities = &IdentitiesService{c}
 	c.Sessions = &SessionsService{c}

@@ -40,6 +40,11 @@ var (
 	// accepted in which at least one item failed.
 	ErrBatchItemsFailed = errors.New("kratos: batch items failed")
 
+	// ErrRolledBack is matched by a *RolledBackError: a batch item the
+	// server answered as created but rolled back with the rest of the
+	// batch (Kratos before v25.4, when another item conflicted).
+	ErrRolledBack = errors.New("kratos: batch item rolled back with the rest of the batch")
+
 	// ErrBatchItemNotApplied is a batch item's error when the server
 	// answered null for it and did nothing: Kratos does so for an item
 	// without a create body.

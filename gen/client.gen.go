@@ -172,7 +172,7 @@ type ClientInterface interface {
 	//
 	// Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 	// `preview_credentials_identifier_similar`, `organization_id`) cannot be
-	// combined: the server answers 400. Keyset pagination uses `page_size` and
+	// combined: the server answers 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and
 	// `page_token`; the legacy `page`/`per_page` mode is deprecated and is the
 	// only mode that sends `X-Total-Count`.
 	//
@@ -232,6 +232,9 @@ type ClientInterface interface {
 	CreateIdentity(ctx context.Context, body CreateIdentityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIdentityByExternalID Get an identity by its external id
+	//
+	// Kratos v25.4.0 and later; before it the route does not exist and the
+	// router answers a text/plain `404 page not found`.
 	//
 	// Corresponds with GET /admin/identities/by/external/{externalID} (the `GetIdentityByExternalID` operationId).
 	GetIdentityByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -399,6 +402,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/sessions/{id}/extend (the `ExtendSession` operationId).
 	ExtendSession(ctx context.Context, id SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetVersion Get the server's release
+	//
+	// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`).
+	// The Go client asks it once, on the first call whose behaviour depends
+	// on the release. A proxy may hide it.
+	//
+	// Corresponds with GET /admin/version (the `GetVersion` operationId).
+	GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListIdentitySchemas List identity schemas
 	//
 	// Lists the identity schemas in use. Served by the public port without
@@ -421,7 +433,7 @@ type ClientInterface interface {
 //
 // Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 // `preview_credentials_identifier_similar`, `organization_id`) cannot be
-// combined: the server answers 400. Keyset pagination uses `page_size` and
+// combined: the server answers 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and
 // `page_token`; the legacy `page`/`per_page` mode is deprecated and is the
 // only mode that sends `X-Total-Count`.
 //
@@ -531,6 +543,9 @@ func (c *Client) CreateIdentity(ctx context.Context, body CreateIdentityJSONRequ
 }
 
 // GetIdentityByExternalID Get an identity by its external id
+//
+// Kratos v25.4.0 and later; before it the route does not exist and the
+// router answers a text/plain `404 page not found`.
 //
 // Corresponds with GET /admin/identities/by/external/{externalID} (the `GetIdentityByExternalID` operationId).
 func (c *Client) GetIdentityByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -868,6 +883,25 @@ func (c *Client) GetSession(ctx context.Context, id SessionID, params *GetSessio
 // Corresponds with PATCH /admin/sessions/{id}/extend (the `ExtendSession` operationId).
 func (c *Client) ExtendSession(ctx context.Context, id SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExtendSessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVersion Get the server's release
+//
+// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`).
+// The Go client asks it once, on the first call whose behaviour depends
+// on the release. A proxy may hide it.
+//
+// Corresponds with GET /admin/version (the `GetVersion` operationId).
+func (c *Client) GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVersionRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2165,6 +2199,35 @@ func NewExtendSessionRequest(server string, id SessionID) (*http.Request, error)
 	// The URL is used as resolved, not printed and parsed again.
 	req := &http.Request{
 		Method:     http.MethodPatch,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+
+	return req, nil
+}
+
+// NewGetVersionRequest constructs an http.Request for the GetVersion method
+func NewGetVersionRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := parseServerURL(server)
+	if err != nil {
+		return nil, err
+	}
+
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/version")
+	if err != nil {
+		return nil, err
+	}
+
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
 		URL:        queryURL,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,

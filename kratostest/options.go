@@ -42,6 +42,7 @@ type config struct {
 	maxLoginFlows     int
 	journalSize       int
 	requestLog        func(Request)
+	release           string // the Kratos release emulated (release.go)
 	// Server timeouts (server.go); the package's tests shorten them.
 	readHeaderTimeout, readTimeout, idleTimeout time.Duration
 	errs                                        []error
@@ -61,6 +62,7 @@ func defaultConfig() config {
 		logger:            slog.Default(),
 		maxLoginFlows:     DefaultMaxLoginFlows,
 		journalSize:       DefaultJournalSize,
+		release:           ReleaseV26_2,
 		readHeaderTimeout: readHeaderTimeout,
 		readTimeout:       readTimeout,
 		idleTimeout:       idleTimeout,
