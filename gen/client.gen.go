@@ -2429,6 +2429,7 @@ var SpecOperations = []SpecOperation{
 	{ID: "disableSession", Method: "DELETE", Path: "/admin/sessions/{id}"},
 	{ID: "getSession", Method: "GET", Path: "/admin/sessions/{id}"},
 	{ID: "extendSession", Method: "PATCH", Path: "/admin/sessions/{id}/extend"},
+	{ID: "getVersion", Method: "GET", Path: "/admin/version"},
 	{ID: "listIdentitySchemas", Method: "GET", Path: "/schemas"},
 	{ID: "getIdentitySchema", Method: "GET", Path: "/schemas/{id}"},
 }
