@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import live-security require-kratos
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check otel-check api-diff api-diff-check fuzz clean live live-contract live-import live-releases live-paging live-security require-kratos
 
 FUZZTIME ?= 20s
 
@@ -17,7 +17,7 @@ all: test
 demo:
 	$(GO) run ./cmd/kratos-demo
 
-test: vet staticcheck check-generated unit bench-check
+test: vet staticcheck check-generated unit bench-check otel-check api-diff-check
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -26,6 +26,27 @@ unit:
 # the iterator's memory check must hold; timing runs only in make bench.
 bench-check:
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The OpenTelemetry adapter (otelkratos/, a module of its own so that this
+# go.mod gains no OpenTelemetry dependency) must vet, pass staticcheck and
+# its tests, which use the OTel SDK's in-memory exporters.
+otel-check: $(STATICCHECK)
+	cd otelkratos && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -race -count=1 ./...
+
+# What a change of api/ did, for a reviewer: the spec's changes (oasdiff)
+# with the breaking ones marked, and the Go API's changes in client, bulk,
+# gen and kratostest (x/exp/apidiff), from BASE (a git revision; default the last
+# release tag v*, else HEAD) to the working tree. Exit 1 when a change
+# breaks callers and is not listed in api/apidiff-accept.txt.
+# tools/apidiff is a module of its own (oasdiff's dependencies stay out of
+# go.mod); both tools are pinned there.
+api-diff:
+	cd tools/apidiff && $(GO) run . -repo "$(CURDIR)" $(if $(BASE),-base "$(BASE)")
+
+# The api-diff tool's module must vet, pass staticcheck and its tests (a
+# removed parameter breaks, an added optional one passes; offline).
+api-diff-check: $(STATICCHECK)
+	cd tools/apidiff && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -57,7 +78,7 @@ bench:
 # Real-server suites. They start nothing: point KRATOS_ADMIN_URL (and
 # KRATOS_PUBLIC_URL for sessions) at a running Kratos; .ci/run starts a fresh
 # one from ../shared/kratos for each target when it is there.
-live: live-contract live-import live-security
+live: live-contract live-import live-releases live-security
 
 require-kratos:
 	@test -n "$$KRATOS_ADMIN_URL" || { echo "set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL) to a running Kratos" >&2; exit 2; }
@@ -83,6 +104,19 @@ live-import: require-kratos
 # Run it against v1.3.1, v25.4.0 and v26.2.0 (KRATOS_VERSION of start.sh).
 live-security: require-kratos
 	LIVE_SECURITY=1 $(GO) test -count=1 -run 'TestLiveSecurity' -v ./client/
+
+# The contract suite and the exact-paging walks alone (for the older
+# releases in .ci/run; the suite reads the server's release).
+live-paging: require-kratos
+	$(GO) test -count=1 -run 'TestContractRealServer|TestPagingExactlyOnceRealServer' -v ./kratostest/
+
+# The release proofs (docs/compatibility.md) against the server of any
+# release: what it lacks fails with errors.ErrUnsupported before sending,
+# batches report what the server kept, and an import of LIVE_RELEASE_N
+# identities (default 1,000) of which half are present ends with each on
+# the server exactly once.
+live-releases: require-kratos
+	$(GO) test -count=1 -run 'TestLiveRelease' -v ./client/ ./bulk/
 
 # Each fuzz target of the module for FUZZTIME; a failing input lands
 # in <package>/testdata/fuzz/.

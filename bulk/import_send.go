@@ -29,6 +29,10 @@ func (im *importer) process(items []*importItem) {
 		if im.resize(items) {
 			return
 		}
+		if !im.pace.wait(im.ctx) {
+			im.abandon(items)
+			return
+		}
 		kind, err := im.attempt(items)
 		if err == nil {
 			return // settled
@@ -142,7 +146,11 @@ func (im *importer) waitToResend(items []*importItem, attempt int, err error) bo
 	f := retry.Failure{Transient: true}
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {
-		f.RetryAfter = apiErr.RetryAfter
+		reset := time.Duration(-1)
+		if apiErr.RateLimit != nil {
+			reset = apiErr.RateLimit.Reset
+		}
+		f = retry.Answered(true, apiErr.StatusCode, apiErr.RetryAfter, reset)
 	}
 	switch im.retry.After(im.ctx, attempt, f) {
 	case retry.Stop, retry.Deadline:
@@ -169,7 +177,13 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 	}
 	im.batches.Add(1)
 	start := time.Now()
-	res, err := im.c.Identities.BatchCreate(ctx, patches, client.WithMaxRetries(0)) // the importer decides about resending
+	var answer *http.Response
+	res, err := im.c.Identities.BatchCreate(ctx, patches,
+		client.WithMaxRetries(0), // the importer decides about resending
+		client.WithResponseInto(&answer))
+	if answer != nil {
+		im.pace.observe(answer.Header, time.Now())
+	}
 	var batchErr *client.BatchError
 	if err != nil && !errors.As(err, &batchErr) {
 		if ctx.Err() != nil {
@@ -187,11 +201,16 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 	im.sizer.ok(len(items))
 	im.opts.Progress.addSent(len(items))
 	conflicts := 0
+	var rolledBack []*importItem
 	for i, r := range res.Items {
 		it := items[i]
 		switch {
 		case r.Err == nil:
 			im.emit(it.outcome(ImportCreated, r.IdentityID, nil))
+		case errors.Is(r.Err, client.ErrRolledBack):
+			// Kratos before v25.4 undid the whole batch for another
+			// item's conflict: the server holds nothing of this item.
+			rolledBack = append(rolledBack, it)
 		case errors.Is(r.Err, client.ErrConflict):
 			conflicts++
 			im.settleConflict(it, r.Err)
@@ -200,6 +219,11 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		}
 	}
 	im.settle.batchAnswered(len(items), conflicts, time.Since(start))
+	if len(rolledBack) > 0 {
+		// Send them again without the items that failed: each round
+		// settles at least the item that caused the rollback, so this ends.
+		im.process(rolledBack)
+	}
 	return 0, nil
 }
 

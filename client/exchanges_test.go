@@ -225,7 +225,7 @@ func TestClientReplaysRecordedExchanges(t *testing.T) {
 		}
 		t.Run(x.Name(), func(t *testing.T) {
 			rp := newReplay(t, x)
-			c, err := client.New(rp.srv.URL, client.WithoutRetries(), client.WithPublicURL(rp.srv.URL))
+			c, err := client.New(rp.srv.URL, client.WithoutRetries(), client.WithPublicURL(rp.srv.URL), client.WithKratosVersion(client.KratosV26_2))
 			if err != nil {
 				t.Fatal(err)
 			}

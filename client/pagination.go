@@ -174,12 +174,13 @@ func listAll[T any](ctx context.Context, c *Client, op string, legacy bool, toke
 	if _, err := build(); err != nil {
 		return failSeq[T](err)
 	}
-	return walk(*token, func(t string) (*Page[T], error) {
+	return walk(*token, func(t string, page int) (*Page[T], error) {
 		*token = t
 		cl, err := build()
 		if err != nil {
 			return nil, err
 		}
+		cl.page = int32(min(page, 1<<31-1))
 		return listPage[T](ctx, c, cl)
 	})
 }
@@ -189,10 +190,17 @@ func failSeq[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
 }
 
-// walk yields every item of every page, starting at token (see WalkPages).
-func walk[T any](token string, fetch func(token string) (*Page[T], error)) iter.Seq2[*T, error] {
+// walk yields every item of every page, starting at token (see
+// WalkPages); fetch gets the page's token and its number in this walk
+// (from 1).
+func walk[T any](token string, fetch func(token string, n int) (*Page[T], error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		for page, err := range WalkPages(token, fetch) {
+		n := 0
+		pages := WalkPages(token, func(t string) (*Page[T], error) {
+			n++
+			return fetch(t, n)
+		})
+		for page, err := range pages {
 			if err != nil {
 				yield(nil, err)
 				return

@@ -41,6 +41,8 @@ type config struct {
 	methods           map[string]bool // nil: all enabled
 	maxLoginFlows     int
 	journalSize       int
+	requestLog        func(Request)
+	release           string // the Kratos release emulated (release.go)
 	// Server timeouts (server.go); the package's tests shorten them.
 	readHeaderTimeout, readTimeout, idleTimeout time.Duration
 	errs                                        []error
@@ -60,6 +62,7 @@ func defaultConfig() config {
 		logger:            slog.Default(),
 		maxLoginFlows:     DefaultMaxLoginFlows,
 		journalSize:       DefaultJournalSize,
+		release:           ReleaseV26_2,
 		readHeaderTimeout: readHeaderTimeout,
 		readTimeout:       readTimeout,
 		idleTimeout:       idleTimeout,
@@ -266,6 +269,20 @@ func WithJournalSize(n int) Option {
 			return
 		}
 		c.journalSize = n
+	}
+}
+
+// WithRequestLog calls log with each request the journal records (see
+// Server.Requests), once it is answered, without its bodies: faulted and
+// dropped requests included, control requests not. cmd/kratos-fake's
+// --log-requests is this. log runs on the request's goroutine.
+func WithRequestLog(log func(Request)) Option {
+	return func(c *config) {
+		if log == nil {
+			c.errs = append(c.errs, errors.New("WithRequestLog: nil function"))
+			return
+		}
+		c.requestLog = log
 	}
 }
 

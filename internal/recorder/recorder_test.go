@@ -142,7 +142,8 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// TestRecordedExchangesAreRedacted re-checks every saved exchange: none
+// TestRecordedExchangesAreRedacted re-checks every saved exchange (those of
+// each release too): none
 // keeps a session token, cookie, CSRF token or code (Redact would change
 // it), and each still loads.
 func TestRecordedExchangesAreRedacted(t *testing.T) {
@@ -150,6 +151,12 @@ func TestRecordedExchangesAreRedacted(t *testing.T) {
 	if err != nil || len(names) == 0 {
 		t.Fatalf("no exchanges: %v", err)
 	}
+	// And each release's recordings (testdata/exchanges/<release>/).
+	more, err := filepath.Glob(filepath.Join(exchange.Dir(), "v*", "[0-9][0-9][0-9]-*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = append(names, more...)
 	for _, name := range names {
 		b, err := os.ReadFile(name)
 		if err != nil {
