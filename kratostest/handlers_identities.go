@@ -395,7 +395,7 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 	var importErr *apiError
 	if ur.Credentials != nil && ur.Credentials.Password != nil {
 		if importErr = checkPassword(&ur.Credentials.Password.Config); importErr == nil {
-			importErr = hashPassword(&ur.Credentials.Password.Config)
+			importErr = hashPassword(&ur.Credentials.Password.Config, s.cfg.bcryptCost)
 		}
 	}
 	s.mu.Lock()

@@ -218,23 +218,37 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 	identifier := strings.ToLower(strings.TrimSpace(in.Identifier))
 	s.mu.Lock()
 	var hash, identityID string
+	active := false
 	if id, ok := s.unique["identifier\x00password\x00"+identifier]; ok {
-		if i := s.identities[id]; i != nil && i.State == "active" {
+		if i := s.identities[id]; i != nil {
 			if c := i.Credentials["password"]; c != nil {
 				var cfg struct {
 					HashedPassword string `json:"hashed_password"`
 				}
 				_ = json.Unmarshal(c.Config, &cfg)
-				hash, identityID = cfg.HashedPassword, id
+				hash, identityID, active = cfg.HashedPassword, id, i.State == "active"
 			}
 		}
 	}
 	s.mu.Unlock()
-	if identityID == "" || bcrypt.CompareHashAndPassword([]byte(hash), []byte(in.Password)) != nil {
+	ok := false
+	if identityID != "" {
+		ok, _ = hashMatches(hash, in.Password)
+	}
+	if !ok {
 		s.mu.Lock()
 		out := s.renderLoginFlow(f, in.Identifier, []uiText{msgInvalidCredentials})
 		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, out)
+		return
+	}
+	if !isBcryptHash(hash) {
+		// Kratos replaces a hash its hasher does not use by its own, once
+		// the password matched, and before it looks at the state.
+		s.rehashPassword(identityID, hash, in.Password)
+	}
+	if !active {
+		writeError(w, errIdentityDisabled(identityID))
 		return
 	}
 	ip := r.RemoteAddr
@@ -268,4 +282,28 @@ func serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// rehashPassword stores a bcrypt hash of password at the server's cost in
+// place of the identity's password hash old, as Kratos does after a login
+// with a hash in another format. The hash is made outside the lock; a
+// credential changed meanwhile is left alone.
+func (s *Server) rehashPassword(identityID, old, password string) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.bcryptCost)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.identities[identityID]
+	if i == nil || i.Credentials["password"] == nil {
+		return
+	}
+	c := i.Credentials["password"]
+	var cfg map[string]any
+	if json.Unmarshal(c.Config, &cfg) != nil || cfg["hashed_password"] != old {
+		return
+	}
+	cfg["hashed_password"] = string(h)
+	c.Config, _ = json.Marshal(cfg)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kratosadmin/sdk/client"
 )
 
@@ -30,6 +32,7 @@ type config struct {
 	sessionLifespan   time.Duration
 	recoveryLifespan  time.Duration
 	recoveryUIURL     string
+	bcryptCost        int
 	allowedReturnURLs []string
 	idGen             func(kind string) string
 	logger            *slog.Logger
@@ -59,6 +62,7 @@ func defaultConfig() config {
 		recoveryLifespan:  time.Hour,
 		logger:            slog.Default(),
 		maxLoginFlows:     DefaultMaxLoginFlows,
+		bcryptCost:        DefaultBcryptCost,
 		journalSize:       DefaultJournalSize,
 		readHeaderTimeout: readHeaderTimeout,
 		readTimeout:       readTimeout,
@@ -207,6 +211,27 @@ func WithRecoveryLifespan(d time.Duration) Option {
 // followed by /ui/recovery.
 func WithRecoveryUIURL(u string) Option {
 	return func(c *config) { c.recoveryUIURL = u }
+}
+
+// DefaultBcryptCost is the bcrypt cost of the hashes the fake makes from
+// plaintext passwords (imported, or rehashed at login) unless
+// WithBcryptCost says otherwise: the minimum, 4, so that tests importing
+// hundreds of passwords stay fast (a hash at cost 8 takes 16 times as
+// long). Kratos uses its hashers.bcrypt.cost (12 by default; 8 on
+// ../shared/kratos), which shows in the hashes read back with
+// include_credential=password ("$2a$04$" here, "$2a$08$" there).
+const DefaultBcryptCost = bcrypt.MinCost
+
+// WithBcryptCost sets the bcrypt cost of the hashes the fake makes
+// (Kratos' hashers.bcrypt.cost), between 4 and 31.
+func WithBcryptCost(cost int) Option {
+	return func(c *config) {
+		if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+			c.errs = append(c.errs, fmt.Errorf("WithBcryptCost: %d is not between %d and %d", cost, bcrypt.MinCost, bcrypt.MaxCost))
+			return
+		}
+		c.bcryptCost = cost
+	}
 }
 
 // WithAllowedReturnURLs sets the return_to URLs recovery links accept
