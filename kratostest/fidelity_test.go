@@ -241,3 +241,144 @@ func TestPasswordHashFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginInactiveIdentity: Kratos v26.2.0 answers the right password of
+// an inactive identity with a 401 "identity is disabled" naming it, and a
+// wrong one with the usual 400; the flow stays usable, and a hash in
+// another format is rehashed before the state is looked at.
+func TestLoginInactiveIdentity(t *testing.T) {
+	for _, tg := range loginTargets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			email := uniqueEmail("inactive")
+			imported := "{SSHA256}" + b64(append(digest(sha256.New, []byte(password), salt[:8]), salt[:8]...))
+			body := fmt.Sprintf(`{"schema_id":"default","state":"inactive","traits":{"email":%q},"credentials":{"password":{"config":{"hashed_password":%q}}}}`, email, imported)
+			st, _, b := send(t, http.MethodPost, tg.admin+"/admin/identities", body)
+			if st != http.StatusCreated {
+				t.Fatalf("import: %d %s", st, b)
+			}
+			var created struct{ ID string }
+			_ = json.Unmarshal([]byte(b), &created)
+			defer tg.deleteIdentity(t, created.ID)
+
+			if st, b := tg.login(t, email, "not-"+password); st != http.StatusBadRequest || !strings.Contains(b, `"id":4000006`) {
+				t.Errorf("wrong password: %d, want 400 with message 4000006: %.300s", st, b)
+			}
+			st, _, b = send(t, http.MethodGet, tg.public+"/self-service/login/api", "")
+			var flow struct{ ID string }
+			_ = json.Unmarshal([]byte(b), &flow)
+			submit := fmt.Sprintf(`{"method":"password","identifier":%q,"password":%q}`, email, password)
+			st, h, b := send(t, http.MethodPost, tg.public+"/self-service/login?flow="+flow.ID, submit)
+			want := `{"error":{"code":401,"status":"Unauthorized","reason":"This account was disabled.","details":{"identity_id":"` + created.ID + `"},"message":"identity is disabled"}}` + "\n"
+			if st != http.StatusUnauthorized || b != want || h.Get("Content-Type") != "application/json" {
+				t.Errorf("right password: %d %s %q\nwant 401 application/json %q", st, h.Get("Content-Type"), b, want)
+			}
+			if got := tg.storedHash(t, created.ID); !strings.HasPrefix(got, fmt.Sprintf("$2a$%02d$", realBcryptCost)) {
+				t.Errorf("hash after the 401 %.7q..., want the bcrypt rehash", got)
+			}
+			if st, _, b := send(t, http.MethodPatch, tg.admin+"/admin/identities/"+created.ID, `[{"op":"replace","path":"/state","value":"active"}]`); st != http.StatusOK {
+				t.Fatalf("activate: %d %s", st, b)
+			}
+			if st, _, b := send(t, http.MethodPost, tg.public+"/self-service/login?flow="+flow.ID, submit); st != http.StatusOK {
+				t.Errorf("the same flow after activation: %d %.300s", st, b)
+			}
+		})
+	}
+}
+
+// TestEmailFormats: what the email format of Kratos v26.2.0's schema
+// validation accepts and refuses, and the address it derives from an
+// accepted one (trimmed, lower-cased; the trait itself is kept as sent).
+func TestEmailFormats(t *testing.T) {
+	cases := []struct {
+		email   string
+		address string // "" when refused
+	}{
+		{`"quoted"@example.org`, `"quoted"@example.org`},
+		{`"Quoted Local"@example.org`, `"quoted local"@example.org`},
+		{`"a\"b"@example.org`, `"a\"b"@example.org`},
+		{`"x@y"@example.org`, `"x@y"@example.org`},
+		{`""@example.org`, ""},
+		{" lead@example.org", "lead@example.org"},
+		{"\t tab@example.org", "tab@example.org"},
+		{"trail@example.org ", ""},
+		{"  both@example.org  ", ""},
+		{"a b@example.org", ""},
+		{"A@Example.ORG", "a@example.org"},
+		{"x@localhost", "x@localhost"},
+		{"x@123", "x@123"},
+		{"x@e", "x@e"},
+		{"x@[127.0.0.1]", ""},
+		{"x@-bad.org", ""},
+		{"x@a.-b.org", "x@a.-b.org"},
+		{"x@a.b-.org", ""},
+		{"x@a..b.org", ""},
+		{"x@A-B.org", "x@a-b.org"},
+		{"x@" + strings.Repeat("b", 63) + ".org", "x@" + strings.Repeat("b", 63) + ".org"},
+		{"x@" + strings.Repeat("b", 64) + ".org", ""},
+		{"x@exa_mple.org", ""},
+		{"user+tag@example.org", "user+tag@example.org"},
+		{"John <j@example.org>", ""},
+		{"<j@example.org>", ""},
+		{"x@example.org.", ""},
+		{".x@example.org", ""},
+		{"x.@example.org", ""},
+		{"x..y@example.org", ""},
+		{"x@ex ample.org", ""},
+		{"jörg@example.org", "jörg@example.org"},
+		{"x@bücher.de", ""},
+		{"(comment)x@example.org", ""},
+		{"x(comment)@example.org", ""},
+		{"x@example.org\n", ""},
+	}
+	for _, tg := range loginTargets(t) {
+		for _, c := range cases {
+			t.Run(tg.name+"/"+c.email, func(t *testing.T) {
+				// A unique domain label keeps runs apart on a real server.
+				label := fmt.Sprintf("u%d.", time.Now().UnixNano())
+				email, address := c.email, c.address
+				if !strings.HasSuffix(email, "@localhost") && !strings.HasSuffix(email, "@123") && !strings.HasSuffix(email, "@e") && !strings.Contains(email, "@-") {
+					email = afterLastAt(email, label)
+					address = afterLastAt(address, label)
+				} // else the same address on every run: a 409 the second time
+				body, _ := json.Marshal(map[string]any{"schema_id": "default", "traits": map[string]string{"email": email}})
+				st, _, b := send(t, http.MethodPost, tg.admin+"/admin/identities", string(body))
+				var out struct {
+					ID     string
+					Traits struct{ Email string }
+					VA     []struct{ Value string } `json:"verifiable_addresses"`
+					Error  struct{ Reason string }
+				}
+				_ = json.Unmarshal([]byte(b), &out)
+				if c.address == "" {
+					want := fmt.Sprintf("I[#/traits/email] S[#/properties/traits/properties/email/format] %q is not valid \"email\"", email)
+					if st != http.StatusBadRequest || !strings.Contains(out.Error.Reason, want) {
+						t.Errorf("%q: %d %.300s, want 400 with %s", email, st, b, want)
+					}
+					return
+				}
+				if st == http.StatusConflict && address == c.address {
+					return // a fixed address already there from an earlier run
+				}
+				if st != http.StatusCreated {
+					t.Fatalf("%q: %d %.300s, want 201", email, st, b)
+				}
+				defer tg.deleteIdentity(t, out.ID)
+				if out.Traits.Email != email || len(out.VA) != 1 || out.VA[0].Value != address {
+					t.Errorf("%q: trait %q, addresses %+v; want the trait as sent and the address %q", email, out.Traits.Email, out.VA, address)
+				}
+				if st, b := tg.login(t, address, password); st != http.StatusBadRequest {
+					t.Errorf("login of an identity without a password: %d %.200s", st, b)
+				}
+			})
+		}
+	}
+}
+
+// afterLastAt inserts s after the last @ of email ("" stays "").
+func afterLastAt(email, s string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return email
+	}
+	return email[:at+1] + s + email[at+1:]
+}

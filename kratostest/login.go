@@ -20,10 +20,12 @@ import (
 //	                                         -> 200 {"session_token","session","continue_with":null}
 //
 // Wrong credentials answer 400 with the flow and Kratos' message 4000006;
-// an unknown flow 404. The flow has the nodes of Kratos' password and
-// code methods (the code method itself is not served). Only bcrypt hashes (what the fake makes from
-// plaintext passwords, and imported $2a$/$2b$/$2y$ hashes) can be
-// verified; an identity with a hash in another format cannot sign in.
+// an unknown flow 404; the right password of an inactive identity 401
+// "identity is disabled" (the flow stays usable). The flow has the nodes
+// of Kratos' password and code methods (the code method itself is not
+// served). Every hash format Kratos imports signs in (hashes.go) but the
+// crypt(3) ones; a hash that is not bcrypt is replaced by a bcrypt hash
+// at the server's cost once the password matched, as Kratos does.
 
 // loginFlowLifespan is selfservice.flows.login.lifespan's default.
 const loginFlowLifespan = 10 * time.Minute
@@ -306,4 +308,7 @@ func (s *Server) rehashPassword(identityID, old, password string) {
 	}
 	cfg["hashed_password"] = string(h)
 	c.Config, _ = json.Marshal(cfg)
+	// Both times move, as on Kratos v26.2.0.
+	micro := s.now().Truncate(time.Microsecond)
+	c.UpdatedAt, i.UpdatedAt = micro, micro
 }
