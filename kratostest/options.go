@@ -207,10 +207,17 @@ func WithRecoveryLifespan(d time.Duration) Option {
 }
 
 // WithRecoveryUIURL sets the recovery UI URL that recovery codes link to
-// (selfservice.flows.recovery.ui_url); the default is the public URL
-// followed by /ui/recovery.
+// (selfservice.flows.recovery.ui_url), an absolute http or https URL; the
+// default is the public URL followed by /ui/recovery.
 func WithRecoveryUIURL(u string) Option {
-	return func(c *config) { c.recoveryUIURL = u }
+	return func(c *config) {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			c.errs = append(c.errs, fmt.Errorf("WithRecoveryUIURL: %q is not an absolute http or https URL", u))
+			return
+		}
+		c.recoveryUIURL = u
+	}
 }
 
 // DefaultBcryptCost is the bcrypt cost of the hashes the fake makes from
