@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import require-kratos
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check interop-check interop fuzz clean live live-contract live-import require-kratos
 
 FUZZTIME ?= 20s
 
@@ -17,7 +17,7 @@ all: test
 demo:
 	$(GO) run ./cmd/kratos-demo
 
-test: vet staticcheck check-generated unit bench-check
+test: vet staticcheck check-generated unit bench-check interop-check
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -26,6 +26,18 @@ unit:
 # the iterator's memory check must hold; timing runs only in make bench.
 bench-check:
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The interop module (its own go.mod, github.com/ory/client-go): the fake
+# as the official Go SDK sees it, against the transcript a real Kratos
+# v26.2.0 gave (interop/testdata/transcript.txt). No network, no server.
+interop-check:
+	cd interop && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The same with @ory/client-fetch too (needs Node 20 and npm), against
+# cmd/kratos-fake, and live against KRATOS_ADMIN_URL/KRATOS_PUBLIC_URL
+# when they are set: interop/run.sh.
+interop:
+	interop/run.sh
 
 vet:
 	$(GO) vet ./...
