@@ -256,8 +256,10 @@ func (f *identityFilter) match(i *identity) bool {
 	case f.identifier != "":
 		want := strings.ToLower(strings.TrimSpace(f.identifier))
 		for _, c := range i.Credentials {
-			if slices.Contains(c.Identifiers, want) {
-				return true
+			for _, id := range c.Identifiers {
+				if strings.TrimSpace(id) == want {
+					return true
+				}
 			}
 		}
 		return false

@@ -550,11 +550,14 @@ func applyExtension(ext map[string]any, value any, res *extensionResult) {
 		return
 	}
 	if creds, ok := ext["credentials"].(map[string]any); ok {
+		// Password identifiers keep their white space, lower-cased; code
+		// identifiers and addresses are trimmed (recorded 543). Lookups
+		// and uniqueness use the trimmed value on both (uniqueKeys).
 		if isIdentifier(creds["password"]) {
-			res.passwordIdentifiers = append(res.passwordIdentifiers, v)
+			res.passwordIdentifiers = append(res.passwordIdentifiers, strings.ToLower(s))
 		}
 		if isIdentifier(creds["webauthn"]) {
-			res.webauthnIdentifiers = append(res.webauthnIdentifiers, v)
+			res.webauthnIdentifiers = append(res.webauthnIdentifiers, v) // trimmed: not observed
 		}
 		if c, ok := creds["code"].(map[string]any); ok && c["identifier"] == true {
 			via, _ := c["via"].(string)
