@@ -132,9 +132,9 @@
 // "password":..} answers {"session_token","session"} as Kratos does, or a
 // 400 with the flow for wrong credentials, and the right password of an
 // inactive identity with Kratos' 401 "identity is disabled". Passwords
-// imported in any hash format Kratos imports sign in but the crypt(3) ones
-// (bcrypt, argon2id/argon2i, pbkdf2, scrypt, Firebase scrypt, {SSHA*},
-// $sha*$, $md5$, $hmac-*$: hashes.go), and a hash that is not bcrypt is
+// imported in any hash format Kratos imports sign in (bcrypt,
+// argon2id/argon2i, pbkdf2, scrypt, Firebase scrypt, {SSHA*}, $sha*$,
+// $md5$, $hmac-*$, md5-crypt and sha256/512-crypt: hashes.go), and a hash that is not bcrypt is
 // replaced by a bcrypt hash at WithBcryptCost after the first login, as
 // Kratos does (TestPasswordHashFormats, TestLoginInactiveIdentity); other
 // methods and browser flows are not served. Unfinished
@@ -226,11 +226,6 @@
 //     without their /admin prefix, which Kratos' admin port also serves
 //     (GET /identities is a 200 list there, a 404 here): the spec and the
 //     SDK use /admin.
-//   - Passwords imported as crypt(3) hashes ($md5-crypt$, $sha256-crypt$,
-//     $sha512-crypt$) are imported but do not sign in on the fake (Kratos
-//     verifies them with a crypt library the fake does not carry; the
-//     other formats take only the standard library and x/crypto): the
-//     login answers the 400 of wrong credentials.
 //   - The fake hashes plaintext passwords at bcrypt cost 4 by default
 //     (DefaultBcryptCost), so hashes read back with include_credential
 //     start "$2a$04$" where ../shared/kratos writes "$2a$08$" (Kratos'

@@ -17,7 +17,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/crypto/md4" //nolint:staticcheck // imported hashes in $hmac-md4$ format
+	//lint:ignore SA1019 Kratos imports $hmac-md4$ hashes; verifying them needs MD4
+	"golang.org/x/crypto/md4"
 	"golang.org/x/crypto/pbkdf2"
 	"golang.org/x/crypto/scrypt"
 )
@@ -39,9 +40,9 @@ import (
 //	$sha1$pf=PF$SALT$KEY (sha256, sha512)    SHA of the pattern PF with {SALT}, {PASSWORD}
 //	$md5$KEY, $md5$pf=PF$SALT$KEY            MD5
 //	$hmac-ALG$KEY$SECRET                     HMAC (md4, md5, sha1, sha224, sha256, sha384, sha512), KEY the hex digest in base64
-//
-// The crypt(3) formats ($md5-crypt$, $sha256-crypt$, $sha512-crypt$) are
-// imported but not verified by the fake (doc.go, known differences).
+//	$md5-crypt$SALT$HASH                     crypt(3) $1$ (crypt.go)
+//	$sha256-crypt$[rounds=N$]SALT$HASH       crypt(3) $5$
+//	$sha512-crypt$[rounds=N$]SALT$HASH       crypt(3) $6$
 
 // hashMatches reports whether password matches the stored hash h, and
 // whether the fake knows how to verify h at all.
@@ -68,6 +69,8 @@ func hashMatches(h, password string) (ok, known bool) {
 		return md5Matches(h, pw), true
 	case strings.HasPrefix(h, "$hmac-"):
 		return hmacMatches(h, pw), true
+	case strings.HasPrefix(h, "$md5-crypt$"), strings.HasPrefix(h, "$sha256-crypt$"), strings.HasPrefix(h, "$sha512-crypt$"):
+		return cryptMatches(h, pw), true
 	}
 	return false, false
 }

@@ -23,8 +23,7 @@ import (
 // an unknown flow 404; the right password of an inactive identity 401
 // "identity is disabled" (the flow stays usable). The flow has the nodes
 // of Kratos' password and code methods (the code method itself is not
-// served). Every hash format Kratos imports signs in (hashes.go) but the
-// crypt(3) ones; a hash that is not bcrypt is replaced by a bcrypt hash
+// served). Every hash format Kratos imports signs in (hashes.go); a hash that is not bcrypt is replaced by a bcrypt hash
 // at the server's cost once the password matched, as Kratos does.
 
 // loginFlowLifespan is selfservice.flows.login.lifespan's default.
