@@ -74,13 +74,14 @@ live: live-contract live-import
 require-kratos:
 	@test -n "$$KRATOS_ADMIN_URL" || { echo "set KRATOS_ADMIN_URL (and KRATOS_PUBLIC_URL) to a running Kratos" >&2; exit 2; }
 
-# The contract suite, the exact-paging walks, the accepted-request checks and
+# The contract suite, the exact-paging walks, the accepted-request checks,
+# the login and email-format checks (fidelity_test.go) and
 # the differential test (the fake and the real server side by side;
 # KRATOS_DIFF_SEED=N repeats a run) against the real server. The
 # differential test needs an empty server: it runs after the others, which
 # delete what they create.
 live-contract: require-kratos
-	$(GO) test -count=1 -run 'TestContractRealServer|TestPagingExactlyOnceRealServer|TestAcceptedRequestsRealServer|TestDifferential' -v ./kratostest/
+	$(GO) test -count=1 -run 'TestContractRealServer|TestPagingExactlyOnceRealServer|TestAcceptedRequestsRealServer|TestDifferential|TestPasswordHashFormats|TestLoginInactiveIdentity|TestEmailFormats' -v ./kratostest/
 
 # Import proofs and figures against the real server, as ratios
 # against baselines measured in the same run (curl batches, hashing alone,

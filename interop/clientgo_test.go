@@ -288,6 +288,12 @@ func scenario(t *testing.T, adminURL, publicURL string) []string {
 		tr.add("get session", resp, err, fmt.Sprintf("active=%v identity=%v", s.GetActive(), s.Identity != nil))
 		s, resp, err = adm.ExtendSession(ctx, sid).Execute()
 		tr.add("extend session", resp, err, fmt.Sprintf("active=%v", s.GetActive()))
+		all, resp, err := adm.ListSessions(ctx).Active(true).Expand([]string{"identity"}).Execute()
+		found := false
+		for _, x := range all {
+			found = found || x.Id == sid && x.Identity != nil
+		}
+		tr.add("list active sessions", resp, err, fmt.Sprintf("has a's with identity=%v", found))
 		resp, err = adm.DisableSession(ctx, sid).Execute()
 		tr.add("disable session", resp, err, "")
 		s, resp, err = adm.GetSession(ctx, sid).Execute()

@@ -132,6 +132,8 @@ try {
     await call("list a's sessions", () => adm.listIdentitySessionsRaw({ id: a.id }), (l) => `n=${l.length}`);
     await call("get session", () => adm.getSessionRaw({ id: sid, expand: ["identity"] }), (s) => `active=${s.active} identity=${s.identity !== undefined}`);
     await call("extend session", () => adm.extendSessionRaw({ id: sid }), (s) => `active=${s?.active ?? false}`);
+    await call("list active sessions", () => adm.listSessionsRaw({ active: true, expand: ["identity"] }),
+      (l) => `has a's with identity=${l.some((x) => x.id === sid && x.identity !== undefined)}`);
     await call("disable session", () => adm.disableSessionRaw({ id: sid }));
     await call("get disabled session", () => adm.getSessionRaw({ id: sid }), (s) => `active=${s.active}`);
     await call("delete a's sessions", () => adm.deleteIdentitySessionsRaw({ id: a.id }));
