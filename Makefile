@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check interop-check interop fuzz clean live live-contract live-import require-kratos
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check otel-check api-diff api-diff-check interop-check interop fuzz clean live live-contract live-import require-kratos
 
 FUZZTIME ?= 20s
 
@@ -17,7 +17,7 @@ all: test
 demo:
 	$(GO) run ./cmd/kratos-demo
 
-test: vet staticcheck check-generated unit bench-check interop-check
+test: vet staticcheck check-generated unit bench-check otel-check api-diff-check interop-check
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -38,6 +38,27 @@ interop-check:
 # when they are set: interop/run.sh.
 interop:
 	interop/run.sh
+
+# The OpenTelemetry adapter (otelkratos/, a module of its own so that this
+# go.mod gains no OpenTelemetry dependency) must vet, pass staticcheck and
+# its tests, which use the OTel SDK's in-memory exporters.
+otel-check: $(STATICCHECK)
+	cd otelkratos && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -race -count=1 ./...
+
+# What a change of api/ did, for a reviewer: the spec's changes (oasdiff)
+# with the breaking ones marked, and the Go API's changes in client, bulk,
+# gen and kratostest (x/exp/apidiff), from BASE (a git revision; default the last
+# release tag v*, else HEAD) to the working tree. Exit 1 when a change
+# breaks callers and is not listed in api/apidiff-accept.txt.
+# tools/apidiff is a module of its own (oasdiff's dependencies stay out of
+# go.mod); both tools are pinned there.
+api-diff:
+	cd tools/apidiff && $(GO) run . -repo "$(CURDIR)" $(if $(BASE),-base "$(BASE)")
+
+# The api-diff tool's module must vet, pass staticcheck and its tests (a
+# removed parameter breaks, an added optional one passes; offline).
+api-diff-check: $(STATICCHECK)
+	cd tools/apidiff && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...

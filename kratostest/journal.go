@@ -183,6 +183,10 @@ func (s *Server) journaling(api string, next http.Handler) http.Handler {
 			e.RequestBody, e.ResponseBody = reqBody.b.String(), jw.body.b.String()
 			e.BodiesTruncated = reqBody.cut || jw.body.cut
 			s.journal.add(e)
+			if s.cfg.requestLog != nil {
+				e.RequestBody, e.ResponseBody, e.BodiesTruncated = "", "", false
+				s.cfg.requestLog(e)
+			}
 		}()
 		next.ServeHTTP(jw, r)
 	})

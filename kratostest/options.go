@@ -44,6 +44,7 @@ type config struct {
 	methods           map[string]bool // nil: all enabled
 	maxLoginFlows     int
 	journalSize       int
+	requestLog        func(Request)
 	// Server timeouts (server.go); the package's tests shorten them.
 	readHeaderTimeout, readTimeout, idleTimeout time.Duration
 	errs                                        []error
@@ -298,6 +299,20 @@ func WithJournalSize(n int) Option {
 			return
 		}
 		c.journalSize = n
+	}
+}
+
+// WithRequestLog calls log with each request the journal records (see
+// Server.Requests), once it is answered, without its bodies: faulted and
+// dropped requests included, control requests not. cmd/kratos-fake's
+// --log-requests is this. log runs on the request's goroutine.
+func WithRequestLog(log func(Request)) Option {
+	return func(c *config) {
+		if log == nil {
+			c.errs = append(c.errs, errors.New("WithRequestLog: nil function"))
+			return
+		}
+		c.requestLog = log
 	}
 }
 
