@@ -45,3 +45,32 @@ func TestQueryCostDelaysAndCounts(t *testing.T) {
 	srv.Reset()
 	assert.Equal(t, kratostest.QueryCounts{}, srv.QueryCounts())
 }
+
+func TestQueryCostPerIdentityScansTheStore(t *testing.T) {
+	const per = 60 * time.Millisecond
+	srv := kratostest.NewServer(t, kratostest.WithQueryCost(kratostest.QueryCosts{CredentialsIdentifierPerIdentity: per}))
+	c := srv.Client()
+	lookup := func() time.Duration {
+		start := time.Now()
+		_, err := c.Identities.ListPage(t.Context(), &client.ListIdentitiesParams{CredentialsIdentifier: "nobody@example.org"})
+		require.NoError(t, err)
+		return time.Since(start)
+	}
+	assert.Less(t, lookup(), per, "an empty store is scanned at once")
+	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org"} {
+		_, err := c.Identities.Create(t.Context(), &client.CreateIdentityBody{SchemaID: kratostest.DefaultSchemaID, Traits: json.RawMessage(`{"email":"` + e + `"}`)})
+		require.NoError(t, err)
+	}
+	assert.GreaterOrEqual(t, lookup(), 3*per, "a lookup costs its per-identity time for each identity stored")
+}
+
+func TestQueryCostProfiles(t *testing.T) {
+	sq, pg := kratostest.SQLiteCosts(), kratostest.PostgresCosts()
+	// What the importer's choice rests on: on SQLite a lookup by
+	// identifier in a store of 1,000 costs more than a walk of it; on
+	// PostgreSQL a lookup costs less than a page.
+	assert.Greater(t, sq.CredentialsIdentifierPerIdentity*1000, 2*sq.Page)
+	assert.Less(t, pg.CredentialsIdentifier, pg.Page)
+	assert.Equal(t, pg.Page/10, pg.Scale(0.1).Page)
+	assert.Equal(t, sq.CredentialsIdentifierPerIdentity/10, sq.Scale(0.1).CredentialsIdentifierPerIdentity)
+}
