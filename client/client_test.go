@@ -539,6 +539,9 @@ func TestArgumentsAreCheckedBeforeSending(t *testing.T) {
 			return err
 		},
 	}
+	for _, tc := range typedCalls {
+		calls["table: "+tc.name] = func() error { return tc.bad(ctx, c) }
+	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
 			err := call()

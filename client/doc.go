@@ -26,6 +26,18 @@
 //		...
 //	}
 //
+// Every typed method, page call and iterator takes per-call options last
+// (CallOption): the raw response, a timeout, retries and headers for that
+// call alone:
+//
+//	var resp *http.Response
+//	identity, err := c.Identities.Get(ctx, id, nil,
+//		client.WithResponseInto(&resp), client.WithMaxRetries(0))
+//	fmt.Println(resp.StatusCode, resp.Header.Get("X-Request-Id"))
+//
+// Bulk import and export (batches, JSON Lines, reports, resume) are in
+// package github.com/kratosadmin/sdk/bulk, built on this package's API.
+//
 // # Paging flaws of Kratos
 //
 // Kratos v26.2.0 pages two of its four lists wrongly; the client corrects

@@ -232,8 +232,9 @@ func TestSecretNotInNewErrors(t *testing.T) {
 	}
 }
 
-// TestNoPanics: every call with nil, zero and hostile arguments returns
-// instead of panicking.
+// TestNoPanics: every typed call (typedCalls) with valid, nil, zero and
+// hostile arguments, and Do, returns instead of panicking, with a nil
+// context too.
 func TestNoPanics(t *testing.T) {
 	rec := &lineRecorder{}
 	srv, _ := serve(t, rec.ServeHTTP)
@@ -243,43 +244,24 @@ func TestNoPanics(t *testing.T) {
 	u, _ := url.Parse(srv.URL + "/admin/identities")
 	for _, ctx := range []context.Context{nilCtx, ctx} {
 		calls := map[string]func() error{
-			"Get":             func() error { _, err := c.Identities.Get(ctx, testID, nil); return err },
-			"GetByExternalID": func() error { _, err := c.Identities.GetByExternalID(ctx, "\x00", nil); return err },
-			"ListPage":        func() error { _, err := c.Identities.ListPage(ctx, nil); return err },
-			"List": func() error {
-				_, errs := collect(t, c.Identities.List(ctx, nil), identityID)
-				return errors.Join(errs...)
-			},
-			"Create nil":    func() error { _, err := c.Identities.Create(ctx, nil); return err },
-			"Create zero":   func() error { _, err := c.Identities.Create(ctx, &client.CreateIdentityBody{}); return err },
-			"Update nil":    func() error { _, err := c.Identities.Update(ctx, testID, nil); return err },
-			"Patch nil":     func() error { _, err := c.Identities.Patch(ctx, testID, nil); return err },
-			"Patch zero op": func() error { _, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{{}}); return err },
-			"Patch bad value": func() error {
-				_, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{client.PatchAdd("/a", func() {})})
-				return err
-			},
-			"BatchCreate nil":   func() error { _, err := c.Identities.BatchCreate(ctx, nil); return err },
-			"BatchCreate zero":  func() error { _, err := c.Identities.BatchCreate(ctx, make([]client.IdentityPatch, 2)); return err },
-			"DeleteCredentials": func() error { return c.Identities.DeleteCredentials(ctx, testID, "", nil) },
-			"ListSessions": func() error {
-				_, errs := collect(t, c.Identities.ListSessions(ctx, testID, nil), sessionID)
-				return errors.Join(errs...)
-			},
-			"Sessions.List":  func() error { _, errs := collect(t, c.Sessions.List(ctx, nil), sessionID); return errors.Join(errs...) },
-			"Sessions.Get":   func() error { _, err := c.Sessions.Get(ctx, testID, &client.GetSessionParams{}); return err },
-			"CreateCode nil": func() error { _, err := c.Recovery.CreateCode(ctx, nil); return err },
-			"CreateLink nil": func() error { _, err := c.Recovery.CreateLink(ctx, nil, nil); return err },
-			"Schemas.Get":    func() error { _, err := c.Schemas.Get(ctx, "\xff"); return err },
-			"Schemas.List": func() error {
-				_, errs := collect(t, c.Schemas.List(ctx, nil), func(s *client.IdentitySchemaContainer) string { return s.ID })
-				return errors.Join(errs...)
-			},
 			"Do nil":  func() error { _, err := c.Do(nil); return err },
 			"Do bare": func() error { return closeBody(c.Do(&http.Request{URL: u})) },
 			"Do empty": func() error {
 				return closeBody(c.Do(&http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}))
 			},
+			"Create zero":   func() error { _, err := c.Identities.Create(ctx, &client.CreateIdentityBody{}); return err },
+			"Patch zero op": func() error { _, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{{}}); return err },
+			"Patch bad value": func() error {
+				_, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{client.PatchAdd("/a", func() {})})
+				return err
+			},
+			"BatchCreate nil": func() error { _, err := c.Identities.BatchCreate(ctx, nil); return err },
+			"nil option":      func() error { _, err := c.Identities.Get(ctx, testID, nil, nil); return err },
+		}
+		for _, tc := range typedCalls {
+			calls[tc.name] = func() error { _, err := tc.call(ctx, c); return err }
+			calls[tc.name+" zero"] = func() error { return tc.zero(ctx, c) }
+			calls[tc.name+" bad"] = func() error { return tc.bad(ctx, c) }
 		}
 		for name, call := range calls {
 			func() {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/internal/fakeprog"
 	"github.com/kratosadmin/sdk/kratostest"
@@ -177,7 +178,7 @@ func TestProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	var export bytes.Buffer
-	if n, err := src.Client().Identities.ExportJSONL(ctx, &export, &client.ExportOptions{Credentials: true}); err != nil || n != 2 {
+	if n, err := bulk.ExportJSONL(ctx, src.Client(), &export, &bulk.ExportOptions{Credentials: true}); err != nil || n != 2 {
 		t.Fatalf("export: %d %v", n, err)
 	}
 	seed := writeFile(t, "seed.jsonl", export.String())

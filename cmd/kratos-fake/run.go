@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -192,7 +193,7 @@ func readIdentities(name string) ([]client.CreateIdentityBody, error) {
 	defer f.Close()
 	var bodies []client.CreateIdentityBody
 	var errs []error
-	for body, err := range client.ReadJSONL(f) {
+	for body, err := range bulk.ReadJSONL(f) {
 		if err != nil {
 			errs = append(errs, err)
 			if len(errs) == 10 {

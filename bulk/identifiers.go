@@ -1,4 +1,4 @@
-package client
+package bulk
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
 // kratosExtension is the key of Kratos' extension in an identity schema.
@@ -196,12 +198,12 @@ var fallbackIdentifierPaths = []string{"traits.email", "traits.username"}
 // identifierResolver derives the credential identifiers of identities to
 // import, fetching each identity schema once. Not safe for concurrent use.
 type identifierResolver struct {
-	schemas  *SchemasService
-	keyFunc  func(*CreateIdentityBody) []string
+	schemas  *client.SchemasService
+	keyFunc  func(*client.CreateIdentityBody) []string
 	bySchema map[string][]string // schema id -> identifier paths (nil: none found)
 }
 
-func newIdentifierResolver(s *SchemasService, keyFunc func(*CreateIdentityBody) []string) *identifierResolver {
+func newIdentifierResolver(s *client.SchemasService, keyFunc func(*client.CreateIdentityBody) []string) *identifierResolver {
 	return &identifierResolver{schemas: s, keyFunc: keyFunc, bySchema: map[string][]string{}}
 }
 
@@ -229,7 +231,7 @@ func (r *identifierResolver) paths(ctx context.Context, schemaID string) []strin
 // its schema, else from the key function, else traits.email and
 // traits.username; plus "provider:subject" of OIDC and SAML links, as the
 // server stores them.
-func (r *identifierResolver) identifiers(ctx context.Context, body *CreateIdentityBody) []string {
+func (r *identifierResolver) identifiers(ctx context.Context, body *client.CreateIdentityBody) []string {
 	ids := identifierValues(body.Traits, r.paths(ctx, body.SchemaID))
 	if len(ids) == 0 && r.keyFunc != nil {
 		for _, k := range r.keyFunc(body) {
@@ -260,10 +262,10 @@ func (r *identifierResolver) identifiers(ctx context.Context, body *CreateIdenti
 func jsonEqual(a, b json.RawMessage) bool {
 	a, b = bytes.TrimSpace(a), bytes.TrimSpace(b)
 	if len(a) == 0 {
-		a = Null
+		a = client.Null
 	}
 	if len(b) == 0 {
-		b = Null
+		b = client.Null
 	}
 	if bytes.Equal(a, b) {
 		return true

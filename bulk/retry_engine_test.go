@@ -1,16 +1,15 @@
-package client_test
+package bulk_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/gen"
 	"github.com/kratosadmin/sdk/kratostest"
@@ -106,13 +105,13 @@ var enginePaths = []enginePath{
 	{"import", isBatch, func(ctx context.Context, t *testing.T, c *client.Client, _ *kratostest.Server, _ string) error {
 		// The importer's own attempt bound is set to the policy's, so that
 		// the same engine is seen deciding with the same numbers.
-		var outcome client.ImportOutcome
-		_, err := c.Identities.Import(ctx, seqOf(person(1)), &client.ImportOptions{
+		var outcome bulk.ImportOutcome
+		_, err := bulk.Import(ctx, c, seqOf(person(1)), &bulk.ImportOptions{
 			Concurrency: 1,
 			MaxAttempts: 3,
-			OnOutcome:   func(o client.ImportOutcome) { outcome = o },
+			OnOutcome:   func(o bulk.ImportOutcome) { outcome = o },
 		})
-		if outcome.Status == client.ImportCreated {
+		if outcome.Status == bulk.ImportCreated {
 			return nil
 		}
 		if outcome.Err != nil {
@@ -231,55 +230,4 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			}
 		})
 	})
-}
-
-// onlyReader hides bytes.Reader's type, so that http.NewRequest cannot
-// make the body replayable (no GetBody).
-type onlyReader struct{ r *bytes.Reader }
-
-func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
-
-// TestDoRetriesOnlyReplayableBodies: Do resends a PUT through 503s only
-// when its body can be replayed (GetBody), and then sends the whole body
-// every time; a body that can be read once goes once, and the 503 comes
-// back to the caller.
-func TestDoRetriesOnlyReplayableBodies(t *testing.T) {
-	const body = `{"schema_id":"default","traits":{"email":"a@example.org"}}`
-	var mu sync.Mutex
-	var got []string
-	srv, h := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got = append(got, string(b))
-		mu.Unlock()
-		writeJSON(w, http.StatusServiceUnavailable, `{"error":{"code":503,"message":"busy"}}`)
-	})
-	c := newClient(t, srv.URL, fastRetries(3))
-	send := func(r io.Reader) *http.Response {
-		req, err := http.NewRequestWithContext(ctxTimeout(t, 5*time.Second), http.MethodPut, srv.URL+"/admin/identities/"+testID, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-
-	if resp := send(strings.NewReader(body)); resp.StatusCode != 503 || h.count() != 3 {
-		t.Errorf("replayable body: %d requests, last status %d; want 3 and 503", h.count(), resp.StatusCode)
-	}
-	before := h.count()
-	if resp := send(onlyReader{bytes.NewReader([]byte(body))}); resp.StatusCode != 503 || h.count()-before != 1 {
-		t.Errorf("body read once: %d requests, status %d; want 1 and 503", h.count()-before, resp.StatusCode)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	for i, b := range got {
-		if b != body {
-			t.Errorf("request %d carried %q, want the whole body", i+1, b)
-		}
-	}
 }

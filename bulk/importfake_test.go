@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 // The import and export tests run against kratostest. This file starts it
 // with the schemas those tests use and watches what reaches it: an

@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/bulk"
 )
 
 func TestReadJSONL(t *testing.T) {
@@ -35,9 +35,9 @@ func TestReadJSONL(t *testing.T) {
 		err   string
 	}
 	var got []item
-	for body, err := range client.ReadJSONL(strings.NewReader(input)) {
+	for body, err := range bulk.ReadJSONL(strings.NewReader(input)) {
 		if err != nil {
-			var le *client.LineError
+			var le *bulk.LineError
 			require.ErrorAs(t, err, &le)
 			got = append(got, item{line: le.Line, err: err.Error()})
 			continue
@@ -72,11 +72,11 @@ func TestReadJSONL(t *testing.T) {
 }
 
 func TestReadJSONLLongLineAndReadError(t *testing.T) {
-	long := `{"schema_id":"default","traits":{"x":"` + strings.Repeat("a", client.MaxJSONLLine) + `"}}` + "\n"
+	long := `{"schema_id":"default","traits":{"x":"` + strings.Repeat("a", bulk.MaxJSONLLine) + `"}}` + "\n"
 	input := long + `{"schema_id":"default","traits":{}}` + "\n"
 	var errs []error
 	n := 0
-	for _, err := range client.ReadJSONL(strings.NewReader(input)) {
+	for _, err := range bulk.ReadJSONL(strings.NewReader(input)) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -91,12 +91,12 @@ func TestReadJSONLLongLineAndReadError(t *testing.T) {
 	r := io.MultiReader(strings.NewReader(`{"schema_id":"default","traits":{}}`+"\n"), iotest.ErrReader(boom))
 	var last error
 	count := 0
-	for _, err := range client.ReadJSONL(r) {
+	for _, err := range bulk.ReadJSONL(r) {
 		count++
 		last = err
 	}
 	assert.Equal(t, 2, count)
-	assert.ErrorIs(t, last, client.ErrInputRead)
+	assert.ErrorIs(t, last, bulk.ErrInputRead)
 	assert.ErrorIs(t, last, boom)
 }
 
@@ -112,7 +112,7 @@ func TestImportJSONLReportsBadLinesAndGoesOn(t *testing.T) {
 		`{"schema_id":"default","traits":{"email":"three@example.org"}}`,
 	}, "\n")
 	o := &outcomes{}
-	sum, err := c.Identities.ImportJSONL(t.Context(), strings.NewReader(input), &client.ImportOptions{OnOutcome: o.add})
+	sum, err := bulk.ImportJSONL(t.Context(), c, strings.NewReader(input), &bulk.ImportOptions{OnOutcome: o.add})
 	require.NoError(t, err)
 	m := accounted(t, 5, sum, o)
 	assert.Equal(t, 2, sum.Created)
@@ -124,7 +124,7 @@ func TestImportJSONLReportsBadLinesAndGoesOn(t *testing.T) {
 	assert.Equal(t, 5, m[3].Line)
 	assert.Contains(t, m[3].Err.Error(), "duplicate of line 1")
 	assert.Equal(t, 6, m[4].Line)
-	assert.Equal(t, client.ImportCreated, m[4].Status)
+	assert.Equal(t, bulk.ImportCreated, m[4].Status)
 	assert.Equal(t, []int{2}, obs.sizes(), "bad lines and the duplicate are not sent")
 	for _, e := range []string{"one@example.org", "three@example.org"} {
 		_, ok := byEmail(t, c, e)
@@ -133,7 +133,7 @@ func TestImportJSONLReportsBadLinesAndGoesOn(t *testing.T) {
 
 	// The iterator form keeps line numbers of bad lines too.
 	o = &outcomes{}
-	sum, err = c.Identities.Import(t.Context(), client.ReadJSONL(strings.NewReader("x\n")), &client.ImportOptions{OnOutcome: o.add})
+	sum, err = bulk.Import(t.Context(), c, bulk.ReadJSONL(strings.NewReader("x\n")), &bulk.ImportOptions{OnOutcome: o.add})
 	require.NoError(t, err)
 	assert.Equal(t, 1, sum.Failed)
 	assert.Equal(t, 1, o.byIndex(t)[0].Line)
@@ -141,8 +141,8 @@ func TestImportJSONLReportsBadLinesAndGoesOn(t *testing.T) {
 	// A failing reader ends the import with an error after the items read.
 	o = &outcomes{}
 	r := io.MultiReader(strings.NewReader(`{"schema_id":"default","traits":{"email":"four@example.org"}}`+"\n"), iotest.ErrReader(errors.New("gone")))
-	sum, err = c.Identities.ImportJSONL(t.Context(), r, &client.ImportOptions{OnOutcome: o.add})
-	require.ErrorIs(t, err, client.ErrInputRead)
+	sum, err = bulk.ImportJSONL(t.Context(), c, r, &bulk.ImportOptions{OnOutcome: o.add})
+	require.ErrorIs(t, err, bulk.ErrInputRead)
 	accounted(t, 2, sum, o)
 	assert.Equal(t, 1, sum.Created)
 	assert.Equal(t, 3, srv.IdentityCount())

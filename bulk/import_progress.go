@@ -1,4 +1,4 @@
-package client
+package bulk
 
 import "sync/atomic"
 

@@ -1,4 +1,4 @@
-package client
+package bulk
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
 // Password hash formats Kratos imports as hashed_password (its hash
@@ -47,21 +49,44 @@ func IsPasswordHash(s string) bool {
 // to hash (bcrypt refuses passwords over 72 bytes).
 var errPasswordNotHashed = errors.New("password left in plaintext")
 
-// prehashPassword prepares an identity's password for import so that the
-// server receives a hash: a hashed_password is left as it is, a password
-// that already is a hash moves to hashed_password, and a plaintext password
-// is hashed with bcrypt at the given cost. It returns errPasswordNotHashed
-// (and leaves the body unchanged) for a password bcrypt cannot take.
-func prehashPassword(body *CreateIdentityBody, cost int) error {
-	cfg := &body.Credentials.Password.Config
-	if cfg.HashedPassword != "" || cfg.Password == "" {
-		return nil
+// prehashAction is what pre-hashing does with a body's password: the one
+// place that decides it, for the import and for a dry run's batch count.
+type prehashAction int
+
+const (
+	prehashNone  prehashAction = iota // no plaintext password, or a hashed_password is set: sent as it is
+	prehashMove                       // the password already is a hash: it moves to hashed_password
+	prehashHash                       // a plaintext password bcrypt takes: hashed
+	prehashLeave                      // longer than bcrypt's 72 bytes: left for the server
+)
+
+func prehashDecision(cfg *client.ImportPasswordConfig) prehashAction {
+	switch {
+	case cfg.HashedPassword != "" || cfg.Password == "":
+		return prehashNone
+	case IsPasswordHash(cfg.Password):
+		return prehashMove
+	case len(cfg.Password) > 72:
+		return prehashLeave
 	}
-	if IsPasswordHash(cfg.Password) {
+	return prehashHash
+}
+
+// prehashPassword prepares an identity's password for import so that the
+// server receives a hash (see prehashDecision): a hashed_password is left
+// as it is, a password that already is a hash moves to hashed_password,
+// and a plaintext password is hashed with bcrypt at the given cost. It
+// returns errPasswordNotHashed (and leaves the body unchanged) for a
+// password bcrypt cannot take.
+func prehashPassword(body *client.CreateIdentityBody, cost int) error {
+	cfg := &body.Credentials.Password.Config
+	switch prehashDecision(cfg) {
+	case prehashNone:
+		return nil
+	case prehashMove:
 		cfg.HashedPassword, cfg.Password = cfg.Password, ""
 		return nil
-	}
-	if len(cfg.Password) > 72 {
+	case prehashLeave:
 		return fmt.Errorf("%w: bcrypt takes at most 72 bytes", errPasswordNotHashed)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(cfg.Password), cost)
@@ -72,16 +97,27 @@ func prehashPassword(body *CreateIdentityBody, cost int) error {
 	return nil
 }
 
+// leftInPlaintext reports whether pre-hashing would leave body with a
+// password the server must hash itself.
+func leftInPlaintext(body *client.CreateIdentityBody) bool {
+	cfg := &body.Credentials.Password.Config
+	switch prehashDecision(cfg) {
+	case prehashNone, prehashLeave:
+		return hasPlaintextPassword(body)
+	}
+	return false
+}
+
 // hasPlaintextPassword reports whether body carries a password the server
 // must hash itself (the batch endpoint takes fewer of those per request).
-func hasPlaintextPassword(body *CreateIdentityBody) bool {
+func hasPlaintextPassword(body *client.CreateIdentityBody) bool {
 	return body.Credentials.Password.Config.Password != ""
 }
 
 // checkBcryptCost validates a bcrypt cost (0 means bcrypt.DefaultCost).
 func checkBcryptCost(op, arg string, cost int) error {
 	if cost != 0 && (cost < bcrypt.MinCost || cost > bcrypt.MaxCost) {
-		return &ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%d is outside bcrypt's %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)}
+		return &client.ArgumentError{Op: op, Argument: arg, Reason: fmt.Sprintf("%d is outside bcrypt's %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -59,10 +60,10 @@ func people(n int) iter.Seq2[client.CreateIdentityBody, error] {
 // outcomes collects import outcomes.
 type outcomes struct {
 	mu  sync.Mutex
-	all []client.ImportOutcome
+	all []bulk.ImportOutcome
 }
 
-func (o *outcomes) add(x client.ImportOutcome) {
+func (o *outcomes) add(x bulk.ImportOutcome) {
 	o.mu.Lock()
 	o.all = append(o.all, x)
 	o.mu.Unlock()
@@ -70,11 +71,11 @@ func (o *outcomes) add(x client.ImportOutcome) {
 
 // byIndex returns the outcomes by input index, failing on a second outcome
 // for any index.
-func (o *outcomes) byIndex(t *testing.T) map[int]client.ImportOutcome {
+func (o *outcomes) byIndex(t *testing.T) map[int]bulk.ImportOutcome {
 	t.Helper()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	m := make(map[int]client.ImportOutcome, len(o.all))
+	m := make(map[int]bulk.ImportOutcome, len(o.all))
 	for _, x := range o.all {
 		if prev, dup := m[x.Index]; dup {
 			t.Fatalf("item %d has two outcomes: %+v and %+v", x.Index, prev, x)
@@ -84,10 +85,10 @@ func (o *outcomes) byIndex(t *testing.T) map[int]client.ImportOutcome {
 	return m
 }
 
-func (o *outcomes) withStatus(s client.ImportStatus) []client.ImportOutcome {
+func (o *outcomes) withStatus(s bulk.ImportStatus) []bulk.ImportOutcome {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []client.ImportOutcome
+	var out []bulk.ImportOutcome
 	for _, x := range o.all {
 		if x.Status == s {
 			out = append(out, x)
@@ -98,7 +99,7 @@ func (o *outcomes) withStatus(s client.ImportStatus) []client.ImportOutcome {
 
 // accounted checks that every one of n inputs has exactly one outcome and
 // that the summary agrees.
-func accounted(t *testing.T, n int, sum *client.ImportSummary, o *outcomes) map[int]client.ImportOutcome {
+func accounted(t *testing.T, n int, sum *bulk.ImportSummary, o *outcomes) map[int]bulk.ImportOutcome {
 	t.Helper()
 	m := o.byIndex(t)
 	require.Len(t, m, n, "outcome count must equal input count")
@@ -112,17 +113,17 @@ func accounted(t *testing.T, n int, sum *client.ImportSummary, o *outcomes) map[
 	return m
 }
 
-func runImport(t *testing.T, c *client.Client, ctx context.Context, items iter.Seq2[client.CreateIdentityBody, error], opts client.ImportOptions) (*client.ImportSummary, *outcomes, error) {
+func runImport(t *testing.T, c *client.Client, ctx context.Context, items iter.Seq2[client.CreateIdentityBody, error], opts bulk.ImportOptions) (*bulk.ImportSummary, *outcomes, error) {
 	t.Helper()
 	o := &outcomes{}
 	prev := opts.OnOutcome
-	opts.OnOutcome = func(x client.ImportOutcome) {
+	opts.OnOutcome = func(x bulk.ImportOutcome) {
 		o.add(x)
 		if prev != nil {
 			prev(x)
 		}
 	}
-	sum, err := c.Identities.Import(ctx, items, &opts)
+	sum, err := bulk.Import(ctx, c, items, &opts)
 	return sum, o, err
 }
 
@@ -130,7 +131,7 @@ func TestImport10000AllAccountedFor(t *testing.T) {
 	srv, obs := importFake(t)
 	c := fakeClient(srv)
 	const n = 10000
-	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), people(n), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, n, sum, o)
 	assert.Equal(t, n, sum.Created)
@@ -141,7 +142,7 @@ func TestImport10000AllAccountedFor(t *testing.T) {
 	for i := range n {
 		got, ok := s.byEmail[email(i)]
 		require.True(t, ok, "user %d missing on the server", i)
-		require.Equal(t, client.ImportCreated, m[i].Status)
+		require.Equal(t, bulk.ImportCreated, m[i].Status)
 		require.Equal(t, got.ID, m[i].IdentityID, "item %d", i)
 		require.Equal(t, []string{email(i)}, m[i].Identifiers)
 	}
@@ -169,7 +170,7 @@ func TestImportSplitsBatchesOn504(t *testing.T) {
 	}))
 	c := fakeClient(srv)
 	const n = 3000
-	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{Concurrency: 2})
+	sum, o, err := runImport(t, c, t.Context(), people(n), bulk.ImportOptions{Concurrency: 2})
 	require.NoError(t, err)
 	m := accounted(t, n, sum, o)
 	assert.Equal(t, n, sum.Created, "every item created after splitting")
@@ -239,7 +240,7 @@ func TestImportPartialApplyThenDroppedConnection(t *testing.T) {
 			items = append(items, person(i))
 		}
 	}
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{BatchSize: 50, Concurrency: 2})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{BatchSize: 50, Concurrency: 2})
 	require.NoError(t, err)
 	m := accounted(t, len(items), sum, o)
 	s := noDuplicates(t, c, srv, obs)
@@ -254,14 +255,14 @@ func TestImportPartialApplyThenDroppedConnection(t *testing.T) {
 		case it.ExternalID == "" && it.SchemaID == "anon":
 			// Never sent again after a lost answer: created, or failed
 			// with outcome unknown (and then present at most once).
-			if out.Status == client.ImportFailed {
-				require.ErrorIs(t, out.Err, client.ErrOutcomeUnknown, "item %d", i)
+			if out.Status == bulk.ImportFailed {
+				require.ErrorIs(t, out.Err, bulk.ErrOutcomeUnknown, "item %d", i)
 			} else {
-				require.Equal(t, client.ImportCreated, out.Status, "item %d", i)
+				require.Equal(t, bulk.ImportCreated, out.Status, "item %d", i)
 				require.Equal(t, 1, onServer)
 			}
 		default:
-			require.Contains(t, []client.ImportStatus{client.ImportCreated, client.ImportAlreadyPresent}, out.Status, "item %d: %v", i, out.Err)
+			require.Contains(t, []bulk.ImportStatus{bulk.ImportCreated, bulk.ImportAlreadyPresent}, out.Status, "item %d: %v", i, out.Err)
 			require.Equal(t, 1, onServer, "item %d lost", i)
 		}
 		if out.IdentityID != "" {
@@ -270,7 +271,7 @@ func TestImportPartialApplyThenDroppedConnection(t *testing.T) {
 			require.JSONEq(t, string(it.Traits), string(got.Traits), "item %d: reported id is another identity", i)
 		}
 	}
-	assert.NotEmpty(t, o.withStatus(client.ImportFailed), "the first dropped batches hold unverifiable items")
+	assert.NotEmpty(t, o.withStatus(bulk.ImportFailed), "the first dropped batches hold unverifiable items")
 	// Nothing is on the server that no outcome accounts for: the created
 	// and present ones, and perhaps some whose outcome is unknown.
 	assert.GreaterOrEqual(t, len(s.all), sum.Created+sum.AlreadyPresent)
@@ -302,7 +303,7 @@ func TestImportTimeoutAfterApplyIsCheckedNotDuplicated(t *testing.T) {
 	// the late answer.
 	c := fakeClient(srv, client.WithTimeout(time.Second))
 	const n = 300
-	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{BatchSize: 100, Concurrency: 3})
+	sum, o, err := runImport(t, c, t.Context(), people(n), bulk.ImportOptions{BatchSize: 100, Concurrency: 3})
 	require.NoError(t, err)
 	m := accounted(t, n, sum, o)
 	assert.Equal(t, n, sum.Created+sum.AlreadyPresent)
@@ -334,7 +335,7 @@ func TestImportRetriesSameBatchOn429And503(t *testing.T) {
 	}))
 	c := fakeClient(srv)
 	start := time.Now()
-	sum, o, err := runImport(t, c, t.Context(), people(150), client.ImportOptions{Concurrency: 1})
+	sum, o, err := runImport(t, c, t.Context(), people(150), bulk.ImportOptions{Concurrency: 1})
 	require.NoError(t, err)
 	accounted(t, 150, sum, o)
 	assert.Equal(t, 150, sum.Created)
@@ -352,11 +353,11 @@ func TestImportWholeBatchRefusedIsSplitToTheBadItem(t *testing.T) {
 		items[i] = person(i)
 	}
 	items[37].Credentials.Password.Config.HashedPassword = "not-a-known-hash-format"
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, len(items), sum, o)
 	assert.Equal(t, 63, sum.Created)
-	require.Equal(t, client.ImportFailed, m[37].Status)
+	require.Equal(t, bulk.ImportFailed, m[37].Status)
 	assert.ErrorIs(t, m[37].Err, client.ErrBadRequest)
 	assert.Contains(t, m[37].Err.Error(), "hash format")
 	assert.Equal(t, 63, srv.IdentityCount())
@@ -379,7 +380,7 @@ func TestImportItemErrorsFromTheBatchAnswer(t *testing.T) {
 	bad := client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"not-an-email"}`)}
 	unknown := client.CreateIdentityBody{SchemaID: "nope", Traits: json.RawMessage(`{"email":"x@example.org"}`)}
 	invalid := client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(`{"email":"y@example.org"}`), State: "bogus"}
-	sum, o, err := runImport(t, c, t.Context(), seqOf(person(1), bad, unknown, invalid, person(2)), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(person(1), bad, unknown, invalid, person(2)), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, 5, sum, o)
 	assert.Equal(t, 2, sum.Created)
@@ -402,29 +403,29 @@ func TestImportConflictsAreChecked(t *testing.T) {
 	sameReformatted := same
 	sameReformatted.Traits = json.RawMessage(` { "email" : "user00001@example.org" } `)
 	items := []client.CreateIdentityBody{sameReformatted, person(2), anon(9, "ext-9"), person(3)}
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, 4, sum, o)
 
-	assert.Equal(t, client.ImportAlreadyPresent, m[0].Status)
+	assert.Equal(t, bulk.ImportAlreadyPresent, m[0].Status)
 	assert.Equal(t, sameID, m[0].IdentityID)
 
 	for _, i := range []int{1, 2} {
-		require.Equal(t, client.ImportFailed, m[i].Status)
-		var ce *client.ConflictError
+		require.Equal(t, bulk.ImportFailed, m[i].Status)
+		var ce *bulk.ConflictError
 		require.ErrorAs(t, m[i].Err, &ce, "item %d", i)
 		assert.ErrorIs(t, m[i].Err, client.ErrConflict)
 		assert.NotEmpty(t, ce.ExistingID)
 	}
 	assert.Contains(t, m[1].Err.Error(), "traits differ")
-	assert.Equal(t, client.ImportCreated, m[3].Status)
+	assert.Equal(t, bulk.ImportCreated, m[3].Status)
 
 	// Running the same import again changes nothing and fails nothing new.
-	sum2, o2, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{})
+	sum2, o2, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m2 := accounted(t, 4, sum2, o2)
-	assert.Equal(t, client.ImportAlreadyPresent, m2[0].Status)
-	assert.Equal(t, client.ImportAlreadyPresent, m2[3].Status)
+	assert.Equal(t, bulk.ImportAlreadyPresent, m2[0].Status)
+	assert.Equal(t, bulk.ImportAlreadyPresent, m2[3].Status)
 	assert.Equal(t, m[3].IdentityID, m2[3].IdentityID)
 	assert.Equal(t, 0, sum2.Created)
 	assert.Equal(t, 4, srv.IdentityCount())
@@ -450,15 +451,15 @@ func TestImportDuplicatesInTheInput(t *testing.T) {
 		person(3),        // same as item 2
 		anon(7, "ext-7"), // fine
 	}
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, len(items), sum, o)
 	for dup, first := range map[int]int{3: 0, 4: 1, 5: 2} {
-		require.Equal(t, client.ImportFailed, m[dup].Status)
-		var de *client.DuplicateError
+		require.Equal(t, bulk.ImportFailed, m[dup].Status)
+		var de *bulk.DuplicateError
 		require.ErrorAs(t, m[dup].Err, &de)
 		assert.Equal(t, first, de.FirstIndex, "item %d", dup)
-		assert.ErrorIs(t, m[dup].Err, client.ErrDuplicateInput)
+		assert.ErrorIs(t, m[dup].Err, bulk.ErrDuplicateInput)
 	}
 	assert.Contains(t, m[3].Err.Error(), "user00001@example.org")
 	assert.Equal(t, 4, sum.Created)
@@ -475,11 +476,11 @@ func TestImportIdentifierFallbacks(t *testing.T) {
 		return client.CreateIdentityBody{SchemaID: "anon", Traits: json.RawMessage(fmt.Sprintf(`{"nickname":"n%d","email":%q}`, i, addr))}
 	}
 	// The anon schema marks no identifier: traits.email is the fallback.
-	sum, o, err := runImport(t, c, t.Context(), seqOf(withEmail(1, "a@x.org"), withEmail(2, "A@x.org")), client.ImportOptions{DryRun: true})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(withEmail(1, "a@x.org"), withEmail(2, "A@x.org")), bulk.ImportOptions{DryRun: true})
 	require.NoError(t, err)
 	m := accounted(t, 2, sum, o)
 	assert.Equal(t, []string{"a@x.org"}, m[0].Identifiers)
-	assert.ErrorIs(t, m[1].Err, client.ErrDuplicateInput)
+	assert.ErrorIs(t, m[1].Err, bulk.ErrDuplicateInput)
 
 	// A key function comes before the fallback.
 	byNickname := func(b *client.CreateIdentityBody) []string {
@@ -487,11 +488,11 @@ func TestImportIdentifierFallbacks(t *testing.T) {
 		_ = json.Unmarshal(b.Traits, &tr)
 		return []string{tr.Nickname}
 	}
-	sum, o, err = runImport(t, c, t.Context(), seqOf(withEmail(1, "a@x.org"), withEmail(1, "b@x.org")), client.ImportOptions{DryRun: true, IdentifierFunc: byNickname})
+	sum, o, err = runImport(t, c, t.Context(), seqOf(withEmail(1, "a@x.org"), withEmail(1, "b@x.org")), bulk.ImportOptions{DryRun: true, IdentifierFunc: byNickname})
 	require.NoError(t, err)
 	m = accounted(t, 2, sum, o)
 	assert.Equal(t, []string{"n1"}, m[0].Identifiers)
-	assert.ErrorIs(t, m[1].Err, client.ErrDuplicateInput)
+	assert.ErrorIs(t, m[1].Err, bulk.ErrDuplicateInput)
 	assert.Empty(t, obs.served(), "dry runs send nothing")
 	assert.Zero(t, srv.IdentityCount())
 }
@@ -509,7 +510,7 @@ func TestImportDryRun(t *testing.T) {
 	for i := 1000; i < 2500; i++ {
 		items = append(items, person(i))
 	}
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{DryRun: true})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{DryRun: true})
 	require.NoError(t, err)
 	accounted(t, len(items), sum, o)
 	assert.Equal(t, len(items)-1, sum.Valid)
@@ -520,7 +521,7 @@ func TestImportDryRun(t *testing.T) {
 	assert.Equal(t, 0, srv.IdentityCount())
 	assert.Empty(t, obs.served())
 
-	sum, _, err = runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{DryRun: true, HashPasswords: true})
+	sum, _, err = runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{DryRun: true, HashPasswords: true})
 	require.NoError(t, err)
 	assert.Equal(t, 2, sum.Batches, "pre-hashed: 1,000 per batch")
 }
@@ -541,7 +542,7 @@ func TestImportCancellationMidRun(t *testing.T) {
 	defer cancel()
 	var seen atomic.Int32
 	const n = 5000
-	sum, o, err := runImport(t, c, ctx, people(n), client.ImportOptions{BatchSize: 20, Concurrency: 3, OnOutcome: func(client.ImportOutcome) {
+	sum, o, err := runImport(t, c, ctx, people(n), bulk.ImportOptions{BatchSize: 20, Concurrency: 3, OnOutcome: func(bulk.ImportOutcome) {
 		if seen.Add(1) == 400 {
 			cancel()
 		}
@@ -555,14 +556,14 @@ func TestImportCancellationMidRun(t *testing.T) {
 	for i := range n {
 		got, onServer := s.byEmail[email(i)]
 		switch m[i].Status {
-		case client.ImportCreated:
+		case bulk.ImportCreated:
 			require.True(t, onServer, "item %d reported created but missing", i)
 			require.Equal(t, got.ID, m[i].IdentityID, "item %d", i)
-		case client.ImportNotAttempted:
+		case bulk.ImportNotAttempted:
 			require.False(t, onServer, "item %d reported not attempted but exists", i)
 			require.ErrorIs(t, m[i].Err, context.Canceled)
-		case client.ImportFailed:
-			require.ErrorIs(t, m[i].Err, client.ErrOutcomeUnknown)
+		case bulk.ImportFailed:
+			require.ErrorIs(t, m[i].Err, bulk.ErrOutcomeUnknown)
 		}
 	}
 	// Items whose request was cut off by the cancellation may exist.
@@ -579,7 +580,7 @@ func TestImportStopsOnUnauthorized(t *testing.T) {
 	srv, obs := importFake(t, kratostest.WithBearerToken("the-right-token"))
 	c := fakeClient(srv, client.WithBearerToken("a-revoked-token"))
 	const n = 2500
-	sum, o, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{BatchSize: 100, Concurrency: 1})
+	sum, o, err := runImport(t, c, t.Context(), people(n), bulk.ImportOptions{BatchSize: 100, Concurrency: 1})
 	require.ErrorIs(t, err, client.ErrUnauthorized)
 	accounted(t, n, sum, o)
 	assert.Equal(t, 100, sum.Failed)
@@ -594,11 +595,11 @@ func TestImportResumesFromReport(t *testing.T) {
 	c := fakeClient(srv)
 	const n = 3000
 	var report bytes.Buffer
-	rep := client.NewImportReport(&report)
+	rep := bulk.NewImportReport(&report)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var seen atomic.Int32
-	sum1, o1, err := runImport(t, c, ctx, people(n), client.ImportOptions{BatchSize: 100, Concurrency: 2, OnOutcome: func(x client.ImportOutcome) {
+	sum1, o1, err := runImport(t, c, ctx, people(n), bulk.ImportOptions{BatchSize: 100, Concurrency: 2, OnOutcome: func(x bulk.ImportOutcome) {
 		require.NoError(t, rep.Write(x))
 		if seen.Add(1) == 1000 {
 			cancel()
@@ -612,14 +613,14 @@ func TestImportResumesFromReport(t *testing.T) {
 
 	// The run was killed while writing its last line.
 	cut := report.Bytes()[:report.Len()-7]
-	resume, err := client.ReadImportReport(bytes.NewReader(cut))
+	resume, err := bulk.ReadImportReport(bytes.NewReader(cut))
 	require.NoError(t, err)
 	assert.InDelta(t, done, resume.Done(), 1)
 
 	sentBefore := sumInts(obs.sizes())
 	var report2 bytes.Buffer
-	rep2 := client.NewImportReport(&report2)
-	sum2, o2, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{Resume: resume, OnOutcome: func(x client.ImportOutcome) { require.NoError(t, rep2.Write(x)) }})
+	rep2 := bulk.NewImportReport(&report2)
+	sum2, o2, err := runImport(t, c, t.Context(), people(n), bulk.ImportOptions{Resume: resume, OnOutcome: func(x bulk.ImportOutcome) { require.NoError(t, rep2.Write(x)) }})
 	require.NoError(t, err)
 	require.NoError(t, rep2.Flush())
 	m2 := accounted(t, n, sum2, o2)
@@ -636,10 +637,10 @@ func TestImportResumesFromReport(t *testing.T) {
 	}
 
 	// The second report is complete on its own: resuming from it skips all.
-	resume2, err := client.ReadImportReport(&report2)
+	resume2, err := bulk.ReadImportReport(&report2)
 	require.NoError(t, err)
 	assert.Equal(t, n, resume2.Done())
-	sum3, _, err := runImport(t, c, t.Context(), people(n), client.ImportOptions{Resume: resume2, DryRun: true})
+	sum3, _, err := runImport(t, c, t.Context(), people(n), bulk.ImportOptions{Resume: resume2, DryRun: true})
 	require.NoError(t, err)
 	assert.Equal(t, n, sum3.Skipped)
 
@@ -655,10 +656,10 @@ func TestImportResumesFromReport(t *testing.T) {
 			}
 		}
 	}
-	sum4, o4, err := runImport(t, c, t.Context(), changed, client.ImportOptions{Resume: resume2})
+	sum4, o4, err := runImport(t, c, t.Context(), changed, bulk.ImportOptions{Resume: resume2})
 	require.NoError(t, err)
 	assert.Equal(t, n-1, sum4.Skipped)
-	assert.Equal(t, client.ImportCreated, o4.byIndex(t)[5].Status)
+	assert.Equal(t, bulk.ImportCreated, o4.byIndex(t)[5].Status)
 }
 
 func sumInts(xs []int) int {
@@ -670,10 +671,10 @@ func sumInts(xs []int) int {
 }
 
 func TestReadImportReportRejectsGarbage(t *testing.T) {
-	_, err := client.ReadImportReport(strings.NewReader("{\"index\":0,\"status\":\"created\",\"identity_id\":\"x\"}\nnot json\n{\"index\":1}\n"))
+	_, err := bulk.ReadImportReport(strings.NewReader("{\"index\":0,\"status\":\"created\",\"identity_id\":\"x\"}\nnot json\n{\"index\":1}\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 2")
-	r, err := client.ReadImportReport(strings.NewReader(""))
+	r, err := bulk.ReadImportReport(strings.NewReader(""))
 	require.NoError(t, err)
 	assert.Equal(t, 0, r.Done())
 }
@@ -705,7 +706,7 @@ func TestImportPrehashesPasswords(t *testing.T) {
 		}
 		items = append(items, p)
 	}
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{HashPasswords: true, HashCost: 4})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{HashPasswords: true, HashCost: 4})
 	require.NoError(t, err)
 	m := accounted(t, n, sum, o)
 	require.Equal(t, n, sum.Created)
@@ -747,13 +748,13 @@ func TestImportPrehashesPasswords(t *testing.T) {
 	long.Credentials.Password.Config.Password = strings.Repeat("x", 80)
 	short := person(n + 1)
 	short.Credentials.Password.Config.Password = "short"
-	sum, o, err = runImport(t, fakeClient(srv2), t.Context(), seqOf(long, short), client.ImportOptions{HashPasswords: true, HashCost: 4, Concurrency: 1})
+	sum, o, err = runImport(t, fakeClient(srv2), t.Context(), seqOf(long, short), bulk.ImportOptions{HashPasswords: true, HashCost: 4, Concurrency: 1})
 	require.NoError(t, err)
 	m = accounted(t, 2, sum, o)
-	require.Equal(t, client.ImportFailed, m[0].Status)
+	require.Equal(t, bulk.ImportFailed, m[0].Status)
 	assert.ErrorIs(t, m[0].Err, client.ErrServerError)
 	assert.Contains(t, m[0].Err.Error(), "72 characters")
-	require.Equal(t, client.ImportCreated, m[1].Status)
+	require.Equal(t, bulk.ImportCreated, m[1].Status)
 	for _, b := range obs2.served() {
 		if b.plaintext > 0 {
 			assert.Equal(t, http.StatusInternalServerError, b.status, "only the over-long password is sent in plaintext, and refused")
@@ -773,7 +774,7 @@ func TestImportPrehashesPasswords(t *testing.T) {
 	srv3, obs3 := importFake(t)
 	c3 := fakeClient(srv3)
 	const n3 = 201
-	sum, _, err = runImport(t, c3, t.Context(), seqOf(items[:n3]...), client.ImportOptions{})
+	sum, _, err = runImport(t, c3, t.Context(), seqOf(items[:n3]...), bulk.ImportOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, n3, sum.Created)
 	sizes = obs3.sizes()
@@ -810,7 +811,7 @@ func TestIsPasswordHash(t *testing.T) {
 		"{SSHA} with spaces":                                                    false,
 		"$2a$10$TENWksmIMioQNBR2eHOp2eGQfrjDtl.0YxBX9dYx0CLR11k8rgmrO and more": false,
 	} {
-		assert.Equal(t, want, client.IsPasswordHash(s), "%q", s)
+		assert.Equal(t, want, bulk.IsPasswordHash(s), "%q", s)
 	}
 }
 
@@ -827,7 +828,7 @@ func TestImportPlaintextBatchesStayWithinLimit(t *testing.T) {
 		}
 		items = append(items, p)
 	}
-	sum, _, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{Concurrency: 1})
+	sum, _, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{Concurrency: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 450, sum.Created)
 	assert.Equal(t, []int{200, 200, 50}, obs.sizes())
@@ -852,7 +853,7 @@ func TestImportMemoryDoesNotGrowWithInput(t *testing.T) {
 			}
 		}
 	}
-	sum, err := c.Identities.Import(t.Context(), items, &client.ImportOptions{BatchSize: 100, Concurrency: 2, OnOutcome: func(client.ImportOutcome) { settled.Add(1) }})
+	sum, err := bulk.Import(t.Context(), c, items, &bulk.ImportOptions{BatchSize: 100, Concurrency: 2, OnOutcome: func(bulk.ImportOutcome) { settled.Add(1) }})
 	require.NoError(t, err)
 	assert.Equal(t, n, sum.Created)
 	assert.Equal(t, n, srv.IdentityCount())
@@ -865,18 +866,18 @@ func TestImportMemoryDoesNotGrowWithInput(t *testing.T) {
 func TestImportArguments(t *testing.T) {
 	c, err := client.New("http://127.0.0.1:1", client.WithoutRetries())
 	require.NoError(t, err)
-	for name, o := range map[string]client.ImportOptions{
+	for name, o := range map[string]bulk.ImportOptions{
 		"batch too large":   {BatchSize: 1001},
 		"negative":          {Concurrency: -1},
 		"bcrypt cost":       {HashCost: 40},
 		"negative attempts": {MaxAttempts: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := c.Identities.Import(t.Context(), people(1), &o)
+			_, err := bulk.Import(t.Context(), c, people(1), &o)
 			assert.ErrorIs(t, err, client.ErrInvalidArgument)
 		})
 	}
-	_, err = c.Identities.Import(t.Context(), nil, nil)
+	_, err = bulk.Import(t.Context(), c, nil, nil)
 	assert.ErrorIs(t, err, client.ErrInvalidArgument)
 }
 
@@ -904,11 +905,11 @@ func TestImport502MayHaveAppliedTheBatch(t *testing.T) {
 	}))
 	c := fakeClient(srv)
 	items := []client.CreateIdentityBody{person(1), anon(2, ""), anon(3, "ext-3"), person(4)}
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, len(items), sum, o)
 	assert.Equal(t, 3, sum.AlreadyPresent, "resent and found present")
-	assert.ErrorIs(t, m[1].Err, client.ErrOutcomeUnknown, "no identifier, no external id: not resent")
+	assert.ErrorIs(t, m[1].Err, bulk.ErrOutcomeUnknown, "no identifier, no external id: not resent")
 	assert.Equal(t, []int{4, 3}, obs.sizes(), "the same batch again, without the item that cannot be checked")
 	assert.Equal(t, 4, srv.IdentityCount())
 	noDuplicates(t, c, srv, obs)
@@ -921,12 +922,12 @@ func TestImportConnectionRefusedIsRetriedThenFails(t *testing.T) {
 	c, err := client.New(url, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}))
 	require.NoError(t, err)
 	o := &outcomes{}
-	sum, err := c.Identities.Import(t.Context(), people(30), &client.ImportOptions{BatchSize: 10, Concurrency: 1, MaxAttempts: 3, OnOutcome: o.add})
+	sum, err := bulk.Import(t.Context(), c, people(30), &bulk.ImportOptions{BatchSize: 10, Concurrency: 1, MaxAttempts: 3, OnOutcome: o.add})
 	require.NoError(t, err, "failed items are no run error")
 	accounted(t, 30, sum, o)
 	assert.Equal(t, 30, sum.Failed)
 	assert.Equal(t, 9, sum.Batches, "3 attempts of each batch, never split: nothing reached the server")
 	for _, x := range o.all {
-		assert.NotErrorIs(t, x.Err, client.ErrOutcomeUnknown)
+		assert.NotErrorIs(t, x.Err, bulk.ErrOutcomeUnknown)
 	}
 }

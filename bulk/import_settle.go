@@ -1,10 +1,13 @@
-package client
+package bulk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
 // Bulk settling of conflicts and lost answers.
@@ -137,6 +140,9 @@ func (st *settler) flush() {
 	}
 }
 
+// externalKey and identifierKey are the keys an identity holds uniquely
+// on the server, for finding duplicates in the input (preparer.dedupe) and
+// identities on the server (settle): written here only.
 func externalKey(id string) string   { return "external_id " + id }
 func identifierKey(id string) string { return "identifier " + id }
 
@@ -153,7 +159,7 @@ func (st *settler) settle(batch []pendingSettle) []*importItem {
 		progress.addSettling(-len(batch))
 	}()
 
-	want := map[string]*Identity{}
+	want := map[string]*client.Identity{}
 	for _, p := range batch {
 		if p.it.body.ExternalID != "" {
 			want[externalKey(p.it.body.ExternalID)] = nil
@@ -175,7 +181,7 @@ func (st *settler) settle(batch []pendingSettle) []*importItem {
 		it := p.it
 		if p.kind == settleProbe {
 			if found := lookupFound(want, it); walkErr == nil && found != nil {
-				st.im.settleFound(it, found, fmt.Errorf("%w (found on the server before sending)", ErrConflict))
+				st.im.settleFound(it, found, fmt.Errorf("%w (found on the server before sending)", client.ErrConflict))
 			} else {
 				unsettled = append(unsettled, it)
 			}
@@ -201,7 +207,7 @@ func (st *settler) settle(batch []pendingSettle) []*importItem {
 
 // lookupFound finds an item's identity in the walk's index: by external
 // id first, then by each identifier.
-func lookupFound(index map[string]*Identity, it *importItem) *Identity {
+func lookupFound(index map[string]*client.Identity, it *importItem) *client.Identity {
 	if ext := it.body.ExternalID; ext != "" {
 		if f := index[externalKey(ext)]; f != nil {
 			return f
@@ -216,53 +222,48 @@ func lookupFound(index map[string]*Identity, it *importItem) *Identity {
 }
 
 // walk pages through every identity (strongly consistent, with every
-// credential's identifiers) and fills in want: each key maps to the
-// identity holding it. It stops when every key was found. A page that
-// times out is asked for again in halves (down to minWalkPage), as batches
-// are: a page of 500 with credentials is the largest answer the importer
-// asks for.
-func (st *settler) walk(ctx context.Context, want map[string]*Identity) error {
+// credential's identifiers) with the client's iterator, and fills in want:
+// each key maps to the identity holding it. It stops when every key was
+// found. A page that times out is asked for again in halves (down to
+// minWalkPage), as batches are: a page of 500 with credentials is the
+// largest answer the importer asks for.
+func (st *settler) walk(ctx context.Context, want map[string]*client.Identity) error {
 	missing := len(want)
 	if missing == 0 {
 		return nil
 	}
-	size := int64(settlePageSize)
-	token := ""
+	params := &client.ListIdentitiesParams{
+		PageSize:    settlePageSize,
+		Consistency: client.ReadConsistencyLevelStrong,
+		// Asking for oidc's configuration brings every credential's
+		// identifiers along, without sending password hashes.
+		IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypeOIDC},
+	}
 	for {
-		params := &ListIdentitiesParams{
-			PageSize:    size,
-			PageToken:   token,
-			Consistency: ReadConsistencyLevelStrong,
-			// Asking for oidc's configuration brings every credential's
-			// identifiers along, without sending password hashes.
-			IncludeCredential: []IdentityCredentialsType{CredentialsTypeOIDC},
-		}
-		page, err := st.im.s.ListPage(ctx, params)
-		if err != nil {
-			if size > minWalkPage && ctx.Err() == nil && classify(err) == splitAmbiguous {
-				size /= 2
-				continue
+		resume := false
+		for idn, err := range st.im.c.Identities.List(ctx, params) {
+			if err != nil {
+				var pe *client.PageError
+				if params.PageSize > minWalkPage && ctx.Err() == nil && errors.As(err, &pe) && classify(err) == splitAmbiguous {
+					params.PageSize /= 2
+					params.PageToken = pe.PageToken
+					resume = true
+					break
+				}
+				return err
 			}
-			return err
-		}
-		for i := range page.Items {
-			idn := &page.Items[i]
 			for _, k := range keysOf(idn) {
 				if v, ok := want[k]; ok && v == nil {
-					want[k] = &Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits}
+					want[k] = &client.Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits}
 					if missing--; missing == 0 {
 						return nil
 					}
 				}
 			}
 		}
-		if len(page.Items) == 0 || page.NextPageToken == "" {
+		if !resume {
 			return nil
 		}
-		if page.NextPageToken == token {
-			return fmt.Errorf("%w: page token %q came back", ErrPaginationLoop, token)
-		}
-		token = page.NextPageToken
 	}
 }
 
@@ -271,7 +272,7 @@ const minWalkPage = 25
 
 // keysOf lists the keys an existing identity holds, those the server
 // keeps unique: its external id and its credentials' identifiers.
-func keysOf(idn *Identity) []string {
+func keysOf(idn *client.Identity) []string {
 	var keys []string
 	if idn.ExternalID != "" {
 		keys = append(keys, externalKey(idn.ExternalID))

@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"log"
 	"strings"
 
-	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/bulk"
 )
 
-func ExampleIdentitiesService_ImportJSONL() {
+func ExampleImportJSONL() {
 	srv, c := startFake() // kratostest, an in-memory Kratos
 	defer srv.Close()
 
@@ -18,10 +18,10 @@ func ExampleIdentitiesService_ImportJSONL() {
 {"schema_id":"default","traits":{"email":"ADA@example.org "}}
 not json
 `)
-	sum, err := c.Identities.ImportJSONL(context.Background(), input, &client.ImportOptions{
+	sum, err := bulk.ImportJSONL(context.Background(), c, input, &bulk.ImportOptions{
 		HashPasswords: true, // bcrypt here: the server gets hashed_password
 		HashCost:      4,
-		OnOutcome: func(o client.ImportOutcome) {
+		OnOutcome: func(o bulk.ImportOutcome) {
 			if o.Err != nil {
 				fmt.Printf("line %d: %s: %v\n", o.Line, o.Status, o.Err)
 				return

@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -39,7 +40,7 @@ func BenchmarkImport10k(b *testing.B) {
 		round := 0
 		for b.Loop() {
 			round++
-			sum, err := c.Identities.Import(b.Context(), benchPeople(round, benchN), nil)
+			sum, err := bulk.Import(b.Context(), c, benchPeople(round, benchN), nil)
 			if err != nil || sum.Created != benchN {
 				b.Fatalf("%+v %v", sum, err)
 			}
@@ -105,7 +106,7 @@ func BenchmarkPrehash(b *testing.B) {
 						}
 					}
 				}
-				sum, err := c.Identities.Import(b.Context(), items, &client.ImportOptions{HashPasswords: true, HashCost: 6, HashWorkers: workers})
+				sum, err := bulk.Import(b.Context(), c, items, &bulk.ImportOptions{HashPasswords: true, HashCost: 6, HashWorkers: workers})
 				if err != nil || sum.Created != n || obs.plaintextReceived() != 0 {
 					b.Fatalf("%+v %v", sum, err)
 				}

@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -48,7 +49,7 @@ func TestImportRerunSettlesInBulk(t *testing.T) {
 		}
 		items = append(items, b)
 	}
-	sum, err := c.Identities.Import(t.Context(), seqOf(items...), nil)
+	sum, err := bulk.Import(t.Context(), c, seqOf(items...), nil)
 	require.NoError(t, err)
 	require.Equal(t, n, sum.Created)
 
@@ -67,7 +68,7 @@ func TestImportRerunSettlesInBulk(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	sum2, o, err := runImport(t, c, ctx, seqOf(items...), client.ImportOptions{BatchSize: 100, Concurrency: 1})
+	sum2, o, err := runImport(t, c, ctx, seqOf(items...), bulk.ImportOptions{BatchSize: 100, Concurrency: 1})
 	require.NoError(t, err, "a re-run must not need a lookup per item")
 	m := accounted(t, len(items), sum2, o)
 	// One walk probes the input after the first conflicts, one settles
@@ -77,12 +78,12 @@ func TestImportRerunSettlesInBulk(t *testing.T) {
 	s := noDuplicates(t, c, srv, obs)
 	for i := range n {
 		if i != 3 && !differ[i] {
-			require.Equal(t, client.ImportAlreadyPresent, m[i].Status, "item %d: %v", i, m[i].Err)
+			require.Equal(t, bulk.ImportAlreadyPresent, m[i].Status, "item %d: %v", i, m[i].Err)
 			require.Equal(t, s.byEmail[email(i)].ID, m[i].IdentityID, "item %d", i)
 			continue
 		}
-		require.Equal(t, client.ImportFailed, m[i].Status, "item %d", i)
-		var ce *client.ConflictError
+		require.Equal(t, bulk.ImportFailed, m[i].Status, "item %d", i)
+		var ce *bulk.ConflictError
 		require.ErrorAs(t, m[i].Err, &ce, "item %d", i)
 		require.ErrorIs(t, m[i].Err, client.ErrConflict)
 		assert.Equal(t, s.byEmail[email(i)].ID, ce.ExistingID, "item %d names the identity it conflicts with", i)
@@ -93,7 +94,7 @@ func TestImportRerunSettlesInBulk(t *testing.T) {
 		}
 	}
 	for i := n; i < n+10; i++ {
-		require.Equal(t, client.ImportCreated, m[i].Status, "item %d: %v", i, m[i].Err)
+		require.Equal(t, bulk.ImportCreated, m[i].Status, "item %d: %v", i, m[i].Err)
 	}
 	assert.Equal(t, n+10, srv.IdentityCount())
 	// Once the first batches came back as conflicts, the rest of the input
@@ -123,7 +124,7 @@ func TestImportLostAnswersSettleInBulk(t *testing.T) {
 			before := srv.QueryCounts()
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
-			sum, o, err := runImport(t, c, ctx, seqOf(items...), client.ImportOptions{BatchSize: 250, Concurrency: 2})
+			sum, o, err := runImport(t, c, ctx, seqOf(items...), bulk.ImportOptions{BatchSize: 250, Concurrency: 2})
 			require.NoError(t, err)
 			m := accounted(t, n, sum, o)
 			// A walk for each of the two lost answers, and perhaps one
@@ -132,7 +133,7 @@ func TestImportLostAnswersSettleInBulk(t *testing.T) {
 			s := noDuplicates(t, c, srv, obs)
 			require.Equal(t, n, srv.IdentityCount(), "every identity exactly once")
 			for i := range n {
-				require.Contains(t, []client.ImportStatus{client.ImportCreated, client.ImportAlreadyPresent}, m[i].Status, "item %d: %v", i, m[i].Err)
+				require.Contains(t, []bulk.ImportStatus{bulk.ImportCreated, bulk.ImportAlreadyPresent}, m[i].Status, "item %d: %v", i, m[i].Err)
 				require.Equal(t, s.byEmail[email(i)].ID, m[i].IdentityID, "item %d", i)
 			}
 			assert.GreaterOrEqual(t, sum.AlreadyPresent, 250, "at least the first applied batch whose answer was lost")
@@ -144,13 +145,13 @@ func TestImportWalkFailureFailsWaitingItems(t *testing.T) {
 	srv, _ := importFake(t, kratostest.WithMiddleware(failPages))
 	c := fakeClient(srv, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1}))
 	create(t, c, person(1))
-	sum, o, err := runImport(t, c, t.Context(), seqOf(person(1), person(2)), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(person(1), person(2)), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, 2, sum, o)
-	require.Equal(t, client.ImportFailed, m[0].Status)
+	require.Equal(t, bulk.ImportFailed, m[0].Status)
 	require.ErrorIs(t, m[0].Err, client.ErrConflict)
 	assert.Contains(t, m[0].Err.Error(), "checking for an existing identity failed")
-	assert.Equal(t, client.ImportCreated, m[1].Status)
+	assert.Equal(t, bulk.ImportCreated, m[1].Status)
 }
 
 // gatewayTimeoutAfterApply serves the PATCH calls fault names, then answers
@@ -193,14 +194,14 @@ func TestImportWalkFallsBackToSmallerPagesOnTimeouts(t *testing.T) {
 	}))
 	c := fakeClient(srv, client.WithTimeout(250*time.Millisecond))
 	const n = 300
-	sum, err := c.Identities.Import(t.Context(), people(n), nil)
+	sum, err := bulk.Import(t.Context(), c, people(n), nil)
 	require.NoError(t, err)
 	require.Equal(t, n, sum.Created)
-	sum, o, err := runImport(t, c, t.Context(), people(n+10), client.ImportOptions{})
+	sum, o, err := runImport(t, c, t.Context(), people(n+10), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m := accounted(t, n+10, sum, o)
 	for i := range n {
-		require.Equal(t, client.ImportAlreadyPresent, m[i].Status, "item %d: %v", i, m[i].Err)
+		require.Equal(t, bulk.ImportAlreadyPresent, m[i].Status, "item %d: %v", i, m[i].Err)
 	}
 	assert.Equal(t, 10, sum.Created)
 	assert.Positive(t, slowPages.Load(), "the walk asked for pages of 500 first")

@@ -1,4 +1,4 @@
-package client
+package bulk
 
 import (
 	"bytes"
@@ -9,9 +9,11 @@ import (
 	"iter"
 	"slices"
 	"time"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
-// ExportOptions tune Identities.Export.
+// ExportOptions tune Export and ExportJSONL.
 type ExportOptions struct {
 	// Credentials includes password hashes (hashed_password) and OIDC and
 	// SAML provider links, so that imported identities can sign in as
@@ -23,30 +25,34 @@ type ExportOptions struct {
 	// Filter selects the identities (nil: all): IDs, OrganizationID,
 	// CredentialsIdentifier, PreviewCredentialsIdentifierSimilar,
 	// Consistency and PageSize, as Identities.List takes them.
-	Filter *ListIdentitiesParams
+	Filter *client.ListIdentitiesParams
 	// Concurrency is the number of identities fetched at once for their
 	// credentials (0: 4).
 	Concurrency int
 }
 
 // exportCredentialTypes are the credentials Export carries over.
-var exportCredentialTypes = []IdentityCredentialsType{CredentialsTypePassword, CredentialsTypeOIDC, CredentialsTypeSAML}
+var exportCredentialTypes = []client.IdentityCredentialsType{client.CredentialsTypePassword, client.CredentialsTypeOIDC, client.CredentialsTypeSAML}
 
-// Export walks identities page by page and yields each as the body that
+// Export walks the identities of c page by page and yields each as the body that
 // creates it again (see CreateBodyFromIdentity), in the server's order.
 // Memory use does not depend on the number of identities. It yields an
 // error once and stops; break out of the loop to stop early.
-func (s *IdentitiesService) Export(ctx context.Context, opts *ExportOptions) iter.Seq2[*CreateIdentityBody, error] {
+func Export(ctx context.Context, c *client.Client, opts *ExportOptions) iter.Seq2[*client.CreateIdentityBody, error] {
+	if c == nil {
+		return failSeq[client.CreateIdentityBody](&client.ArgumentError{Op: "bulk.Export", Argument: "c", Reason: "nil client"})
+	}
+	s := c.Identities
 	var o ExportOptions
 	if opts != nil {
 		o = *opts
 	}
-	var params ListIdentitiesParams
+	var params client.ListIdentitiesParams
 	if o.Filter != nil {
 		params = *o.Filter
 	}
 	if o.Concurrency < 0 {
-		return failSeq[CreateIdentityBody](&ArgumentError{Op: "Identities.Export", Argument: "opts.Concurrency", Reason: "negative"})
+		return failSeq[client.CreateIdentityBody](&client.ArgumentError{Op: "bulk.Export", Argument: "opts.Concurrency", Reason: "negative"})
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = 4
@@ -59,7 +65,7 @@ func (s *IdentitiesService) Export(ctx context.Context, opts *ExportOptions) ite
 			}
 		}
 	}
-	return func(yield func(*CreateIdentityBody, error) bool) {
+	return func(yield func(*client.CreateIdentityBody, error) bool) {
 		if !o.Credentials {
 			for identity, err := range s.List(ctx, &params) {
 				if err != nil {
@@ -73,22 +79,22 @@ func (s *IdentitiesService) Export(ctx context.Context, opts *ExportOptions) ite
 			}
 			return
 		}
-		s.exportWithCredentials(ctx, &params, o.Concurrency, yield)
+		exportWithCredentials(ctx, s, &params, o.Concurrency, yield)
 	}
 }
 
 // exportReadAhead is how many listed identities may wait for the caller:
 // a page of the largest size the server pages identities by.
-const exportReadAhead = MaxIdentitiesPageSize
+const exportReadAhead = client.MaxIdentitiesPageSize
 
 type exportResult struct {
-	body *CreateIdentityBody // nil: skip (deleted meanwhile)
+	body *client.CreateIdentityBody // nil: skip (deleted meanwhile)
 	err  error
 }
 
 // exportWithCredentials fetches identities whose list entry lacks their
 // credentials, up to conc at a time, and yields them in list order.
-func (s *IdentitiesService) exportWithCredentials(ctx context.Context, params *ListIdentitiesParams, conc int, yield func(*CreateIdentityBody, error) bool) {
+func exportWithCredentials(ctx context.Context, s *client.IdentitiesService, params *client.ListIdentitiesParams, conc int, yield func(*client.CreateIdentityBody, error) bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	// In order: one future per identity. Its capacity bounds how far the
 	// listing runs ahead of the caller: a page, so that the next page is
@@ -104,7 +110,7 @@ func (s *IdentitiesService) exportWithCredentials(ctx context.Context, params *L
 	go func() {
 		defer close(futures)
 		sem := make(chan struct{}, conc)
-		getParams := &GetIdentityParams{IncludeCredential: exportCredentialTypes}
+		getParams := &client.GetIdentityParams{IncludeCredential: exportCredentialTypes}
 		for identity, err := range s.List(ctx, params) {
 			f := make(chan exportResult, 1)
 			select {
@@ -132,7 +138,7 @@ func (s *IdentitiesService) exportWithCredentials(ctx context.Context, params *L
 				defer func() { <-sem }()
 				full, err := s.Get(ctx, id, getParams)
 				switch {
-				case errors.Is(err, ErrNotFound):
+				case errors.Is(err, client.ErrNotFound):
 					f <- exportResult{} // deleted since it was listed
 				case err != nil:
 					f <- exportResult{err: err}
@@ -157,7 +163,7 @@ func (s *IdentitiesService) exportWithCredentials(ctx context.Context, params *L
 
 // needsCredentials reports whether a listed identity lacks the credential
 // configurations Export carries over.
-func needsCredentials(i *Identity) bool {
+func needsCredentials(i *client.Identity) bool {
 	if i.Credentials == nil {
 		return true
 	}
@@ -169,16 +175,16 @@ func needsCredentials(i *Identity) bool {
 	return false
 }
 
-// ExportJSONL writes identities as JSON Lines, one CreateIdentityBody per
+// ExportJSONL writes identities as JSON Lines, one client.CreateIdentityBody per
 // line (the input ReadJSONL and ImportJSONL take), and returns how many it
 // wrote.
-func (s *IdentitiesService) ExportJSONL(ctx context.Context, w io.Writer, opts *ExportOptions) (int, error) {
+func ExportJSONL(ctx context.Context, c *client.Client, w io.Writer, opts *ExportOptions) (int, error) {
 	if w == nil {
-		return 0, &ArgumentError{Op: "Identities.ExportJSONL", Argument: "w", Reason: "nil"}
+		return 0, &client.ArgumentError{Op: "bulk.ExportJSONL", Argument: "w", Reason: "nil"}
 	}
 	jw := newJSONLWriter(w)
 	n := 0
-	for body, err := range s.Export(ctx, opts) {
+	for body, err := range Export(ctx, c, opts) {
 		if err != nil {
 			_ = jw.flush()
 			return n, err
@@ -196,8 +202,8 @@ func (s *IdentitiesService) ExportJSONL(ctx context.Context, w io.Writer, opts *
 // (with their verification state) and, when identity carries them with
 // their configuration, the password hash and OIDC and SAML provider links.
 // Server-assigned ids and timestamps are left out.
-func CreateBodyFromIdentity(identity *Identity) CreateIdentityBody {
-	b := CreateIdentityBody{
+func CreateBodyFromIdentity(identity *client.Identity) client.CreateIdentityBody {
+	b := client.CreateIdentityBody{
 		SchemaID:       identity.SchemaID,
 		Traits:         identity.Traits,
 		ExternalID:     identity.ExternalID,
@@ -206,29 +212,29 @@ func CreateBodyFromIdentity(identity *Identity) CreateIdentityBody {
 		MetadataAdmin:  nonNullJSON(identity.MetadataAdmin),
 	}
 	if org, err := identity.OrganizationID.Get(); err == nil && org != "" {
-		b.OrganizationID = NewNullable(org)
+		b.OrganizationID = client.NewNullable(org)
 	}
 	for _, a := range identity.VerifiableAddresses {
 		a.ID, a.CreatedAt, a.UpdatedAt = "", time.Time{}, time.Time{}
 		b.VerifiableAddresses = append(b.VerifiableAddresses, a)
 	}
 	for _, a := range identity.RecoveryAddresses {
-		b.RecoveryAddresses = append(b.RecoveryAddresses, RecoveryIdentityAddress{Value: a.Value, Via: a.Via})
+		b.RecoveryAddresses = append(b.RecoveryAddresses, client.RecoveryIdentityAddress{Value: a.Value, Via: a.Via})
 	}
-	if c, ok := identity.Credentials[string(CredentialsTypePassword)]; ok {
+	if c, ok := identity.Credentials[string(client.CredentialsTypePassword)]; ok {
 		var cfg struct {
 			HashedPassword           string `json:"hashed_password"`
 			UsePasswordMigrationHook bool   `json:"use_password_migration_hook"`
 		}
 		if json.Unmarshal(c.Config, &cfg) == nil {
-			b.Credentials.Password.Config = ImportPasswordConfig{HashedPassword: cfg.HashedPassword, UsePasswordMigrationHook: cfg.UsePasswordMigrationHook}
+			b.Credentials.Password.Config = client.ImportPasswordConfig{HashedPassword: cfg.HashedPassword, UsePasswordMigrationHook: cfg.UsePasswordMigrationHook}
 		}
 	}
-	for _, p := range storedProviders(identity, CredentialsTypeOIDC) {
-		b.Credentials.OIDC.Config.Providers = append(b.Credentials.OIDC.Config.Providers, ImportOIDCProvider{Provider: p.Provider, Subject: p.Subject, UseAutoLink: p.UseAutoLink, Organization: p.organization()})
+	for _, p := range storedProviders(identity, client.CredentialsTypeOIDC) {
+		b.Credentials.OIDC.Config.Providers = append(b.Credentials.OIDC.Config.Providers, client.ImportOIDCProvider{Provider: p.Provider, Subject: p.Subject, UseAutoLink: p.UseAutoLink, Organization: p.organization()})
 	}
-	for _, p := range storedProviders(identity, CredentialsTypeSAML) {
-		b.Credentials.SAML.Config.Providers = append(b.Credentials.SAML.Config.Providers, ImportSAMLProvider{Provider: p.Provider, Subject: p.Subject, Organization: p.organization()})
+	for _, p := range storedProviders(identity, client.CredentialsTypeSAML) {
+		b.Credentials.SAML.Config.Providers = append(b.Credentials.SAML.Config.Providers, client.ImportSAMLProvider{Provider: p.Provider, Subject: p.Subject, Organization: p.organization()})
 	}
 	return b
 }
@@ -241,14 +247,14 @@ type storedProvider struct {
 	UseAutoLink  bool    `json:"use_auto_link"`
 }
 
-func (p storedProvider) organization() Nullable[string] {
+func (p storedProvider) organization() client.Nullable[string] {
 	if p.Organization == nil || *p.Organization == "" {
-		return Nullable[string]{}
+		return client.Nullable[string]{}
 	}
-	return NewNullable(*p.Organization)
+	return client.NewNullable(*p.Organization)
 }
 
-func storedProviders(identity *Identity, t IdentityCredentialsType) []storedProvider {
+func storedProviders(identity *client.Identity, t client.IdentityCredentialsType) []storedProvider {
 	c, ok := identity.Credentials[string(t)]
 	if !ok {
 		return nil
@@ -269,8 +275,13 @@ func storedProviders(identity *Identity, t IdentityCredentialsType) []storedProv
 }
 
 func nonNullJSON(raw json.RawMessage) json.RawMessage {
-	if t := bytes.TrimSpace(raw); len(t) == 0 || bytes.Equal(t, Null) {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || bytes.Equal(t, client.Null) {
 		return nil
 	}
 	return raw
+}
+
+// failSeq is an iterator that yields one error.
+func failSeq[T any](err error) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) { yield(nil, err) }
 }

@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 import (
 	"encoding/json"
@@ -7,12 +7,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
 
 func TestIdentifierPaths(t *testing.T) {
-	paths, err := client.IdentifierPaths(kratostest.DefaultIdentitySchema()) // the recorded schema
+	paths, err := bulk.IdentifierPaths(kratostest.DefaultIdentitySchema()) // the recorded schema
 	require.NoError(t, err)
 	assert.Equal(t, []string{"traits.email"}, paths)
 
@@ -35,11 +36,11 @@ func TestIdentifierPaths(t *testing.T) {
 	    }
 	  }
 	}`)
-	paths, err = client.IdentifierPaths(schema)
+	paths, err = bulk.IdentifierPaths(schema)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"traits.emails[]", "traits.login", "traits.name.nick", "traits.username"}, paths)
 
-	_, err = client.IdentifierPaths(json.RawMessage(`{`))
+	_, err = bulk.IdentifierPaths(json.RawMessage(`{`))
 	assert.Error(t, err)
 }
 
@@ -56,14 +57,14 @@ func TestImportDerivesIdentifiersFromTheSchema(t *testing.T) {
 		multi(`{"emails":[],"username":"ANN"}`),                    // shares ann with the first
 		multi(`{"emails":["e@x.org"],"email":"c@x.org"}`),          // traits.email is no identifier here
 	)
-	sum, o, err := runImport(t, c, t.Context(), items, client.ImportOptions{DryRun: true})
+	sum, o, err := runImport(t, c, t.Context(), items, bulk.ImportOptions{DryRun: true})
 	require.NoError(t, err)
 	m := accounted(t, 5, sum, o)
 	assert.Equal(t, []string{"a@x.org", "ann", "b@x.org"}, m[0].Identifiers)
-	assert.ErrorIs(t, m[2].Err, client.ErrDuplicateInput)
+	assert.ErrorIs(t, m[2].Err, bulk.ErrDuplicateInput)
 	assert.Contains(t, m[2].Err.Error(), "b@x.org")
-	assert.ErrorIs(t, m[3].Err, client.ErrDuplicateInput)
-	assert.Equal(t, client.ImportValid, m[4].Status)
+	assert.ErrorIs(t, m[3].Err, bulk.ErrDuplicateInput)
+	assert.Equal(t, bulk.ImportValid, m[4].Status)
 	assert.Equal(t, []string{"e@x.org"}, m[4].Identifiers)
 	assert.Empty(t, obs.served(), "a dry run sends nothing")
 
@@ -73,7 +74,7 @@ func TestImportDerivesIdentifiersFromTheSchema(t *testing.T) {
 		multi(`{"emails":["A@x.org"," b@x.org "],"username":"Ann"}`),
 		multi(`{"emails":["c@x.org"],"username":"bob"}`),
 		multi(`{"emails":["e@x.org"],"email":"c@x.org"}`),
-	), client.ImportOptions{})
+	), bulk.ImportOptions{})
 	require.NoError(t, err)
 	m = accounted(t, 3, sum, o)
 	require.Equal(t, 3, sum.Created)

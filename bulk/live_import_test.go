@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 // Import proofs against a real Kratos (issue 10): `make live-import`.
 // They start nothing: point KRATOS_ADMIN_URL at a running server (a fresh,
@@ -45,6 +45,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 )
 
@@ -202,13 +203,13 @@ func curlBatches(t *testing.T, admin string, files []string, want int) time.Dura
 }
 
 // liveImport runs ImportJSONL and returns the summary and outcomes.
-func liveImport(t *testing.T, c *client.Client, data []byte, opts client.ImportOptions) (*client.ImportSummary, map[int]client.ImportOutcome) {
+func liveImport(t *testing.T, c *client.Client, data []byte, opts bulk.ImportOptions) (*bulk.ImportSummary, map[int]bulk.ImportOutcome) {
 	t.Helper()
 	o := &outcomes{}
 	opts.OnOutcome = o.add
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
-	sum, err := c.Identities.ImportJSONL(ctx, bytes.NewReader(data), &opts)
+	sum, err := bulk.ImportJSONL(ctx, c, bytes.NewReader(data), &opts)
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
@@ -242,7 +243,7 @@ func storeIDs(t *testing.T, c *client.Client, set liveSet) map[string]string {
 
 // checkExactlyOnce checks that every identity of set [0, n) is on the
 // server once and that every outcome names it.
-func checkExactlyOnce(t *testing.T, c *client.Client, set liveSet, n int, m map[int]client.ImportOutcome, allowed ...client.ImportStatus) map[string]string {
+func checkExactlyOnce(t *testing.T, c *client.Client, set liveSet, n int, m map[int]bulk.ImportOutcome, allowed ...bulk.ImportStatus) map[string]string {
 	t.Helper()
 	ids := storeIDs(t, c, set)
 	if len(ids) != n {
@@ -504,27 +505,27 @@ func TestLiveImport(t *testing.T) {
 	curl1 := curlBatches(t, admin, files[:half], client.MaxBatchSize)
 	data := impSet.jsonl(t, 0, n)
 	start := time.Now()
-	sum, m := liveImport(t, c, data, client.ImportOptions{})
+	sum, m := liveImport(t, c, data, bulk.ImportOptions{})
 	impTime := time.Since(start)
 	curl2 := curlBatches(t, admin, files[half:], min(n, client.MaxBatchSize))
 	curlTime := curl1 + curl2
 	if sum.Created != n {
 		t.Errorf("import: %+v, want %d created", *sum, n)
 	}
-	impIDs := checkExactlyOnce(t, c, impSet, n, m, client.ImportCreated)
+	impIDs := checkExactlyOnce(t, c, impSet, n, m, bulk.ImportCreated)
 	figs.add("%-58s %6.1fs  %5.0f/s  (baseline)", fmt.Sprintf("curl: %d pre-hashed in raw batches of 1,000", n), curlTime.Seconds(), float64(n)/curlTime.Seconds())
 	figs.add("%-58s %6.1fs  %5.0f/s  %d requests", fmt.Sprintf("import: %d pre-hashed", n), impTime.Seconds(), float64(n)/impTime.Seconds(), sum.Batches)
 	check.atLeast("import throughput vs curl", curlTime.Seconds()/impTime.Seconds(), 0.8)
 
 	// 2. The same file again: all present, none created or failed.
 	start = time.Now()
-	sum, m = liveImport(t, c, data, client.ImportOptions{})
+	sum, m = liveImport(t, c, data, bulk.ImportOptions{})
 	rerun := time.Since(start)
 	if sum.AlreadyPresent != n || sum.Created != 0 || sum.Failed != 0 {
 		t.Errorf("re-run: %+v, want all %d already present", *sum, n)
 	}
 	for i := range n {
-		if m[i].Status != client.ImportAlreadyPresent || m[i].IdentityID != impIDs[impSet.email(i)] {
+		if m[i].Status != bulk.ImportAlreadyPresent || m[i].IdentityID != impIDs[impSet.email(i)] {
 			t.Errorf("re-run item %d: %s %q, want already present %q: %v", i, m[i].Status, m[i].IdentityID, impIDs[impSet.email(i)], m[i].Err)
 			break
 		}
@@ -535,14 +536,14 @@ func TestLiveImport(t *testing.T) {
 	// 3. Export with credentials against a raw page walk of the same store
 	// (the raw walk before and after, averaged); then once more with the
 	// live heap measured every 1,000 identities.
-	exportOpts := &client.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 500}}
+	exportOpts := &bulk.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 500}}
 	raw1, pages := rawWalk(t, admin)
 	start = time.Now()
 	exported := 0
 	var written countingWriter
 	w := bufio.NewWriter(&written)
 	enc := json.NewEncoder(w)
-	for body, err := range c.Identities.Export(t.Context(), exportOpts) {
+	for body, err := range bulk.Export(t.Context(), c, exportOpts) {
 		if err != nil {
 			t.Fatalf("export: %v", err)
 		}
@@ -563,7 +564,7 @@ func TestLiveImport(t *testing.T) {
 	runtime.ReadMemStats(&base)
 	var maxLive, halfLive int64
 	k := 0
-	for _, err := range c.Identities.Export(t.Context(), exportOpts) {
+	for _, err := range bulk.Export(t.Context(), c, exportOpts) {
 		if err != nil {
 			t.Fatalf("export: %v", err)
 		}
@@ -599,13 +600,13 @@ func TestLiveImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		sum, m := liveImport(t, pc, set.jsonl(t, 0, n), client.ImportOptions{})
+		sum, m := liveImport(t, pc, set.jsonl(t, 0, n), bulk.ImportOptions{})
 		d := time.Since(start)
 		srv.Close()
 		if p.faults.Load() == 0 {
 			t.Errorf("%s: the proxy made no fault", mode)
 		}
-		checkExactlyOnce(t, c, set, n, m, client.ImportCreated, client.ImportAlreadyPresent)
+		checkExactlyOnce(t, c, set, n, m, bulk.ImportCreated, bulk.ImportAlreadyPresent)
 		if sum.Created+sum.AlreadyPresent != n || sum.AlreadyPresent == 0 {
 			t.Errorf("%s: %+v: want all %d created or present, some present", mode, *sum, n)
 		}
@@ -641,13 +642,13 @@ func TestLiveImport(t *testing.T) {
 	alone := hashAlone(0, hashN/2)
 	hashData := hashSet.jsonl(t, 0, hashN)
 	s0 := takeCPU(t, serverPID)
-	sum, m = liveImport(t, c, hashData, client.ImportOptions{HashPasswords: true, HashCost: hashCost})
+	sum, m = liveImport(t, c, hashData, bulk.ImportOptions{HashPasswords: true, HashCost: hashCost})
 	imp := takeCPU(t, serverPID).since(s0)
 	alone = alone.plus(hashAlone(hashN/2, hashN))
 	if sum.Created != hashN {
 		t.Errorf("hashed import: %+v, want %d created", *sum, hashN)
 	}
-	ids := checkExactlyOnce(t, c, hashSet, hashN, m, client.ImportCreated)
+	ids := checkExactlyOnce(t, c, hashSet, hashN, m, bulk.ImportCreated)
 	for _, i := range []int{0, hashN / 2, hashN - 1} {
 		idn, err := c.Identities.Get(t.Context(), ids[hashSet.email(i)], &client.GetIdentityParams{IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypePassword}})
 		if err != nil {
@@ -719,7 +720,7 @@ func TestLiveImport(t *testing.T) {
 	}
 	sset := liveSet{tag: tag, name: "small"}
 	start = time.Now()
-	sum, _ = liveImport(t, c, sset.jsonl(t, 0, small), client.ImportOptions{})
+	sum, _ = liveImport(t, c, sset.jsonl(t, 0, small), bulk.ImportOptions{})
 	smallTime := time.Since(start)
 	if sum.Created != small {
 		t.Errorf("small import: %+v", *sum)

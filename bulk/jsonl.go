@@ -1,4 +1,4 @@
-package client
+package bulk
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"io"
 	"iter"
 	"strings"
+
+	"github.com/kratosadmin/sdk/client"
 )
 
 // MaxJSONLLine is the longest line ReadJSONL accepts (8 MiB); a longer one
@@ -31,7 +33,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 var ErrInputRead = errors.New("kratos: reading input")
 
 // ReadJSONL reads identities to create from JSON Lines: one
-// CreateIdentityBody object per line, as Export writes them. Blank lines
+// client.CreateIdentityBody object per line, as Export writes them. Blank lines
 // are skipped. A bad line yields a *LineError and reading goes on with the
 // next line; a failing reader yields an error matching ErrInputRead and
 // ends the sequence.
@@ -40,8 +42,8 @@ var ErrInputRead = errors.New("kratos: reading input")
 //		if err != nil { log.Print(err); continue }
 //		...
 //	}
-func ReadJSONL(r io.Reader) iter.Seq2[CreateIdentityBody, error] {
-	return func(yield func(CreateIdentityBody, error) bool) {
+func ReadJSONL(r io.Reader) iter.Seq2[client.CreateIdentityBody, error] {
+	return func(yield func(client.CreateIdentityBody, error) bool) {
 		for el := range readJSONLines(r) {
 			el.decode()
 			if !yield(el.body, el.err) {
@@ -57,7 +59,7 @@ func ReadJSONL(r io.Reader) iter.Seq2[CreateIdentityBody, error] {
 type inputElem struct {
 	line int
 	raw  []byte // the line, not yet decoded
-	body CreateIdentityBody
+	body client.CreateIdentityBody
 	err  error
 }
 
@@ -121,21 +123,21 @@ func readJSONLines(r io.Reader) iter.Seq[inputElem] {
 
 // parseCreateBody decodes one identity strictly: unknown fields, trailing
 // data and a missing schema_id or traits are errors, as on the server.
-func parseCreateBody(b []byte) (CreateIdentityBody, error) {
-	var body CreateIdentityBody
+func parseCreateBody(b []byte) (client.CreateIdentityBody, error) {
+	var body client.CreateIdentityBody
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return CreateIdentityBody{}, describeJSONError(err)
+		return client.CreateIdentityBody{}, describeJSONError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return CreateIdentityBody{}, errors.New("invalid JSON: more than one value on the line")
+		return client.CreateIdentityBody{}, errors.New("invalid JSON: more than one value on the line")
 	}
 	if strings.TrimSpace(body.SchemaID) == "" {
-		return CreateIdentityBody{}, errors.New("missing schema_id")
+		return client.CreateIdentityBody{}, errors.New("missing schema_id")
 	}
-	if t := bytes.TrimSpace(body.Traits); len(t) == 0 || bytes.Equal(t, Null) {
-		return CreateIdentityBody{}, errors.New("missing traits")
+	if t := bytes.TrimSpace(body.Traits); len(t) == 0 || bytes.Equal(t, client.Null) {
+		return client.CreateIdentityBody{}, errors.New("missing traits")
 	}
 	return body, nil
 }

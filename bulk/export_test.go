@@ -1,4 +1,4 @@
-package client_test
+package bulk_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -83,7 +84,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	c := fakeClient(src)
 
 	var buf bytes.Buffer
-	written, err := c.Identities.ExportJSONL(t.Context(), &buf, &client.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 25}})
+	written, err := bulk.ExportJSONL(t.Context(), c, &buf, &bulk.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 25}})
 	require.NoError(t, err)
 	assert.Equal(t, n, written)
 	assert.Equal(t, n, strings.Count(buf.String(), "\n"))
@@ -96,7 +97,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	var oldGets atomic.Int32
 	old, _ := importFake(t, at, kratostest.WithIdentities(originals...), listsWithoutCredentials(), countGets(&oldGets))
 	var oldBuf bytes.Buffer
-	written, err = fakeClient(old).Identities.ExportJSONL(t.Context(), &oldBuf, &client.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 25}})
+	written, err = bulk.ExportJSONL(t.Context(), fakeClient(old), &oldBuf, &bulk.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{PageSize: 25}})
 	require.NoError(t, err)
 	assert.Equal(t, n, written)
 	assert.Equal(t, int32(n), oldGets.Load(), "the list has no credentials: each identity is fetched")
@@ -105,7 +106,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	dst, obs := importFake(t)
 	dc := fakeClient(dst)
 	o := &outcomes{}
-	sum, err := dc.Identities.ImportJSONL(t.Context(), bytes.NewReader(buf.Bytes()), &client.ImportOptions{OnOutcome: o.add})
+	sum, err := bulk.ImportJSONL(t.Context(), dc, bytes.NewReader(buf.Bytes()), &bulk.ImportOptions{OnOutcome: o.add})
 	require.NoError(t, err)
 	accounted(t, n, sum, o)
 	require.Equal(t, n, sum.Created)
@@ -175,7 +176,7 @@ func TestExportWithoutCredentialsAndFiltered(t *testing.T) {
 	c := fakeClient(srv)
 
 	var bodies []*client.CreateIdentityBody
-	for b, err := range c.Identities.Export(t.Context(), nil) {
+	for b, err := range bulk.Export(t.Context(), c, nil) {
 		require.NoError(t, err)
 		bodies = append(bodies, b)
 	}
@@ -187,7 +188,7 @@ func TestExportWithoutCredentialsAndFiltered(t *testing.T) {
 
 	// Filtered by identifier, the list itself carries the credentials.
 	bodies = nil
-	for b, err := range c.Identities.Export(t.Context(), &client.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{CredentialsIdentifier: email(5)}}) {
+	for b, err := range bulk.Export(t.Context(), c, &bulk.ExportOptions{Credentials: true, Filter: &client.ListIdentitiesParams{CredentialsIdentifier: email(5)}}) {
 		require.NoError(t, err)
 		bodies = append(bodies, b)
 	}
@@ -218,7 +219,7 @@ func TestExportStopsEarlyAndReportsErrors(t *testing.T) {
 
 	// Breaking out stops the walk; the fetches in flight end with it.
 	n := 0
-	for _, err := range c.Identities.Export(t.Context(), &client.ExportOptions{Credentials: true, Filter: params, Concurrency: 3}) {
+	for _, err := range bulk.Export(t.Context(), c, &bulk.ExportOptions{Credentials: true, Filter: params, Concurrency: 3}) {
 		require.NoError(t, err)
 		if n++; n == 5 {
 			break
@@ -231,7 +232,7 @@ func TestExportStopsEarlyAndReportsErrors(t *testing.T) {
 	// A failing page ends the export with one error, after the good pages.
 	lists.Store(0)
 	var buf bytes.Buffer
-	written, err := c.Identities.ExportJSONL(t.Context(), &buf, &client.ExportOptions{Credentials: true, Filter: params})
+	written, err := bulk.ExportJSONL(t.Context(), c, &buf, &bulk.ExportOptions{Credentials: true, Filter: params})
 	var pe *client.PageError
 	require.ErrorAs(t, err, &pe)
 	assert.ErrorIs(t, err, client.ErrBadRequest)
