@@ -132,7 +132,7 @@ func TestImportLostAnswersTakeTheCheapPath(t *testing.T) {
 
 func TestImportRerunTakesTheCheapPath(t *testing.T) {
 	for _, p := range profiles {
-		for _, size := range []int{50, 3000} {
+		for _, size := range []int{10, 2000} {
 			t.Run(fmt.Sprintf("%s/%d", p.name, size), func(t *testing.T) {
 				items := make([]client.CreateIdentityBody, 0, size+10)
 				for i := range size {
@@ -160,7 +160,7 @@ func TestImportRerunTakesTheCheapPath(t *testing.T) {
 				t.Logf("%s, re-run of %d onto %d: %+v; %+v", p.name, size, p.stored+size, sum.Settling, q)
 				pagesPerWalk := int64((p.stored+size)/500 + 2)
 				// A lookup costs 5 ms on PostgreSQL, the walk 1.6 s: a
-				// re-run of 50 looks up, one of 3,000 walks once. On
+				// re-run of 10 looks up, one of 2,000 walks once. On
 				// SQLite a re-run walks once.
 				if p.walk || size > 1000 {
 					assert.Equal(t, bulk.ImportSettleByWalk, sum.Settling.Method, sum.Settling.Reason)

@@ -354,12 +354,6 @@ func (st *settler) measureLookup(ctx context.Context, batch []pendingSettle, bud
 	}
 }
 
-// add queues an item for the next walk, or settles it at once by lookups
-// when those are cheaper; see settleNow.
-func (st *settler) add(it *importItem, kind settleKind, cause error) {
-	st.addAll([]pendingSettle{{it: it, kind: kind, cause: cause}})
-}
-
 // addAll settles conflicting and lost items: at once by lookups when
 // those are cheaper, else they wait for the next walk (which starts when
 // flushAt wait). Items not found that are to be sent again are sent from
