@@ -481,6 +481,7 @@ func TestLiveImport(t *testing.T) {
 		t.Fatalf("the server at %s does not answer: %v", admin, err)
 	}
 	figs := &liveFigures{}
+	targets := liveTargets()
 	check := &liveCheck{t: t, tol: tol, f: figs}
 	dir := t.TempDir()
 	tag := fmt.Sprintf("r%d", time.Now().UnixNano()%1e9)
@@ -520,7 +521,7 @@ func TestLiveImport(t *testing.T) {
 	impIDs := checkExactlyOnce(t, c, impSet, n, m, bulk.ImportCreated)
 	figs.add("%-58s %6.1fs  %5.0f/s  (baseline)", fmt.Sprintf("curl: %d pre-hashed in raw batches of 1,000", n), curlTime.Seconds(), float64(n)/curlTime.Seconds())
 	figs.add("%-58s %6.1fs  %5.0f/s  %d requests", fmt.Sprintf("import: %d pre-hashed", n), impTime.Seconds(), float64(n)/impTime.Seconds(), sum.Batches)
-	check.atLeast("import throughput vs curl", curlTime.Seconds()/impTime.Seconds(), 1.2)
+	check.atLeast("import throughput vs curl", curlTime.Seconds()/impTime.Seconds(), targets.throughput)
 
 	// 2. The same file again: all present, none created or failed.
 	start = time.Now()
@@ -642,7 +643,7 @@ func TestLiveImport(t *testing.T) {
 	baseTime := (base1 + faultFree("faultbase2")) / 2
 	figs.add("%-58s %6.1fs  (baseline: %.1fs before, the rest after)", fmt.Sprintf("import of %d onto the same store, no faults", faultN), baseTime.Seconds(), base1.Seconds())
 	for i, mode := range []string{"drop", "504"} {
-		check.atMost(fmt.Sprintf("%s: time vs the fault-free import", mode), faultTimes[i].Seconds()/baseTime.Seconds(), 1.5, "x")
+		check.atMost(fmt.Sprintf("%s: time vs the fault-free import", mode), faultTimes[i].Seconds()/baseTime.Seconds(), targets.faults, "x")
 	}
 
 	// 5. Plaintext passwords hashed here, against the same hashing alone
@@ -771,6 +772,18 @@ func liveDB() string {
 		return "SQLite"
 	}
 	return "database unknown"
+}
+
+// liveTargets are the speed targets for the server's database: issue 16's
+// on PostgreSQL, where batches run in parallel inside the server; issue
+// 10's on SQLite, one writer at a time (and on a server of unknown kind).
+func liveTargets() (t struct{ throughput, faults float64 }) {
+	if liveDB() == "PostgreSQL" {
+		t.throughput, t.faults = 1.2, 1.5
+	} else {
+		t.throughput, t.faults = 0.8, 2
+	}
+	return t
 }
 
 // settledBy says how an import settled, for the figures.
