@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,5 +193,43 @@ func TestImportRerunTakesTheCheapPath(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestImportSettlesByWalkWhenLookupsFail(t *testing.T) {
+	// A server whose lookups by identifier fail (500) while its pages
+	// work: the measuring lookups fail once, settling walks, and every
+	// conflict is still settled exactly.
+	var lookups atomic.Int32
+	failLookups := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Query().Get("credentials_identifier") != "" {
+				lookups.Add(1)
+				writeKratosError(w, http.StatusInternalServerError, "lookup unavailable")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	items := make([]client.CreateIdentityBody, 40)
+	for i := range items {
+		items[i] = person(i)
+	}
+	srv, obs := importFake(t, kratostest.WithMiddleware(failLookups), storedOnes(2000), kratostest.WithIdentities(items[:20]...), kratostest.WithQueryCost(kratostest.PostgresCosts()))
+	c := fakeClient(srv, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1}))
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{BatchSize: 10, Concurrency: 2})
+	require.NoError(t, err)
+	m := accounted(t, len(items), sum, o)
+	assert.Equal(t, bulk.ImportSettleByWalk, sum.Settling.Method)
+	assert.Contains(t, sum.Settling.Reason, "a lookup failed")
+	assert.LessOrEqual(t, lookups.Load(), int32(4), "the measuring lookups, once")
+	createdOnce(t, srv, obs, 2000+len(items))
+	for i := range items {
+		want := bulk.ImportCreated
+		if i < 20 {
+			want = bulk.ImportAlreadyPresent
+		}
+		require.Equal(t, want, m[i].Status, "item %d: %v", i, m[i].Err)
+		require.Equal(t, email(i), identityEmail(t, c, m[i].IdentityID), "item %d", i)
 	}
 }

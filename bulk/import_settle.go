@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -93,9 +92,10 @@ type settleCosts struct {
 	pageSize int
 	stored   int           // estimated identities stored; -1 unknown
 	lookup   time.Duration // a lookup's cost per item; 0 not known
-	// lookupOver: a lookup took longer than this (its budget ran out), or
-	// failed (math.MaxInt64).
+	// lookupOver: a lookup took longer than this (its budget ran out).
 	lookupOver time.Duration
+	// lookupFailed: a measuring lookup failed (lookups are not used).
+	lookupFailed bool
 }
 
 // walkCost is the estimated cost of one walk of the store.
@@ -166,14 +166,14 @@ func (st *settler) decide(ctx context.Context, batch []pendingSettle) settleMeth
 	}
 	// A lookup is measured (again) when it may fit a budget: once it ran
 	// out of one, only for a budget several times larger.
-	if c.lookup == 0 && 4*c.lookupOver <= budget && budget >= minLookupBudget {
+	if c.lookup == 0 && !c.lookupFailed && 4*c.lookupOver <= budget && budget >= minLookupBudget {
 		st.measureLookup(ctx, batch, budget)
 	}
 	method, reason := settleByWalk, ""
 	switch {
 	case !c.measured:
 		reason = "the server could not be measured (a page failed)"
-	case c.lookupOver == math.MaxInt64:
+	case c.lookupFailed:
 		reason = "a lookup failed"
 	case c.lookup == 0:
 		reason = fmt.Sprintf("a lookup takes over %s", roundCost(max(c.lookupOver, budget)))
@@ -183,12 +183,15 @@ func (st *settler) decide(ctx context.Context, batch []pendingSettle) settleMeth
 	default:
 		reason = fmt.Sprintf("a lookup takes %s", roundCost(c.lookup))
 	}
-	if known {
+	switch {
+	case c.lookupFailed && known:
+		reason += fmt.Sprintf(", a walk of ~%s stored ~%s", thousandsOf(c.stored), roundCost(walk))
+	case known:
 		reason += fmt.Sprintf(", so %s lookups ~%s, a walk of ~%s stored ~%s", thousandsOf(keys), roundCost(c.lookup*time.Duration(keys)), thousandsOf(c.stored), roundCost(walk))
 		if c.lookup == 0 {
 			reason = fmt.Sprintf("a lookup takes over %s, more than a walk of ~%s stored (~%s) costs per item for %s lookups", roundCost(max(c.lookupOver, budget)), thousandsOf(c.stored), roundCost(walk), thousandsOf(keys))
 		}
-	} else if c.measured {
+	case c.measured:
 		reason += fmt.Sprintf(", a page of %d %s (store size unknown)", c.pageSize, roundCost(c.page))
 	}
 	name := ImportSettleByWalk
@@ -345,10 +348,10 @@ func (st *settler) measureLookup(ctx context.Context, batch []pendingSettle, bud
 	d := time.Since(start)
 	switch {
 	case ctx.Err() != nil:
+	case failed.Load() != nil && !errors.Is(*failed.Load(), context.DeadlineExceeded):
+		st.costs.lookupFailed = true
 	case lctx.Err() != nil:
 		st.costs.lookupOver = budget
-	case failed.Load() != nil:
-		st.costs.lookupOver = math.MaxInt64
 	default:
 		st.costs.lookup = max(d/time.Duration(len(keys)), time.Microsecond)
 	}
