@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check fuzz clean live live-contract live-import require-kratos
+.PHONY: all demo test vet staticcheck check-generated generate unit bench bench-check otel-check api-diff api-diff-check fuzz clean live live-contract live-import require-kratos
 
 FUZZTIME ?= 20s
 
@@ -17,7 +17,7 @@ all: test
 demo:
 	$(GO) run ./cmd/kratos-demo
 
-test: vet staticcheck check-generated unit bench-check
+test: vet staticcheck check-generated unit bench-check otel-check api-diff-check
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -26,6 +26,27 @@ unit:
 # the iterator's memory check must hold; timing runs only in make bench.
 bench-check:
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The OpenTelemetry adapter (otelkratos/, a module of its own so that this
+# go.mod gains no OpenTelemetry dependency) must vet, pass staticcheck and
+# its tests, which use the OTel SDK's in-memory exporters.
+otel-check: $(STATICCHECK)
+	cd otelkratos && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -race -count=1 ./...
+
+# What a change of api/ did, for a reviewer: the spec's changes (oasdiff)
+# with the breaking ones marked, and the Go API's changes in client, bulk,
+# gen and kratostest (x/exp/apidiff), from BASE (a git revision; default the last
+# release tag v*, else HEAD) to the working tree. Exit 1 when a change
+# breaks callers and is not listed in api/apidiff-accept.txt.
+# tools/apidiff is a module of its own (oasdiff's dependencies stay out of
+# go.mod); both tools are pinned there.
+api-diff:
+	cd tools/apidiff && $(GO) run . -repo "$(CURDIR)" $(if $(BASE),-base "$(BASE)")
+
+# The api-diff tool's module must vet, pass staticcheck and its tests (a
+# removed parameter breaks, an added optional one passes; offline).
+api-diff-check: $(STATICCHECK)
+	cd tools/apidiff && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -82,7 +103,8 @@ LIVE_TIMEOUT ?= 25m
 live-import: require-kratos
 	LIVE_IMPORT=1 $(GO) test -count=1 -timeout $(LIVE_TIMEOUT) -run 'TestLiveImport' -v ./bulk/
 
-# Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
+# Each fuzz target of the module for FUZZTIME; a failing input lands
+# in <package>/testdata/fuzz/.
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 

@@ -402,6 +402,7 @@ type importer struct {
 	ctx    context.Context // ends on cancellation and on a fatal error
 	cancel context.CancelCauseFunc
 	retry  retry.Engine // the client's retry engine, with the importer's MaxAttempts
+	pace   *pacer       // Ory Network's rate limit, shared by the workers
 
 	outcomes chan ImportOutcome
 	sizer    batchSizer
@@ -426,6 +427,7 @@ func newImporter(ctx context.Context, c *client.Client, o ImportOptions) *import
 		retry:    retry.Engine{Policy: retry.Policy(c.RetryPolicy()), Max: o.MaxAttempts, Resend: true, PastDeadline: true},
 		outcomes: make(chan ImportOutcome, 256),
 		sizer:    batchSizer{size: o.BatchSize, ceiling: o.BatchSize},
+		pace:     &pacer{reserve: o.Concurrency, maxWait: c.RetryPolicy().MaxRetryAfter},
 	}
 	im.settle = newSettler(im)
 	im.firstAnswered = make(chan struct{})

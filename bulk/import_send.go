@@ -27,6 +27,10 @@ func (im *importer) process(items []*importItem) {
 		if im.resize(items) {
 			return
 		}
+		if !im.pace.wait(im.ctx) {
+			im.abandon(items)
+			return
+		}
 		kind, err := im.attempt(items)
 		if err == nil {
 			return // settled
@@ -141,7 +145,11 @@ func (im *importer) waitToResend(items []*importItem, attempt int, err error) bo
 	f := retry.Failure{Transient: true}
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {
-		f.RetryAfter = apiErr.RetryAfter
+		reset := time.Duration(-1)
+		if apiErr.RateLimit != nil {
+			reset = apiErr.RateLimit.Reset
+		}
+		f = retry.Answered(true, apiErr.StatusCode, apiErr.RetryAfter, reset)
 	}
 	switch im.retry.After(im.ctx, attempt, f) {
 	case retry.Stop, retry.Deadline:
@@ -167,7 +175,13 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		patches[i].Create = it.body
 	}
 	im.batches.Add(1)
-	res, err := im.c.Identities.BatchCreate(ctx, patches, client.WithMaxRetries(0)) // the importer decides about resending
+	var answer *http.Response
+	res, err := im.c.Identities.BatchCreate(ctx, patches,
+		client.WithMaxRetries(0), // the importer decides about resending
+		client.WithResponseInto(&answer))
+	if answer != nil {
+		im.pace.observe(answer.Header, time.Now())
+	}
 	var batchErr *client.BatchError
 	if err != nil && !errors.As(err, &batchErr) {
 		if ctx.Err() != nil {

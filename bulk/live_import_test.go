@@ -1,6 +1,6 @@
 package bulk_test
 
-// Import proofs against a real Kratos (issue 10): `make live-import`.
+// Import proofs against a real Kratos: `make live-import`.
 // They start nothing: point KRATOS_ADMIN_URL at a running server (a fresh,
 // empty one: ../shared/kratos/start.sh); they run only with LIVE_IMPORT=1,
 // which the Makefile target sets, since they take minutes. Every figure is a ratio against a

@@ -9,19 +9,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/gen"
+	"github.com/kratosadmin/sdk/internal/orynet"
 	"github.com/kratosadmin/sdk/kratostest"
 )
 
 // gate answers the requests it matches with a scripted 503 (with an
-// optional Retry-After) and lets the rest through to the fake, recording
-// when each matched request arrived.
+// optional Retry-After), or a 429 as Ory Network sends it, and lets the
+// rest through to the fake, recording when each matched request arrived.
 type gate struct {
 	match      func(*http.Request) bool
 	fails      int    // matched requests answered 503 before passing (-1: all)
 	retryAfter string // the 503's Retry-After, "" for none
+	// oryReset, when set, makes the failures 429s as Ory Network answers
+	// them: no Retry-After, no body, and this x-ratelimit-reset.
+	oryReset string
 
 	mu       sync.Mutex
 	arrivals []time.Time
@@ -38,6 +45,10 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		n := len(g.arrivals)
 		g.mu.Unlock()
 		if g.fails < 0 || n <= g.fails {
+			if g.oryReset != "" {
+				orynet.Refuse(w, g.oryReset)
+				return
+			}
 			if g.retryAfter != "" {
 				w.Header().Set("Retry-After", g.retryAfter)
 			}
@@ -85,9 +96,7 @@ var enginePaths = []enginePath{
 	}},
 	{"Do", isGetIdentity, func(ctx context.Context, t *testing.T, c *client.Client, srv *kratostest.Server, id string) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/admin/identities/"+id, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp, err := c.Do(req)
 		if err != nil {
 			return err
@@ -137,9 +146,7 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 		srv, _ := importFake(t, kratostest.WithMiddleware(g.middleware))
 		c := fakeClient(srv) // fastRetries(attempts)
 		created, err := c.Identities.Create(t.Context(), &client.CreateIdentityBody{SchemaID: "default", Traits: []byte(`{"email":"seed@example.org"}`)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return c, srv, g, created.ID
 	}
 	forEachPath := func(t *testing.T, check func(t *testing.T, p enginePath)) {
@@ -156,9 +163,9 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			c, srv, g, id := setup(t, p, 1, "1")
 			err := p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id)
 			n, gap := g.seen()
-			if err != nil || n != 2 || gap < time.Second {
-				t.Errorf("%d requests, least gap %s: %v; want success after 2 requests 1s apart", n, gap, err)
-			}
+			assert.NoError(t, err)
+			assert.Equal(t, 2, n, "requests")
+			assert.GreaterOrEqual(t, gap, time.Second, "least gap between requests")
 		})
 	})
 
@@ -169,9 +176,41 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			within(t, 2*time.Second, func() { err = p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id) })
 			n, _ := g.seen()
 			var e *client.Error
-			if !errors.As(err, &e) || e.StatusCode != 503 || e.RetryAfter != 10*time.Second || n != 1 {
-				t.Errorf("%d requests: %v; want one request and the 503 with RetryAfter 10s", n, err)
-			}
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 503, e.StatusCode)
+			assert.Equal(t, 10*time.Second, e.RetryAfter)
+			assert.Equal(t, 1, n, "requests")
+		})
+	})
+
+	t.Run("x-ratelimit-reset 0 on a 429", func(t *testing.T) {
+		// Ory Network's burst buckets report 0: the window turns within
+		// the second, so the engine waits a second (not a backoff of a
+		// few milliseconds, which would be refused again).
+		forEachPath(t, func(t *testing.T, p enginePath) {
+			c, srv, g, id := setup(t, p, 1, "")
+			g.oryReset = "0"
+			err := p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id)
+			n, gap := g.seen()
+			assert.NoError(t, err)
+			assert.Equal(t, 2, n, "requests")
+			assert.GreaterOrEqual(t, gap, time.Second, "least gap between requests")
+		})
+	})
+
+	t.Run("x-ratelimit-reset over the cap", func(t *testing.T) {
+		forEachPath(t, func(t *testing.T, p enginePath) {
+			c, srv, g, id := setup(t, p, -1, "")
+			g.oryReset = "10"
+			var err error
+			within(t, 2*time.Second, func() { err = p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id) })
+			n, _ := g.seen()
+			var e *client.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 429, e.StatusCode)
+			require.NotNil(t, e.RateLimit)
+			assert.Equal(t, client.RateLimit{Remaining: 0, Reset: 10 * time.Second}, *e.RateLimit)
+			assert.Equal(t, 1, n, "requests")
 		})
 	})
 
@@ -181,9 +220,9 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			err := p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id)
 			n, _ := g.seen()
 			var e *client.Error
-			if !errors.As(err, &e) || e.StatusCode != 503 || n != attempts {
-				t.Errorf("%d requests: %v; want %d and the 503", n, err, attempts)
-			}
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 503, e.StatusCode)
+			assert.Equal(t, attempts, n, "requests")
 		})
 	})
 
@@ -197,16 +236,17 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			var err error
 			took := within(t, 3*time.Second, func() { err = p.send(ctxTimeout(t, 1500*time.Millisecond), t, c, srv, id) })
 			n, _ := g.seen()
+			assert.Equal(t, 1, n, "requests")
 			if p.name == "import" {
-				if !errors.Is(err, context.DeadlineExceeded) || n != 1 || took < time.Second {
-					t.Errorf("%d requests in %s: %v; want one request and the deadline", n, took, err)
-				}
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.GreaterOrEqual(t, took, time.Second, "waited into the deadline")
 				return
 			}
 			var e *client.Error
-			if !errors.As(err, &e) || e.StatusCode != 503 || e.RetryAfter != 3*time.Second || n != 1 || took > time.Second {
-				t.Errorf("%d requests in %s: %v; want one request and the 503 at once", n, took, err)
-			}
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 503, e.StatusCode)
+			assert.Equal(t, 3*time.Second, e.RetryAfter)
+			assert.LessOrEqual(t, took, time.Second, "the 503 at once")
 		})
 	})
 
@@ -218,16 +258,14 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			var err error
 			within(t, 2*time.Second, func() { err = p.send(ctx, t, c, srv, id) })
 			n, _ := g.seen()
-			if n != 1 || !errors.Is(err, context.Canceled) {
-				t.Errorf("%d requests: %v; want one request and context.Canceled", n, err)
-			}
+			assert.Equal(t, 1, n, "requests")
+			assert.ErrorIs(t, err, context.Canceled)
 			if p.name == "import" {
 				return // the importer reports the item not attempted
 			}
 			var e *client.Error
-			if !errors.As(err, &e) || e.StatusCode != 503 {
-				t.Errorf("the server's error is lost: %v", err)
-			}
+			require.ErrorAs(t, err, &e, "the server's error is kept")
+			assert.Equal(t, 503, e.StatusCode)
 		})
 	})
 }

@@ -37,6 +37,11 @@ type typedCall struct {
 	// zero makes the call with nil or zero arguments: refused or sent,
 	// never a panic.
 	zero func(ctx context.Context, c *client.Client) error
+	// withID, for a call that takes a UUID (an identity's, a session's, a
+	// patch id), makes it with id in that place; idArg is the argument an
+	// *ArgumentError names when id is not one.
+	idArg  string
+	withID func(ctx context.Context, c *client.Client, id string) error
 }
 
 // count walks an iterator and returns how many items it yielded. It stops
@@ -73,7 +78,11 @@ var typedCalls = []typedCall{
 		bad: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Identities.Get(ctx, "../sessions", nil))
 		},
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.Get(ctx, "", nil)) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.Get(ctx, "", nil)) },
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Identities.Get(ctx, id, nil))
+		},
 	},
 	{
 		name: "Identities.GetByExternalID", operation: "getIdentityByExternalID", method: http.MethodGet,
@@ -95,7 +104,11 @@ var typedCalls = []typedCall{
 		bad: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Identities.ListPage(ctx, &client.ListIdentitiesParams{IDs: []string{"x"}}))
 		},
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.ListPage(ctx, nil)) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.ListPage(ctx, nil)) },
+		idArg: "params.IDs[1]",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Identities.ListPage(ctx, &client.ListIdentitiesParams{IDs: []string{testID, id}}))
+		},
 	},
 	{
 		name: "Identities.List", operation: "listIdentities", method: http.MethodGet, iterator: true,
@@ -105,7 +118,11 @@ var typedCalls = []typedCall{
 		bad: func(ctx context.Context, c *client.Client) error {
 			return errOf(count(c.Identities.List(ctx, &client.ListIdentitiesParams{OrganizationID: "org"})))
 		},
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(count(c.Identities.List(ctx, nil))) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(count(c.Identities.List(ctx, nil))) },
+		idArg: "params.IDs[1]",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(count(c.Identities.List(ctx, &client.ListIdentitiesParams{IDs: []string{testID, id}})))
+		},
 	},
 	{
 		name: "Identities.Create", operation: "createIdentity", method: http.MethodPost,
@@ -125,7 +142,11 @@ var typedCalls = []typedCall{
 		bad: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Identities.Update(ctx, "x", &client.UpdateIdentityBody{}))
 		},
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.Update(ctx, testID, nil)) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.Update(ctx, testID, nil)) },
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Identities.Update(ctx, id, &client.UpdateIdentityBody{SchemaID: "default", Traits: tableTrait}))
+		},
 	},
 	{
 		name: "Identities.Patch", operation: "patchIdentity", method: http.MethodPatch,
@@ -135,15 +156,23 @@ var typedCalls = []typedCall{
 		bad: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Identities.Patch(ctx, testID, []client.JSONPatch{{Op: "move", Path: "/a"}}))
 		},
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.Patch(ctx, testID, nil)) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(c.Identities.Patch(ctx, testID, nil)) },
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Identities.Patch(ctx, id, []client.JSONPatch{client.PatchRemove("/x")}))
+		},
 	},
 	{
 		name: "Identities.Delete", operation: "deleteIdentity", method: http.MethodDelete,
 		call: func(ctx context.Context, c *client.Client, opts ...client.CallOption) (any, error) {
 			return nil, c.Identities.Delete(ctx, testID, opts...)
 		},
-		bad:  func(ctx context.Context, c *client.Client) error { return c.Identities.Delete(ctx, "1") },
-		zero: func(ctx context.Context, c *client.Client) error { return c.Identities.Delete(ctx, "") },
+		bad:   func(ctx context.Context, c *client.Client) error { return c.Identities.Delete(ctx, "1") },
+		zero:  func(ctx context.Context, c *client.Client) error { return c.Identities.Delete(ctx, "") },
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return c.Identities.Delete(ctx, id)
+		},
 	},
 	{
 		name: "Identities.BatchCreate", operation: "batchPatchIdentities", method: http.MethodPatch,
@@ -157,6 +186,10 @@ var typedCalls = []typedCall{
 		zero: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Identities.BatchCreate(ctx, make([]client.IdentityPatch, 2)))
 		},
+		idArg: "items[0].PatchID",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Identities.BatchCreate(ctx, []client.IdentityPatch{{Create: tableBody, PatchID: id}}))
+		},
 	},
 	{
 		name: "Identities.DeleteCredentials", operation: "deleteIdentityCredentials", method: http.MethodDelete,
@@ -168,6 +201,10 @@ var typedCalls = []typedCall{
 		},
 		zero: func(ctx context.Context, c *client.Client) error {
 			return c.Identities.DeleteCredentials(ctx, testID, "", nil)
+		},
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return c.Identities.DeleteCredentials(ctx, id, client.CredentialsTypePassword, nil)
 		},
 	},
 	{
@@ -181,6 +218,10 @@ var typedCalls = []typedCall{
 		zero: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Identities.ListSessionsPage(ctx, "", nil))
 		},
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Identities.ListSessionsPage(ctx, id, nil))
+		},
 	},
 	{
 		name: "Identities.ListSessions", operation: "listIdentitySessions", method: http.MethodGet, iterator: true,
@@ -193,14 +234,22 @@ var typedCalls = []typedCall{
 		zero: func(ctx context.Context, c *client.Client) error {
 			return errOf(count(c.Identities.ListSessions(ctx, testID, nil)))
 		},
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(count(c.Identities.ListSessions(ctx, id, nil)))
+		},
 	},
 	{
 		name: "Identities.DeleteSessions", operation: "deleteIdentitySessions", method: http.MethodDelete,
 		call: func(ctx context.Context, c *client.Client, opts ...client.CallOption) (any, error) {
 			return nil, c.Identities.DeleteSessions(ctx, testID, opts...)
 		},
-		bad:  func(ctx context.Context, c *client.Client) error { return c.Identities.DeleteSessions(ctx, "x") },
-		zero: func(ctx context.Context, c *client.Client) error { return c.Identities.DeleteSessions(ctx, "") },
+		bad:   func(ctx context.Context, c *client.Client) error { return c.Identities.DeleteSessions(ctx, "x") },
+		zero:  func(ctx context.Context, c *client.Client) error { return c.Identities.DeleteSessions(ctx, "") },
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return c.Identities.DeleteSessions(ctx, id)
+		},
 	},
 	{
 		name: "Sessions.Get", operation: "getSession", method: http.MethodGet,
@@ -212,6 +261,10 @@ var typedCalls = []typedCall{
 		},
 		zero: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Sessions.Get(ctx, testID, &client.GetSessionParams{}))
+		},
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Sessions.Get(ctx, id, nil))
 		},
 	},
 	{
@@ -241,16 +294,24 @@ var typedCalls = []typedCall{
 		call: func(ctx context.Context, c *client.Client, opts ...client.CallOption) (any, error) {
 			return nil, c.Sessions.Disable(ctx, testSessionID, opts...)
 		},
-		bad:  func(ctx context.Context, c *client.Client) error { return c.Sessions.Disable(ctx, "1") },
-		zero: func(ctx context.Context, c *client.Client) error { return c.Sessions.Disable(ctx, "") },
+		bad:   func(ctx context.Context, c *client.Client) error { return c.Sessions.Disable(ctx, "1") },
+		zero:  func(ctx context.Context, c *client.Client) error { return c.Sessions.Disable(ctx, "") },
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return c.Sessions.Disable(ctx, id)
+		},
 	},
 	{
 		name: "Sessions.Extend", operation: "extendSession", method: http.MethodPatch,
 		call: func(ctx context.Context, c *client.Client, opts ...client.CallOption) (any, error) {
 			return c.Sessions.Extend(ctx, testSessionID, opts...)
 		},
-		bad:  func(ctx context.Context, c *client.Client) error { return errOf(c.Sessions.Extend(ctx, "not-a-uuid")) },
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(c.Sessions.Extend(ctx, "")) },
+		bad:   func(ctx context.Context, c *client.Client) error { return errOf(c.Sessions.Extend(ctx, "not-a-uuid")) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(c.Sessions.Extend(ctx, "")) },
+		idArg: "id",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Sessions.Extend(ctx, id))
+		},
 	},
 	{
 		name: "Recovery.CreateCode", operation: "createRecoveryCodeForIdentity", method: http.MethodPost,
@@ -260,7 +321,11 @@ var typedCalls = []typedCall{
 		bad: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: testID, ExpiresIn: "tomorrow"}))
 		},
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(c.Recovery.CreateCode(ctx, nil)) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(c.Recovery.CreateCode(ctx, nil)) },
+		idArg: "body.IdentityID",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: id}))
+		},
 	},
 	{
 		name: "Recovery.CreateLink", operation: "createRecoveryLinkForIdentity", method: http.MethodPost,
@@ -270,7 +335,11 @@ var typedCalls = []typedCall{
 		bad: func(ctx context.Context, c *client.Client) error {
 			return errOf(c.Recovery.CreateLink(ctx, &client.CreateRecoveryLinkForIdentityBody{IdentityID: testID, ExpiresIn: "1d"}, nil))
 		},
-		zero: func(ctx context.Context, c *client.Client) error { return errOf(c.Recovery.CreateLink(ctx, nil, nil)) },
+		zero:  func(ctx context.Context, c *client.Client) error { return errOf(c.Recovery.CreateLink(ctx, nil, nil)) },
+		idArg: "body.IdentityID",
+		withID: func(ctx context.Context, c *client.Client, id string) error {
+			return errOf(c.Recovery.CreateLink(ctx, &client.CreateRecoveryLinkForIdentityBody{IdentityID: id}, nil))
+		},
 	},
 	{
 		name: "Schemas.Get", operation: "getIdentitySchema", method: http.MethodGet,
@@ -305,17 +374,19 @@ var typedCalls = []typedCall{
 }
 
 // TestTypedCallsCoverTheSpec: every operation of the spec has a row in
-// typedCalls with the spec's method, and every row names an operation of
-// the spec.
+// typedCalls with the spec's method, every row names an operation of the
+// spec, and every call with a UUID in its path can be given a bad one.
 func TestTypedCallsCoverTheSpec(t *testing.T) {
 	doc, err := openapi3.NewLoader().LoadFromFile("../api/kratos-admin.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	methods := map[string]string{} // operationId -> method
-	for _, item := range doc.Paths.Map() {
+	paths := map[string]string{}   // operationId -> path
+	for path, item := range doc.Paths.Map() {
 		for m, op := range item.Operations() {
 			methods[op.OperationID] = strings.ToUpper(m)
+			paths[op.OperationID] = path
 		}
 	}
 	rows := map[string]bool{}
@@ -334,6 +405,11 @@ func TestTypedCallsCoverTheSpec(t *testing.T) {
 		}
 		if tc.call == nil || tc.bad == nil || tc.zero == nil {
 			t.Errorf("%s: call, bad and zero are all needed", tc.name)
+		}
+		// An identity's or a session's id in the path is a UUID the
+		// client checks: the ids test needs the call's withID.
+		if p := paths[tc.operation]; strings.Contains(p, "{id}") && !strings.HasPrefix(p, "/schemas") && (tc.withID == nil || tc.idArg == "") {
+			t.Errorf("%s: %s takes a UUID; give the row withID and idArg", tc.name, p)
 		}
 		rows[tc.operation] = true
 	}

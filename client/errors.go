@@ -76,6 +76,10 @@ type Error struct {
 	Body []byte
 	// RetryAfter is the server's Retry-After, zero when absent.
 	RetryAfter time.Duration
+	// RateLimit is what Ory Network's x-ratelimit-remaining and
+	// x-ratelimit-reset headers said, nil when the response had neither.
+	// A 429 without Retry-After is retried after its Reset.
+	RateLimit *RateLimit
 }
 
 func (e *Error) Error() string {

@@ -41,6 +41,20 @@ func fastRetries(attempts int) client.Option {
 	})
 }
 
+// setup starts an httptest server with a mux and a client for it.
+func setup(t *testing.T, opts ...client.Option) (*client.Client, *http.ServeMux, *httptest.Server) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	opts = append([]client.Option{client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: time.Second})}, opts...)
+	c, err := client.New(srv.URL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, mux, srv
+}
+
 func newClient(t *testing.T, baseURL string, opts ...client.Option) *client.Client {
 	t.Helper()
 	c, err := client.New(baseURL, append([]client.Option{client.WithBearerToken(testToken)}, opts...)...)

@@ -2338,3 +2338,34 @@ func (c *Client) applyEditors(ctx context.Context, req *http.Request, additional
 }
 
 // ClientWithResponses is not generated: see api/templates/client-with-responses.tmpl.
+
+// SpecOperation is one operation of the spec: its operationId, HTTP method
+// and path template.
+type SpecOperation struct {
+	ID     string // the spec's operationId, e.g. "getIdentity"
+	Method string // e.g. "GET"
+	Path   string // the path template, e.g. "/admin/identities/{id}"
+}
+
+// SpecOperations lists every operation of the spec.
+var SpecOperations = []SpecOperation{
+	{ID: "listIdentities", Method: "GET", Path: "/admin/identities"},
+	{ID: "batchPatchIdentities", Method: "PATCH", Path: "/admin/identities"},
+	{ID: "createIdentity", Method: "POST", Path: "/admin/identities"},
+	{ID: "getIdentityByExternalID", Method: "GET", Path: "/admin/identities/by/external/{externalID}"},
+	{ID: "deleteIdentity", Method: "DELETE", Path: "/admin/identities/{id}"},
+	{ID: "getIdentity", Method: "GET", Path: "/admin/identities/{id}"},
+	{ID: "patchIdentity", Method: "PATCH", Path: "/admin/identities/{id}"},
+	{ID: "updateIdentity", Method: "PUT", Path: "/admin/identities/{id}"},
+	{ID: "deleteIdentityCredentials", Method: "DELETE", Path: "/admin/identities/{id}/credentials/{type}"},
+	{ID: "deleteIdentitySessions", Method: "DELETE", Path: "/admin/identities/{id}/sessions"},
+	{ID: "listIdentitySessions", Method: "GET", Path: "/admin/identities/{id}/sessions"},
+	{ID: "createRecoveryCodeForIdentity", Method: "POST", Path: "/admin/recovery/code"},
+	{ID: "createRecoveryLinkForIdentity", Method: "POST", Path: "/admin/recovery/link"},
+	{ID: "listSessions", Method: "GET", Path: "/admin/sessions"},
+	{ID: "disableSession", Method: "DELETE", Path: "/admin/sessions/{id}"},
+	{ID: "getSession", Method: "GET", Path: "/admin/sessions/{id}"},
+	{ID: "extendSession", Method: "PATCH", Path: "/admin/sessions/{id}/extend"},
+	{ID: "listIdentitySchemas", Method: "GET", Path: "/schemas"},
+	{ID: "getIdentitySchema", Method: "GET", Path: "/schemas/{id}"},
+}
