@@ -172,7 +172,9 @@ func (o *options) serverOptions(logger *slog.Logger) ([]kratostest.Option, int, 
 		}
 		opts = append(opts, kratostest.WithEnabledMethods(ms...))
 	}
-	opts = append(opts, kratostest.WithVersion(o.kratosVersion))
+	if o.kratosVersion != "" { // the flag's default; empty in options built by hand
+		opts = append(opts, kratostest.WithVersion(o.kratosVersion))
+	}
 	if o.fasterExtend {
 		opts = append(opts, kratostest.WithFasterSessionExtend())
 	}
