@@ -13,6 +13,7 @@ package jsonwire
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"sync"
 	"unicode/utf8"
@@ -352,4 +353,16 @@ func PutBuffer(b *[]byte) {
 		*b = (*b)[:0]
 		buffers.Put(b)
 	}
+}
+
+// Valid reports whether data is valid JSON, as json.Valid does: the
+// scanner here says yes to what it can read whole, and json.Valid decides
+// the rest.
+func Valid(data []byte) bool {
+	var d Decoder
+	d.Reset(data)
+	if d.peek() != 0 && d.skip(0) == nil && d.End() == nil {
+		return true
+	}
+	return json.Valid(data)
 }
