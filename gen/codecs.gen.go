@@ -27,504 +27,588 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = BatchPatchIdentitiesResponse{}
+		jsonwire.NoteFallback()
 	case *[]BatchPatchIdentitiesResponse:
 		*p = nil
 		if decodeSliceBatchPatchIdentitiesResponse(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *CreateIdentityBody:
 		*p = CreateIdentityBody{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = CreateIdentityBody{}
+		jsonwire.NoteFallback()
 	case *[]CreateIdentityBody:
 		*p = nil
 		if decodeSliceCreateIdentityBody(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *CreateRecoveryCodeForIdentityBody:
 		*p = CreateRecoveryCodeForIdentityBody{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = CreateRecoveryCodeForIdentityBody{}
+		jsonwire.NoteFallback()
 	case *[]CreateRecoveryCodeForIdentityBody:
 		*p = nil
 		if decodeSliceCreateRecoveryCodeForIdentityBody(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *CreateRecoveryLinkForIdentityBody:
 		*p = CreateRecoveryLinkForIdentityBody{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = CreateRecoveryLinkForIdentityBody{}
+		jsonwire.NoteFallback()
 	case *[]CreateRecoveryLinkForIdentityBody:
 		*p = nil
 		if decodeSliceCreateRecoveryLinkForIdentityBody(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ErrorGeneric:
 		*p = ErrorGeneric{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ErrorGeneric{}
+		jsonwire.NoteFallback()
 	case *[]ErrorGeneric:
 		*p = nil
 		if decodeSliceErrorGeneric(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *GenericError:
 		*p = GenericError{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = GenericError{}
+		jsonwire.NoteFallback()
 	case *[]GenericError:
 		*p = nil
 		if decodeSliceGenericError(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *Identity:
 		*p = Identity{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = Identity{}
+		jsonwire.NoteFallback()
 	case *[]Identity:
 		*p = nil
 		if decodeSliceIdentity(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *IdentityCredentials:
 		*p = IdentityCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityCredentials{}
+		jsonwire.NoteFallback()
 	case *[]IdentityCredentials:
 		*p = nil
 		if decodeSliceIdentityCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *IdentityPatch:
 		*p = IdentityPatch{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityPatch{}
+		jsonwire.NoteFallback()
 	case *[]IdentityPatch:
 		*p = nil
 		if decodeSliceIdentityPatch(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *IdentityPatchResponse:
 		*p = IdentityPatchResponse{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityPatchResponse{}
+		jsonwire.NoteFallback()
 	case *[]IdentityPatchResponse:
 		*p = nil
 		if decodeSliceIdentityPatchResponse(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *IdentitySchemaContainer:
 		*p = IdentitySchemaContainer{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentitySchemaContainer{}
+		jsonwire.NoteFallback()
 	case *[]IdentitySchemaContainer:
 		*p = nil
 		if decodeSliceIdentitySchemaContainer(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *IdentityWithCredentials:
 		*p = IdentityWithCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityWithCredentials{}
+		jsonwire.NoteFallback()
 	case *[]IdentityWithCredentials:
 		*p = nil
 		if decodeSliceIdentityWithCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportLookupSecretCode:
 		*p = ImportLookupSecretCode{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportLookupSecretCode{}
+		jsonwire.NoteFallback()
 	case *[]ImportLookupSecretCode:
 		*p = nil
 		if decodeSliceImportLookupSecretCode(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportLookupSecretConfig:
 		*p = ImportLookupSecretConfig{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportLookupSecretConfig{}
+		jsonwire.NoteFallback()
 	case *[]ImportLookupSecretConfig:
 		*p = nil
 		if decodeSliceImportLookupSecretConfig(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportLookupSecretCredentials:
 		*p = ImportLookupSecretCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportLookupSecretCredentials{}
+		jsonwire.NoteFallback()
 	case *[]ImportLookupSecretCredentials:
 		*p = nil
 		if decodeSliceImportLookupSecretCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportOIDCConfig:
 		*p = ImportOIDCConfig{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportOIDCConfig{}
+		jsonwire.NoteFallback()
 	case *[]ImportOIDCConfig:
 		*p = nil
 		if decodeSliceImportOIDCConfig(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportOIDCCredentials:
 		*p = ImportOIDCCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportOIDCCredentials{}
+		jsonwire.NoteFallback()
 	case *[]ImportOIDCCredentials:
 		*p = nil
 		if decodeSliceImportOIDCCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportOIDCProvider:
 		*p = ImportOIDCProvider{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportOIDCProvider{}
+		jsonwire.NoteFallback()
 	case *[]ImportOIDCProvider:
 		*p = nil
 		if decodeSliceImportOIDCProvider(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportPasskeyCredentials:
 		*p = ImportPasskeyCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportPasskeyCredentials{}
+		jsonwire.NoteFallback()
 	case *[]ImportPasskeyCredentials:
 		*p = nil
 		if decodeSliceImportPasskeyCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportPasswordConfig:
 		*p = ImportPasswordConfig{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportPasswordConfig{}
+		jsonwire.NoteFallback()
 	case *[]ImportPasswordConfig:
 		*p = nil
 		if decodeSliceImportPasswordConfig(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportPasswordCredentials:
 		*p = ImportPasswordCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportPasswordCredentials{}
+		jsonwire.NoteFallback()
 	case *[]ImportPasswordCredentials:
 		*p = nil
 		if decodeSliceImportPasswordCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportSAMLConfig:
 		*p = ImportSAMLConfig{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportSAMLConfig{}
+		jsonwire.NoteFallback()
 	case *[]ImportSAMLConfig:
 		*p = nil
 		if decodeSliceImportSAMLConfig(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportSAMLCredentials:
 		*p = ImportSAMLCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportSAMLCredentials{}
+		jsonwire.NoteFallback()
 	case *[]ImportSAMLCredentials:
 		*p = nil
 		if decodeSliceImportSAMLCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportSAMLProvider:
 		*p = ImportSAMLProvider{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportSAMLProvider{}
+		jsonwire.NoteFallback()
 	case *[]ImportSAMLProvider:
 		*p = nil
 		if decodeSliceImportSAMLProvider(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportTOTPConfig:
 		*p = ImportTOTPConfig{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportTOTPConfig{}
+		jsonwire.NoteFallback()
 	case *[]ImportTOTPConfig:
 		*p = nil
 		if decodeSliceImportTOTPConfig(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportTOTPCredentials:
 		*p = ImportTOTPCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportTOTPCredentials{}
+		jsonwire.NoteFallback()
 	case *[]ImportTOTPCredentials:
 		*p = nil
 		if decodeSliceImportTOTPCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportWebAuthnAttestation:
 		*p = ImportWebAuthnAttestation{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnAttestation{}
+		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnAttestation:
 		*p = nil
 		if decodeSliceImportWebAuthnAttestation(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportWebAuthnAuthenticator:
 		*p = ImportWebAuthnAuthenticator{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnAuthenticator{}
+		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnAuthenticator:
 		*p = nil
 		if decodeSliceImportWebAuthnAuthenticator(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportWebAuthnConfig:
 		*p = ImportWebAuthnConfig{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnConfig{}
+		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnConfig:
 		*p = nil
 		if decodeSliceImportWebAuthnConfig(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportWebAuthnCredential:
 		*p = ImportWebAuthnCredential{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnCredential{}
+		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnCredential:
 		*p = nil
 		if decodeSliceImportWebAuthnCredential(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportWebAuthnCredentials:
 		*p = ImportWebAuthnCredentials{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnCredentials{}
+		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnCredentials:
 		*p = nil
 		if decodeSliceImportWebAuthnCredentials(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *ImportWebAuthnFlags:
 		*p = ImportWebAuthnFlags{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnFlags{}
+		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnFlags:
 		*p = nil
 		if decodeSliceImportWebAuthnFlags(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *JSONPatch:
 		*p = JSONPatch{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = JSONPatch{}
+		jsonwire.NoteFallback()
 	case *[]JSONPatch:
 		*p = nil
 		if decodeSliceJSONPatch(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *PatchIdentitiesBody:
 		*p = PatchIdentitiesBody{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = PatchIdentitiesBody{}
+		jsonwire.NoteFallback()
 	case *[]PatchIdentitiesBody:
 		*p = nil
 		if decodeSlicePatchIdentitiesBody(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *RecoveryCodeForIdentity:
 		*p = RecoveryCodeForIdentity{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = RecoveryCodeForIdentity{}
+		jsonwire.NoteFallback()
 	case *[]RecoveryCodeForIdentity:
 		*p = nil
 		if decodeSliceRecoveryCodeForIdentity(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *RecoveryIdentityAddress:
 		*p = RecoveryIdentityAddress{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = RecoveryIdentityAddress{}
+		jsonwire.NoteFallback()
 	case *[]RecoveryIdentityAddress:
 		*p = nil
 		if decodeSliceRecoveryIdentityAddress(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *RecoveryLinkForIdentity:
 		*p = RecoveryLinkForIdentity{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = RecoveryLinkForIdentity{}
+		jsonwire.NoteFallback()
 	case *[]RecoveryLinkForIdentity:
 		*p = nil
 		if decodeSliceRecoveryLinkForIdentity(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *Session:
 		*p = Session{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = Session{}
+		jsonwire.NoteFallback()
 	case *[]Session:
 		*p = nil
 		if decodeSliceSession(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *SessionAuthenticationMethod:
 		*p = SessionAuthenticationMethod{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = SessionAuthenticationMethod{}
+		jsonwire.NoteFallback()
 	case *[]SessionAuthenticationMethod:
 		*p = nil
 		if decodeSliceSessionAuthenticationMethod(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *SessionDevice:
 		*p = SessionDevice{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = SessionDevice{}
+		jsonwire.NoteFallback()
 	case *[]SessionDevice:
 		*p = nil
 		if decodeSliceSessionDevice(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *UpdateIdentityBody:
 		*p = UpdateIdentityBody{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = UpdateIdentityBody{}
+		jsonwire.NoteFallback()
 	case *[]UpdateIdentityBody:
 		*p = nil
 		if decodeSliceUpdateIdentityBody(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	case *VerifiableIdentityAddress:
 		*p = VerifiableIdentityAddress{}
 		if p.decodeJSON(&d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = VerifiableIdentityAddress{}
+		jsonwire.NoteFallback()
 	case *[]VerifiableIdentityAddress:
 		*p = nil
 		if decodeSliceVerifiableIdentityAddress(&d, p) == nil && d.End() == nil {
 			return nil
 		}
 		*p = nil
+		jsonwire.NoteFallback()
 	}
 	return json.Unmarshal(data, v)
 }

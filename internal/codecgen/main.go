@@ -302,6 +302,7 @@ func (g *gen) writeEntryPoints() {
 		g.p("*p = %s{}", m.name)
 		g.p("if p.decodeJSON(&d) == nil && d.End() == nil { return nil }")
 		g.p("*p = %s{}", m.name)
+		g.p("jsonwire.NoteFallback()")
 		if _, ok := g.slices[m.name]; !ok {
 			g.slices[m.name] = &typ{kind: kStruct, name: m.name}
 		}
@@ -309,6 +310,7 @@ func (g *gen) writeEntryPoints() {
 		g.p("*p = nil")
 		g.p("if decode%s(&d, p) == nil && d.End() == nil { return nil }", ident("[]"+m.name))
 		g.p("*p = nil")
+		g.p("jsonwire.NoteFallback()")
 	}
 	g.p("}")
 	g.p("return json.Unmarshal(data, v)")

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -366,3 +367,14 @@ func Valid(data []byte) bool {
 	}
 	return json.Valid(data)
 }
+
+// fallbacks counts the bodies of known types that the fast path handed to
+// encoding/json, so that tests can tell which path decided.
+var fallbacks atomic.Uint64
+
+// NoteFallback records that a generated decoder handed its body to
+// encoding/json.
+func NoteFallback() { fallbacks.Add(1) }
+
+// Fallbacks is the number of NoteFallback calls so far.
+func Fallbacks() uint64 { return fallbacks.Load() }
