@@ -3008,7 +3008,7 @@ func (v *ImportOIDCProvider) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, "\"subject\":"...)
 		b = jsonwire.AppendString(b, string(v.Subject))
 	}
-	if !(!v.UseAutoLink) {
+	if v.UseAutoLink {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"use_auto_link\":"...)
@@ -3161,7 +3161,7 @@ func (v *ImportPasswordConfig) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, "\"password\":"...)
 		b = jsonwire.AppendString(b, string(v.Password))
 	}
-	if !(!v.UsePasswordMigrationHook) {
+	if v.UsePasswordMigrationHook {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"use_password_migration_hook\":"...)
@@ -3786,7 +3786,7 @@ func (v *ImportWebAuthnAuthenticator) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, "\"aaguid\":"...)
 		b = jsonwire.AppendString(b, string(v.AAGUID))
 	}
-	if !(!v.CloneWarning) {
+	if v.CloneWarning {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"clone_warning\":"...)
@@ -4056,7 +4056,7 @@ func (v *ImportWebAuthnCredential) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, "\"id\":"...)
 		b = jsonwire.AppendString(b, string(v.ID))
 	}
-	if !(!v.IsPasswordless) {
+	if v.IsPasswordless {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"is_passwordless\":"...)
@@ -4233,25 +4233,25 @@ func (v *ImportWebAuthnFlags) appendJSON(b []byte) ([]byte, error) {
 	var err error
 	_ = err
 	c := byte('{')
-	if !(!v.BackupEligible) {
+	if v.BackupEligible {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"backup_eligible\":"...)
 		b = jsonwire.AppendBool(b, bool(v.BackupEligible))
 	}
-	if !(!v.BackupState) {
+	if v.BackupState {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"backup_state\":"...)
 		b = jsonwire.AppendBool(b, bool(v.BackupState))
 	}
-	if !(!v.UserPresent) {
+	if v.UserPresent {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"user_present\":"...)
 		b = jsonwire.AppendBool(b, bool(v.UserPresent))
 	}
-	if !(!v.UserVerified) {
+	if v.UserVerified {
 		b = append(b, c)
 		c = ','
 		b = append(b, "\"user_verified\":"...)

@@ -479,7 +479,9 @@ func (g *gen) writeEncoder(m *model) {
 	for _, f := range m.fields {
 		x := "v." + f.goName
 		cond := omitCond(x, f)
-		if cond != "" {
+		if cond == "!"+x { // a bool: written when true
+			g.p("if %s {", x)
+		} else if cond != "" {
 			g.p("if !(%s) {", cond)
 		} else {
 			g.p("{")
