@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/kratosadmin/sdk/internal/jsonwire"
@@ -18,593 +19,1013 @@ import (
 // input they do not take (a wrong type, a duplicate or case-folded key, a
 // malformed body) and any other v go to json.Unmarshal.
 func DecodeJSON(data []byte, v any) error {
-	var d jsonwire.Decoder
-	d.Reset(data)
+	d := jsonwire.GetDecoder(data)
+	defer jsonwire.PutDecoder(d)
 	switch p := v.(type) {
 	case *BatchPatchIdentitiesResponse:
 		*p = BatchPatchIdentitiesResponse{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = BatchPatchIdentitiesResponse{}
 		jsonwire.NoteFallback()
 	case *[]BatchPatchIdentitiesResponse:
 		*p = nil
-		if decodeSliceBatchPatchIdentitiesResponse(&d, p) == nil && d.End() == nil {
+		sp := batchPatchIdentitiesResponseScratch.Get().(*[]BatchPatchIdentitiesResponse)
+		ok := decodeSliceBatchPatchIdentitiesResponse(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			batchPatchIdentitiesResponseScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *CreateIdentityBody:
 		*p = CreateIdentityBody{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = CreateIdentityBody{}
 		jsonwire.NoteFallback()
 	case *[]CreateIdentityBody:
 		*p = nil
-		if decodeSliceCreateIdentityBody(&d, p) == nil && d.End() == nil {
+		sp := createIdentityBodyScratch.Get().(*[]CreateIdentityBody)
+		ok := decodeSliceCreateIdentityBody(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			createIdentityBodyScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *CreateRecoveryCodeForIdentityBody:
 		*p = CreateRecoveryCodeForIdentityBody{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = CreateRecoveryCodeForIdentityBody{}
 		jsonwire.NoteFallback()
 	case *[]CreateRecoveryCodeForIdentityBody:
 		*p = nil
-		if decodeSliceCreateRecoveryCodeForIdentityBody(&d, p) == nil && d.End() == nil {
+		sp := createRecoveryCodeForIdentityBodyScratch.Get().(*[]CreateRecoveryCodeForIdentityBody)
+		ok := decodeSliceCreateRecoveryCodeForIdentityBody(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			createRecoveryCodeForIdentityBodyScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *CreateRecoveryLinkForIdentityBody:
 		*p = CreateRecoveryLinkForIdentityBody{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = CreateRecoveryLinkForIdentityBody{}
 		jsonwire.NoteFallback()
 	case *[]CreateRecoveryLinkForIdentityBody:
 		*p = nil
-		if decodeSliceCreateRecoveryLinkForIdentityBody(&d, p) == nil && d.End() == nil {
+		sp := createRecoveryLinkForIdentityBodyScratch.Get().(*[]CreateRecoveryLinkForIdentityBody)
+		ok := decodeSliceCreateRecoveryLinkForIdentityBody(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			createRecoveryLinkForIdentityBodyScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ErrorGeneric:
 		*p = ErrorGeneric{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ErrorGeneric{}
 		jsonwire.NoteFallback()
 	case *[]ErrorGeneric:
 		*p = nil
-		if decodeSliceErrorGeneric(&d, p) == nil && d.End() == nil {
+		sp := errorGenericScratch.Get().(*[]ErrorGeneric)
+		ok := decodeSliceErrorGeneric(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			errorGenericScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *GenericError:
 		*p = GenericError{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = GenericError{}
 		jsonwire.NoteFallback()
 	case *[]GenericError:
 		*p = nil
-		if decodeSliceGenericError(&d, p) == nil && d.End() == nil {
+		sp := genericErrorScratch.Get().(*[]GenericError)
+		ok := decodeSliceGenericError(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			genericErrorScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *Identity:
 		*p = Identity{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = Identity{}
 		jsonwire.NoteFallback()
 	case *[]Identity:
 		*p = nil
-		if decodeSliceIdentity(&d, p) == nil && d.End() == nil {
+		sp := identityScratch.Get().(*[]Identity)
+		ok := decodeSliceIdentity(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			identityScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *IdentityCredentials:
 		*p = IdentityCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityCredentials{}
 		jsonwire.NoteFallback()
 	case *[]IdentityCredentials:
 		*p = nil
-		if decodeSliceIdentityCredentials(&d, p) == nil && d.End() == nil {
+		sp := identityCredentialsScratch.Get().(*[]IdentityCredentials)
+		ok := decodeSliceIdentityCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			identityCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *IdentityPatch:
 		*p = IdentityPatch{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityPatch{}
 		jsonwire.NoteFallback()
 	case *[]IdentityPatch:
 		*p = nil
-		if decodeSliceIdentityPatch(&d, p) == nil && d.End() == nil {
+		sp := identityPatchScratch.Get().(*[]IdentityPatch)
+		ok := decodeSliceIdentityPatch(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			identityPatchScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *IdentityPatchResponse:
 		*p = IdentityPatchResponse{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityPatchResponse{}
 		jsonwire.NoteFallback()
 	case *[]IdentityPatchResponse:
 		*p = nil
-		if decodeSliceIdentityPatchResponse(&d, p) == nil && d.End() == nil {
+		sp := identityPatchResponseScratch.Get().(*[]IdentityPatchResponse)
+		ok := decodeSliceIdentityPatchResponse(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			identityPatchResponseScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *IdentitySchemaContainer:
 		*p = IdentitySchemaContainer{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentitySchemaContainer{}
 		jsonwire.NoteFallback()
 	case *[]IdentitySchemaContainer:
 		*p = nil
-		if decodeSliceIdentitySchemaContainer(&d, p) == nil && d.End() == nil {
+		sp := identitySchemaContainerScratch.Get().(*[]IdentitySchemaContainer)
+		ok := decodeSliceIdentitySchemaContainer(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			identitySchemaContainerScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *IdentityWithCredentials:
 		*p = IdentityWithCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = IdentityWithCredentials{}
 		jsonwire.NoteFallback()
 	case *[]IdentityWithCredentials:
 		*p = nil
-		if decodeSliceIdentityWithCredentials(&d, p) == nil && d.End() == nil {
+		sp := identityWithCredentialsScratch.Get().(*[]IdentityWithCredentials)
+		ok := decodeSliceIdentityWithCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			identityWithCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportLookupSecretCode:
 		*p = ImportLookupSecretCode{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportLookupSecretCode{}
 		jsonwire.NoteFallback()
 	case *[]ImportLookupSecretCode:
 		*p = nil
-		if decodeSliceImportLookupSecretCode(&d, p) == nil && d.End() == nil {
+		sp := importLookupSecretCodeScratch.Get().(*[]ImportLookupSecretCode)
+		ok := decodeSliceImportLookupSecretCode(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importLookupSecretCodeScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportLookupSecretConfig:
 		*p = ImportLookupSecretConfig{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportLookupSecretConfig{}
 		jsonwire.NoteFallback()
 	case *[]ImportLookupSecretConfig:
 		*p = nil
-		if decodeSliceImportLookupSecretConfig(&d, p) == nil && d.End() == nil {
+		sp := importLookupSecretConfigScratch.Get().(*[]ImportLookupSecretConfig)
+		ok := decodeSliceImportLookupSecretConfig(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importLookupSecretConfigScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportLookupSecretCredentials:
 		*p = ImportLookupSecretCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportLookupSecretCredentials{}
 		jsonwire.NoteFallback()
 	case *[]ImportLookupSecretCredentials:
 		*p = nil
-		if decodeSliceImportLookupSecretCredentials(&d, p) == nil && d.End() == nil {
+		sp := importLookupSecretCredentialsScratch.Get().(*[]ImportLookupSecretCredentials)
+		ok := decodeSliceImportLookupSecretCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importLookupSecretCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportOIDCConfig:
 		*p = ImportOIDCConfig{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportOIDCConfig{}
 		jsonwire.NoteFallback()
 	case *[]ImportOIDCConfig:
 		*p = nil
-		if decodeSliceImportOIDCConfig(&d, p) == nil && d.End() == nil {
+		sp := importOIDCConfigScratch.Get().(*[]ImportOIDCConfig)
+		ok := decodeSliceImportOIDCConfig(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importOIDCConfigScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportOIDCCredentials:
 		*p = ImportOIDCCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportOIDCCredentials{}
 		jsonwire.NoteFallback()
 	case *[]ImportOIDCCredentials:
 		*p = nil
-		if decodeSliceImportOIDCCredentials(&d, p) == nil && d.End() == nil {
+		sp := importOIDCCredentialsScratch.Get().(*[]ImportOIDCCredentials)
+		ok := decodeSliceImportOIDCCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importOIDCCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportOIDCProvider:
 		*p = ImportOIDCProvider{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportOIDCProvider{}
 		jsonwire.NoteFallback()
 	case *[]ImportOIDCProvider:
 		*p = nil
-		if decodeSliceImportOIDCProvider(&d, p) == nil && d.End() == nil {
+		sp := importOIDCProviderScratch.Get().(*[]ImportOIDCProvider)
+		ok := decodeSliceImportOIDCProvider(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importOIDCProviderScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportPasskeyCredentials:
 		*p = ImportPasskeyCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportPasskeyCredentials{}
 		jsonwire.NoteFallback()
 	case *[]ImportPasskeyCredentials:
 		*p = nil
-		if decodeSliceImportPasskeyCredentials(&d, p) == nil && d.End() == nil {
+		sp := importPasskeyCredentialsScratch.Get().(*[]ImportPasskeyCredentials)
+		ok := decodeSliceImportPasskeyCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importPasskeyCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportPasswordConfig:
 		*p = ImportPasswordConfig{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportPasswordConfig{}
 		jsonwire.NoteFallback()
 	case *[]ImportPasswordConfig:
 		*p = nil
-		if decodeSliceImportPasswordConfig(&d, p) == nil && d.End() == nil {
+		sp := importPasswordConfigScratch.Get().(*[]ImportPasswordConfig)
+		ok := decodeSliceImportPasswordConfig(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importPasswordConfigScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportPasswordCredentials:
 		*p = ImportPasswordCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportPasswordCredentials{}
 		jsonwire.NoteFallback()
 	case *[]ImportPasswordCredentials:
 		*p = nil
-		if decodeSliceImportPasswordCredentials(&d, p) == nil && d.End() == nil {
+		sp := importPasswordCredentialsScratch.Get().(*[]ImportPasswordCredentials)
+		ok := decodeSliceImportPasswordCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importPasswordCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportSAMLConfig:
 		*p = ImportSAMLConfig{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportSAMLConfig{}
 		jsonwire.NoteFallback()
 	case *[]ImportSAMLConfig:
 		*p = nil
-		if decodeSliceImportSAMLConfig(&d, p) == nil && d.End() == nil {
+		sp := importSAMLConfigScratch.Get().(*[]ImportSAMLConfig)
+		ok := decodeSliceImportSAMLConfig(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importSAMLConfigScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportSAMLCredentials:
 		*p = ImportSAMLCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportSAMLCredentials{}
 		jsonwire.NoteFallback()
 	case *[]ImportSAMLCredentials:
 		*p = nil
-		if decodeSliceImportSAMLCredentials(&d, p) == nil && d.End() == nil {
+		sp := importSAMLCredentialsScratch.Get().(*[]ImportSAMLCredentials)
+		ok := decodeSliceImportSAMLCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importSAMLCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportSAMLProvider:
 		*p = ImportSAMLProvider{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportSAMLProvider{}
 		jsonwire.NoteFallback()
 	case *[]ImportSAMLProvider:
 		*p = nil
-		if decodeSliceImportSAMLProvider(&d, p) == nil && d.End() == nil {
+		sp := importSAMLProviderScratch.Get().(*[]ImportSAMLProvider)
+		ok := decodeSliceImportSAMLProvider(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importSAMLProviderScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportTOTPConfig:
 		*p = ImportTOTPConfig{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportTOTPConfig{}
 		jsonwire.NoteFallback()
 	case *[]ImportTOTPConfig:
 		*p = nil
-		if decodeSliceImportTOTPConfig(&d, p) == nil && d.End() == nil {
+		sp := importTOTPConfigScratch.Get().(*[]ImportTOTPConfig)
+		ok := decodeSliceImportTOTPConfig(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importTOTPConfigScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportTOTPCredentials:
 		*p = ImportTOTPCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportTOTPCredentials{}
 		jsonwire.NoteFallback()
 	case *[]ImportTOTPCredentials:
 		*p = nil
-		if decodeSliceImportTOTPCredentials(&d, p) == nil && d.End() == nil {
+		sp := importTOTPCredentialsScratch.Get().(*[]ImportTOTPCredentials)
+		ok := decodeSliceImportTOTPCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importTOTPCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnAttestation:
 		*p = ImportWebAuthnAttestation{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnAttestation{}
 		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnAttestation:
 		*p = nil
-		if decodeSliceImportWebAuthnAttestation(&d, p) == nil && d.End() == nil {
+		sp := importWebAuthnAttestationScratch.Get().(*[]ImportWebAuthnAttestation)
+		ok := decodeSliceImportWebAuthnAttestation(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importWebAuthnAttestationScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnAuthenticator:
 		*p = ImportWebAuthnAuthenticator{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnAuthenticator{}
 		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnAuthenticator:
 		*p = nil
-		if decodeSliceImportWebAuthnAuthenticator(&d, p) == nil && d.End() == nil {
+		sp := importWebAuthnAuthenticatorScratch.Get().(*[]ImportWebAuthnAuthenticator)
+		ok := decodeSliceImportWebAuthnAuthenticator(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importWebAuthnAuthenticatorScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnConfig:
 		*p = ImportWebAuthnConfig{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnConfig{}
 		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnConfig:
 		*p = nil
-		if decodeSliceImportWebAuthnConfig(&d, p) == nil && d.End() == nil {
+		sp := importWebAuthnConfigScratch.Get().(*[]ImportWebAuthnConfig)
+		ok := decodeSliceImportWebAuthnConfig(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importWebAuthnConfigScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnCredential:
 		*p = ImportWebAuthnCredential{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnCredential{}
 		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnCredential:
 		*p = nil
-		if decodeSliceImportWebAuthnCredential(&d, p) == nil && d.End() == nil {
+		sp := importWebAuthnCredentialScratch.Get().(*[]ImportWebAuthnCredential)
+		ok := decodeSliceImportWebAuthnCredential(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importWebAuthnCredentialScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnCredentials:
 		*p = ImportWebAuthnCredentials{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnCredentials{}
 		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnCredentials:
 		*p = nil
-		if decodeSliceImportWebAuthnCredentials(&d, p) == nil && d.End() == nil {
+		sp := importWebAuthnCredentialsScratch.Get().(*[]ImportWebAuthnCredentials)
+		ok := decodeSliceImportWebAuthnCredentials(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importWebAuthnCredentialsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnFlags:
 		*p = ImportWebAuthnFlags{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = ImportWebAuthnFlags{}
 		jsonwire.NoteFallback()
 	case *[]ImportWebAuthnFlags:
 		*p = nil
-		if decodeSliceImportWebAuthnFlags(&d, p) == nil && d.End() == nil {
+		sp := importWebAuthnFlagsScratch.Get().(*[]ImportWebAuthnFlags)
+		ok := decodeSliceImportWebAuthnFlags(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			importWebAuthnFlagsScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *JSONPatch:
 		*p = JSONPatch{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = JSONPatch{}
 		jsonwire.NoteFallback()
 	case *[]JSONPatch:
 		*p = nil
-		if decodeSliceJSONPatch(&d, p) == nil && d.End() == nil {
+		sp := jSONPatchScratch.Get().(*[]JSONPatch)
+		ok := decodeSliceJSONPatch(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			jSONPatchScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *PatchIdentitiesBody:
 		*p = PatchIdentitiesBody{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = PatchIdentitiesBody{}
 		jsonwire.NoteFallback()
 	case *[]PatchIdentitiesBody:
 		*p = nil
-		if decodeSlicePatchIdentitiesBody(&d, p) == nil && d.End() == nil {
+		sp := patchIdentitiesBodyScratch.Get().(*[]PatchIdentitiesBody)
+		ok := decodeSlicePatchIdentitiesBody(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			patchIdentitiesBodyScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *RecoveryCodeForIdentity:
 		*p = RecoveryCodeForIdentity{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = RecoveryCodeForIdentity{}
 		jsonwire.NoteFallback()
 	case *[]RecoveryCodeForIdentity:
 		*p = nil
-		if decodeSliceRecoveryCodeForIdentity(&d, p) == nil && d.End() == nil {
+		sp := recoveryCodeForIdentityScratch.Get().(*[]RecoveryCodeForIdentity)
+		ok := decodeSliceRecoveryCodeForIdentity(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			recoveryCodeForIdentityScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *RecoveryIdentityAddress:
 		*p = RecoveryIdentityAddress{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = RecoveryIdentityAddress{}
 		jsonwire.NoteFallback()
 	case *[]RecoveryIdentityAddress:
 		*p = nil
-		if decodeSliceRecoveryIdentityAddress(&d, p) == nil && d.End() == nil {
+		sp := recoveryIdentityAddressScratch.Get().(*[]RecoveryIdentityAddress)
+		ok := decodeSliceRecoveryIdentityAddress(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			recoveryIdentityAddressScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *RecoveryLinkForIdentity:
 		*p = RecoveryLinkForIdentity{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = RecoveryLinkForIdentity{}
 		jsonwire.NoteFallback()
 	case *[]RecoveryLinkForIdentity:
 		*p = nil
-		if decodeSliceRecoveryLinkForIdentity(&d, p) == nil && d.End() == nil {
+		sp := recoveryLinkForIdentityScratch.Get().(*[]RecoveryLinkForIdentity)
+		ok := decodeSliceRecoveryLinkForIdentity(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			recoveryLinkForIdentityScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *Session:
 		*p = Session{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = Session{}
 		jsonwire.NoteFallback()
 	case *[]Session:
 		*p = nil
-		if decodeSliceSession(&d, p) == nil && d.End() == nil {
+		sp := sessionScratch.Get().(*[]Session)
+		ok := decodeSliceSession(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			sessionScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *SessionAuthenticationMethod:
 		*p = SessionAuthenticationMethod{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = SessionAuthenticationMethod{}
 		jsonwire.NoteFallback()
 	case *[]SessionAuthenticationMethod:
 		*p = nil
-		if decodeSliceSessionAuthenticationMethod(&d, p) == nil && d.End() == nil {
+		sp := sessionAuthenticationMethodScratch.Get().(*[]SessionAuthenticationMethod)
+		ok := decodeSliceSessionAuthenticationMethod(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			sessionAuthenticationMethodScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *SessionDevice:
 		*p = SessionDevice{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = SessionDevice{}
 		jsonwire.NoteFallback()
 	case *[]SessionDevice:
 		*p = nil
-		if decodeSliceSessionDevice(&d, p) == nil && d.End() == nil {
+		sp := sessionDeviceScratch.Get().(*[]SessionDevice)
+		ok := decodeSliceSessionDevice(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			sessionDeviceScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *UpdateIdentityBody:
 		*p = UpdateIdentityBody{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = UpdateIdentityBody{}
 		jsonwire.NoteFallback()
 	case *[]UpdateIdentityBody:
 		*p = nil
-		if decodeSliceUpdateIdentityBody(&d, p) == nil && d.End() == nil {
+		sp := updateIdentityBodyScratch.Get().(*[]UpdateIdentityBody)
+		ok := decodeSliceUpdateIdentityBody(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			updateIdentityBodyScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
 		jsonwire.NoteFallback()
 	case *VerifiableIdentityAddress:
 		*p = VerifiableIdentityAddress{}
-		if p.decodeJSON(&d) == nil && d.End() == nil {
+		if p.decodeJSON(d) == nil && d.End() == nil {
 			return nil
 		}
 		*p = VerifiableIdentityAddress{}
 		jsonwire.NoteFallback()
 	case *[]VerifiableIdentityAddress:
 		*p = nil
-		if decodeSliceVerifiableIdentityAddress(&d, p) == nil && d.End() == nil {
+		sp := verifiableIdentityAddressScratch.Get().(*[]VerifiableIdentityAddress)
+		ok := decodeSliceVerifiableIdentityAddress(d, sp) == nil && d.End() == nil
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			verifiableIdentityAddressScratch.Put(sp)
+		}
+		if ok {
 			return nil
 		}
 		*p = nil
@@ -612,6 +1033,54 @@ func DecodeJSON(data []byte, v any) error {
 	}
 	return json.Unmarshal(data, v)
 }
+
+// maxScratch bounds the pooled slices lists are decoded into.
+const maxScratch = 1024
+
+var (
+	batchPatchIdentitiesResponseScratch      = sync.Pool{New: func() any { return new([]BatchPatchIdentitiesResponse) }}
+	createIdentityBodyScratch                = sync.Pool{New: func() any { return new([]CreateIdentityBody) }}
+	createRecoveryCodeForIdentityBodyScratch = sync.Pool{New: func() any { return new([]CreateRecoveryCodeForIdentityBody) }}
+	createRecoveryLinkForIdentityBodyScratch = sync.Pool{New: func() any { return new([]CreateRecoveryLinkForIdentityBody) }}
+	errorGenericScratch                      = sync.Pool{New: func() any { return new([]ErrorGeneric) }}
+	genericErrorScratch                      = sync.Pool{New: func() any { return new([]GenericError) }}
+	identityScratch                          = sync.Pool{New: func() any { return new([]Identity) }}
+	identityCredentialsScratch               = sync.Pool{New: func() any { return new([]IdentityCredentials) }}
+	identityPatchScratch                     = sync.Pool{New: func() any { return new([]IdentityPatch) }}
+	identityPatchResponseScratch             = sync.Pool{New: func() any { return new([]IdentityPatchResponse) }}
+	identitySchemaContainerScratch           = sync.Pool{New: func() any { return new([]IdentitySchemaContainer) }}
+	identityWithCredentialsScratch           = sync.Pool{New: func() any { return new([]IdentityWithCredentials) }}
+	importLookupSecretCodeScratch            = sync.Pool{New: func() any { return new([]ImportLookupSecretCode) }}
+	importLookupSecretConfigScratch          = sync.Pool{New: func() any { return new([]ImportLookupSecretConfig) }}
+	importLookupSecretCredentialsScratch     = sync.Pool{New: func() any { return new([]ImportLookupSecretCredentials) }}
+	importOIDCConfigScratch                  = sync.Pool{New: func() any { return new([]ImportOIDCConfig) }}
+	importOIDCCredentialsScratch             = sync.Pool{New: func() any { return new([]ImportOIDCCredentials) }}
+	importOIDCProviderScratch                = sync.Pool{New: func() any { return new([]ImportOIDCProvider) }}
+	importPasskeyCredentialsScratch          = sync.Pool{New: func() any { return new([]ImportPasskeyCredentials) }}
+	importPasswordConfigScratch              = sync.Pool{New: func() any { return new([]ImportPasswordConfig) }}
+	importPasswordCredentialsScratch         = sync.Pool{New: func() any { return new([]ImportPasswordCredentials) }}
+	importSAMLConfigScratch                  = sync.Pool{New: func() any { return new([]ImportSAMLConfig) }}
+	importSAMLCredentialsScratch             = sync.Pool{New: func() any { return new([]ImportSAMLCredentials) }}
+	importSAMLProviderScratch                = sync.Pool{New: func() any { return new([]ImportSAMLProvider) }}
+	importTOTPConfigScratch                  = sync.Pool{New: func() any { return new([]ImportTOTPConfig) }}
+	importTOTPCredentialsScratch             = sync.Pool{New: func() any { return new([]ImportTOTPCredentials) }}
+	importWebAuthnAttestationScratch         = sync.Pool{New: func() any { return new([]ImportWebAuthnAttestation) }}
+	importWebAuthnAuthenticatorScratch       = sync.Pool{New: func() any { return new([]ImportWebAuthnAuthenticator) }}
+	importWebAuthnConfigScratch              = sync.Pool{New: func() any { return new([]ImportWebAuthnConfig) }}
+	importWebAuthnCredentialScratch          = sync.Pool{New: func() any { return new([]ImportWebAuthnCredential) }}
+	importWebAuthnCredentialsScratch         = sync.Pool{New: func() any { return new([]ImportWebAuthnCredentials) }}
+	importWebAuthnFlagsScratch               = sync.Pool{New: func() any { return new([]ImportWebAuthnFlags) }}
+	jSONPatchScratch                         = sync.Pool{New: func() any { return new([]JSONPatch) }}
+	patchIdentitiesBodyScratch               = sync.Pool{New: func() any { return new([]PatchIdentitiesBody) }}
+	recoveryCodeForIdentityScratch           = sync.Pool{New: func() any { return new([]RecoveryCodeForIdentity) }}
+	recoveryIdentityAddressScratch           = sync.Pool{New: func() any { return new([]RecoveryIdentityAddress) }}
+	recoveryLinkForIdentityScratch           = sync.Pool{New: func() any { return new([]RecoveryLinkForIdentity) }}
+	sessionScratch                           = sync.Pool{New: func() any { return new([]Session) }}
+	sessionAuthenticationMethodScratch       = sync.Pool{New: func() any { return new([]SessionAuthenticationMethod) }}
+	sessionDeviceScratch                     = sync.Pool{New: func() any { return new([]SessionDevice) }}
+	updateIdentityBodyScratch                = sync.Pool{New: func() any { return new([]UpdateIdentityBody) }}
+	verifiableIdentityAddressScratch         = sync.Pool{New: func() any { return new([]VerifiableIdentityAddress) }}
+)
 
 // EncodeJSON encodes v as json.Marshal does, with the same bytes and the
 // same error. Models of this package and pointers to them are written by
@@ -937,6 +1406,7 @@ func (v *BatchPatchIdentitiesResponse) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -959,8 +1429,12 @@ func (v *BatchPatchIdentitiesResponse) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -1022,6 +1496,7 @@ func (v *CreateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1039,19 +1514,19 @@ func (v *CreateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.ExternalID)
+			err = d.StringLater(&v.ExternalID)
 		case "metadata_admin":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.Raw((*[]byte)(&v.MetadataAdmin))
+			err = d.RawLater((*[]byte)(&v.MetadataAdmin))
 		case "metadata_public":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.Raw((*[]byte)(&v.MetadataPublic))
+			err = d.RawLater((*[]byte)(&v.MetadataPublic))
 		case "organization_id":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
@@ -1076,19 +1551,19 @@ func (v *CreateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 6
-			err = d.String(&v.SchemaID)
+			err = d.StringLater(&v.SchemaID)
 		case "state":
 			if seen&(1<<7) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 7
-			err = d.String((*string)(&v.State))
+			err = d.StringLater((*string)(&v.State))
 		case "traits":
 			if seen&(1<<8) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 8
-			err = d.Raw((*[]byte)(&v.Traits))
+			err = d.RawLater((*[]byte)(&v.Traits))
 		case "verifiable_addresses":
 			if seen&(1<<9) != 0 {
 				return jsonwire.ErrFallback
@@ -1105,8 +1580,12 @@ func (v *CreateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -1248,6 +1727,7 @@ func (v *CreateRecoveryCodeForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1259,19 +1739,19 @@ func (v *CreateRecoveryCodeForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.ExpiresIn)
+			err = d.StringLater(&v.ExpiresIn)
 		case "flow_type":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String((*string)(&v.FlowType))
+			err = d.StringLater((*string)(&v.FlowType))
 		case "identity_id":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.IdentityID)
+			err = d.StringLater(&v.IdentityID)
 		default:
 			if jsonwire.FoldsToAny(k, createRecoveryCodeForIdentityBodyJSONNames) {
 				return jsonwire.ErrFallback
@@ -1282,8 +1762,12 @@ func (v *CreateRecoveryCodeForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -1336,6 +1820,7 @@ func (v *CreateRecoveryLinkForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1347,13 +1832,13 @@ func (v *CreateRecoveryLinkForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.ExpiresIn)
+			err = d.StringLater(&v.ExpiresIn)
 		case "identity_id":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.IdentityID)
+			err = d.StringLater(&v.IdentityID)
 		default:
 			if jsonwire.FoldsToAny(k, createRecoveryLinkForIdentityBodyJSONNames) {
 				return jsonwire.ErrFallback
@@ -1364,8 +1849,12 @@ func (v *CreateRecoveryLinkForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -1410,6 +1899,7 @@ func (v *ErrorGeneric) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1432,8 +1922,12 @@ func (v *ErrorGeneric) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -1480,6 +1974,7 @@ func (v *GenericError) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1497,43 +1992,43 @@ func (v *GenericError) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.Debug)
+			err = d.StringLater(&v.Debug)
 		case "details":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.Raw((*[]byte)(&v.Details))
+			err = d.RawLater((*[]byte)(&v.Details))
 		case "id":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "message":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 4
-			err = d.String(&v.Message)
+			err = d.StringLater(&v.Message)
 		case "reason":
 			if seen&(1<<5) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 5
-			err = d.String(&v.Reason)
+			err = d.StringLater(&v.Reason)
 		case "request":
 			if seen&(1<<6) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 6
-			err = d.String(&v.Request)
+			err = d.StringLater(&v.Request)
 		case "status":
 			if seen&(1<<7) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 7
-			err = d.String(&v.Status)
+			err = d.StringLater(&v.Status)
 		default:
 			if jsonwire.FoldsToAny(k, genericErrorJSONNames) {
 				return jsonwire.ErrFallback
@@ -1544,8 +2039,12 @@ func (v *GenericError) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -1648,6 +2147,7 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1698,25 +2198,25 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.ExternalID)
+			err = d.StringLater(&v.ExternalID)
 		case "id":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "metadata_admin":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 4
-			err = d.Raw((*[]byte)(&v.MetadataAdmin))
+			err = d.RawLater((*[]byte)(&v.MetadataAdmin))
 		case "metadata_public":
 			if seen&(1<<5) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 5
-			err = d.Raw((*[]byte)(&v.MetadataPublic))
+			err = d.RawLater((*[]byte)(&v.MetadataPublic))
 		case "organization_id":
 			if seen&(1<<6) != 0 {
 				return jsonwire.ErrFallback
@@ -1741,19 +2241,19 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 8
-			err = d.String(&v.SchemaID)
+			err = d.StringLater(&v.SchemaID)
 		case "schema_url":
 			if seen&(1<<9) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 9
-			err = d.String(&v.SchemaURL)
+			err = d.StringLater(&v.SchemaURL)
 		case "state":
 			if seen&(1<<10) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 10
-			err = d.String((*string)(&v.State))
+			err = d.StringLater((*string)(&v.State))
 		case "state_changed_at":
 			if seen&(1<<11) != 0 {
 				return jsonwire.ErrFallback
@@ -1772,7 +2272,7 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 12
-			err = d.Raw((*[]byte)(&v.Traits))
+			err = d.RawLater((*[]byte)(&v.Traits))
 		case "updated_at":
 			if seen&(1<<13) != 0 {
 				return jsonwire.ErrFallback
@@ -1795,8 +2295,12 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2001,6 +2505,7 @@ func (v *IdentityCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2012,7 +2517,7 @@ func (v *IdentityCredentials) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.Raw((*[]byte)(&v.Config))
+			err = d.RawLater((*[]byte)(&v.Config))
 		case "created_at":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
@@ -2030,7 +2535,7 @@ func (v *IdentityCredentials) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String((*string)(&v.Type))
+			err = d.StringLater((*string)(&v.Type))
 		case "updated_at":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
@@ -2053,8 +2558,12 @@ func (v *IdentityCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2145,6 +2654,7 @@ func (v *IdentityPatch) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2162,7 +2672,7 @@ func (v *IdentityPatch) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.PatchID)
+			err = d.StringLater(&v.PatchID)
 		default:
 			if jsonwire.FoldsToAny(k, identityPatchJSONNames) {
 				return jsonwire.ErrFallback
@@ -2173,8 +2683,12 @@ func (v *IdentityPatch) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2224,6 +2738,7 @@ func (v *IdentityPatchResponse) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2235,7 +2750,7 @@ func (v *IdentityPatchResponse) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String((*string)(&v.Action))
+			err = d.StringLater((*string)(&v.Action))
 		case "error":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
@@ -2247,13 +2762,13 @@ func (v *IdentityPatchResponse) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.Identity)
+			err = d.StringLater(&v.Identity)
 		case "patch_id":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String(&v.PatchID)
+			err = d.StringLater(&v.PatchID)
 		default:
 			if jsonwire.FoldsToAny(k, identityPatchResponseJSONNames) {
 				return jsonwire.ErrFallback
@@ -2264,8 +2779,12 @@ func (v *IdentityPatchResponse) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2327,6 +2846,7 @@ func (v *IdentitySchemaContainer) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2338,13 +2858,13 @@ func (v *IdentitySchemaContainer) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "schema":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.Raw((*[]byte)(&v.Schema))
+			err = d.RawLater((*[]byte)(&v.Schema))
 		default:
 			if jsonwire.FoldsToAny(k, identitySchemaContainerJSONNames) {
 				return jsonwire.ErrFallback
@@ -2355,8 +2875,12 @@ func (v *IdentitySchemaContainer) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2409,6 +2933,7 @@ func (v *IdentityWithCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2467,8 +2992,12 @@ func (v *IdentityWithCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2563,6 +3092,7 @@ func (v *ImportLookupSecretCode) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2574,7 +3104,7 @@ func (v *ImportLookupSecretCode) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.Code)
+			err = d.StringLater(&v.Code)
 		case "used_at":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
@@ -2598,8 +3128,12 @@ func (v *ImportLookupSecretCode) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2651,6 +3185,7 @@ func (v *ImportLookupSecretConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2673,8 +3208,12 @@ func (v *ImportLookupSecretConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2725,6 +3264,7 @@ func (v *ImportLookupSecretCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2747,8 +3287,12 @@ func (v *ImportLookupSecretCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2788,6 +3332,7 @@ func (v *ImportOIDCConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2810,8 +3355,12 @@ func (v *ImportOIDCConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2862,6 +3411,7 @@ func (v *ImportOIDCCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2884,8 +3434,12 @@ func (v *ImportOIDCCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -2928,6 +3482,7 @@ func (v *ImportOIDCProvider) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2952,13 +3507,13 @@ func (v *ImportOIDCProvider) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.Provider)
+			err = d.StringLater(&v.Provider)
 		case "subject":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.Subject)
+			err = d.StringLater(&v.Subject)
 		case "use_auto_link":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
@@ -2975,8 +3530,12 @@ func (v *ImportOIDCProvider) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3040,6 +3599,7 @@ func (v *ImportPasskeyCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3062,8 +3622,12 @@ func (v *ImportPasskeyCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3105,6 +3669,7 @@ func (v *ImportPasswordConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3116,13 +3681,13 @@ func (v *ImportPasswordConfig) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.HashedPassword)
+			err = d.StringLater(&v.HashedPassword)
 		case "password":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.Password)
+			err = d.StringLater(&v.Password)
 		case "use_password_migration_hook":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
@@ -3139,8 +3704,12 @@ func (v *ImportPasswordConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3192,6 +3761,7 @@ func (v *ImportPasswordCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3214,8 +3784,12 @@ func (v *ImportPasswordCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3255,6 +3829,7 @@ func (v *ImportSAMLConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3277,8 +3852,12 @@ func (v *ImportSAMLConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3329,6 +3908,7 @@ func (v *ImportSAMLCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3351,8 +3931,12 @@ func (v *ImportSAMLCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3394,6 +3978,7 @@ func (v *ImportSAMLProvider) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3418,13 +4003,13 @@ func (v *ImportSAMLProvider) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.Provider)
+			err = d.StringLater(&v.Provider)
 		case "subject":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.Subject)
+			err = d.StringLater(&v.Subject)
 		default:
 			if jsonwire.FoldsToAny(k, importSAMLProviderJSONNames) {
 				return jsonwire.ErrFallback
@@ -3435,8 +4020,12 @@ func (v *ImportSAMLProvider) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3493,6 +4082,7 @@ func (v *ImportTOTPConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3504,7 +4094,7 @@ func (v *ImportTOTPConfig) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.TOTPURL)
+			err = d.StringLater(&v.TOTPURL)
 		default:
 			if jsonwire.FoldsToAny(k, importTOTPConfigJSONNames) {
 				return jsonwire.ErrFallback
@@ -3515,8 +4105,12 @@ func (v *ImportTOTPConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3554,6 +4148,7 @@ func (v *ImportTOTPCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3576,8 +4171,12 @@ func (v *ImportTOTPCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3621,6 +4220,7 @@ func (v *ImportWebAuthnAttestation) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3632,25 +4232,25 @@ func (v *ImportWebAuthnAttestation) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.AuthenticatorData)
+			err = d.StringLater(&v.AuthenticatorData)
 		case "client_dataJSON":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.ClientDataJSON)
+			err = d.StringLater(&v.ClientDataJSON)
 		case "client_data_hash":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.ClientDataHash)
+			err = d.StringLater(&v.ClientDataHash)
 		case "object":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String(&v.Object)
+			err = d.StringLater(&v.Object)
 		case "public_key_algorithm":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
@@ -3667,8 +4267,12 @@ func (v *ImportWebAuthnAttestation) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3736,6 +4340,7 @@ func (v *ImportWebAuthnAuthenticator) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3747,7 +4352,7 @@ func (v *ImportWebAuthnAuthenticator) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.AAGUID)
+			err = d.StringLater(&v.AAGUID)
 		case "clone_warning":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
@@ -3770,8 +4375,12 @@ func (v *ImportWebAuthnAuthenticator) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3824,6 +4433,7 @@ func (v *ImportWebAuthnConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3841,7 +4451,7 @@ func (v *ImportWebAuthnConfig) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.UserHandle)
+			err = d.StringLater(&v.UserHandle)
 		default:
 			if jsonwire.FoldsToAny(k, importWebAuthnConfigJSONNames) {
 				return jsonwire.ErrFallback
@@ -3852,8 +4462,12 @@ func (v *ImportWebAuthnConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -3920,6 +4534,7 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3943,7 +4558,7 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.AttestationType)
+			err = d.StringLater(&v.AttestationType)
 		case "authenticator":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
@@ -3955,7 +4570,7 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 4
-			err = d.String(&v.DisplayName)
+			err = d.StringLater(&v.DisplayName)
 		case "flags":
 			if seen&(1<<5) != 0 {
 				return jsonwire.ErrFallback
@@ -3967,7 +4582,7 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 6
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "is_passwordless":
 			if seen&(1<<7) != 0 {
 				return jsonwire.ErrFallback
@@ -3979,7 +4594,7 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 8
-			err = d.String(&v.PublicKey)
+			err = d.StringLater(&v.PublicKey)
 		case "transport":
 			if seen&(1<<9) != 0 {
 				return jsonwire.ErrFallback
@@ -3996,8 +4611,12 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4117,6 +4736,7 @@ func (v *ImportWebAuthnCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4139,8 +4759,12 @@ func (v *ImportWebAuthnCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4183,6 +4807,7 @@ func (v *ImportWebAuthnFlags) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4223,8 +4848,12 @@ func (v *ImportWebAuthnFlags) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4286,6 +4915,7 @@ func (v *JSONPatch) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4297,25 +4927,25 @@ func (v *JSONPatch) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.From)
+			err = d.StringLater(&v.From)
 		case "op":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String((*string)(&v.Op))
+			err = d.StringLater((*string)(&v.Op))
 		case "path":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.Path)
+			err = d.StringLater(&v.Path)
 		case "value":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.Raw((*[]byte)(&v.Value))
+			err = d.RawLater((*[]byte)(&v.Value))
 		default:
 			if jsonwire.FoldsToAny(k, jSONPatchJSONNames) {
 				return jsonwire.ErrFallback
@@ -4326,8 +4956,12 @@ func (v *JSONPatch) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4388,6 +5022,7 @@ func (v *PatchIdentitiesBody) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4410,8 +5045,12 @@ func (v *PatchIdentitiesBody) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4464,6 +5103,7 @@ func (v *RecoveryCodeForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4481,13 +5121,13 @@ func (v *RecoveryCodeForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.RecoveryCode)
+			err = d.StringLater(&v.RecoveryCode)
 		case "recovery_link":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.RecoveryLink)
+			err = d.StringLater(&v.RecoveryLink)
 		default:
 			if jsonwire.FoldsToAny(k, recoveryCodeForIdentityJSONNames) {
 				return jsonwire.ErrFallback
@@ -4498,8 +5138,12 @@ func (v *RecoveryCodeForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4557,6 +5201,7 @@ func (v *RecoveryIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4574,7 +5219,7 @@ func (v *RecoveryIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "updated_at":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
@@ -4586,13 +5231,13 @@ func (v *RecoveryIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String(&v.Value)
+			err = d.StringLater(&v.Value)
 		case "via":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 4
-			err = d.String(&v.Via)
+			err = d.StringLater(&v.Via)
 		default:
 			if jsonwire.FoldsToAny(k, recoveryIdentityAddressJSONNames) {
 				return jsonwire.ErrFallback
@@ -4603,8 +5248,12 @@ func (v *RecoveryIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4675,6 +5324,7 @@ func (v *RecoveryLinkForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4692,7 +5342,7 @@ func (v *RecoveryLinkForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.RecoveryLink)
+			err = d.StringLater(&v.RecoveryLink)
 		default:
 			if jsonwire.FoldsToAny(k, recoveryLinkForIdentityJSONNames) {
 				return jsonwire.ErrFallback
@@ -4703,8 +5353,12 @@ func (v *RecoveryLinkForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4760,6 +5414,7 @@ func (v *Session) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4789,7 +5444,7 @@ func (v *Session) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String((*string)(&v.AuthenticatorAssuranceLevel))
+			err = d.StringLater((*string)(&v.AuthenticatorAssuranceLevel))
 		case "devices":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
@@ -4807,7 +5462,7 @@ func (v *Session) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 6
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "identity":
 			if seen&(1<<7) != 0 {
 				return jsonwire.ErrFallback
@@ -4832,7 +5487,7 @@ func (v *Session) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 9
-			err = d.String(&v.Tokenized)
+			err = d.StringLater(&v.Tokenized)
 		default:
 			if jsonwire.FoldsToAny(k, sessionJSONNames) {
 				return jsonwire.ErrFallback
@@ -4843,8 +5498,12 @@ func (v *Session) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -4985,6 +5644,7 @@ func (v *SessionAuthenticationMethod) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4996,7 +5656,7 @@ func (v *SessionAuthenticationMethod) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String((*string)(&v.AAL))
+			err = d.StringLater((*string)(&v.AAL))
 		case "completed_at":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
@@ -5008,19 +5668,19 @@ func (v *SessionAuthenticationMethod) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String((*string)(&v.Method))
+			err = d.StringLater((*string)(&v.Method))
 		case "organization":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String(&v.Organization)
+			err = d.StringLater(&v.Organization)
 		case "provider":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 4
-			err = d.String(&v.Provider)
+			err = d.StringLater(&v.Provider)
 		default:
 			if jsonwire.FoldsToAny(k, sessionAuthenticationMethodJSONNames) {
 				return jsonwire.ErrFallback
@@ -5031,8 +5691,12 @@ func (v *SessionAuthenticationMethod) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -5103,6 +5767,7 @@ func (v *SessionDevice) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5114,25 +5779,25 @@ func (v *SessionDevice) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 0
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "ip_address":
 			if seen&(1<<1) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.IPAddress)
+			err = d.StringLater(&v.IPAddress)
 		case "location":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.Location)
+			err = d.StringLater(&v.Location)
 		case "user_agent":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.String(&v.UserAgent)
+			err = d.StringLater(&v.UserAgent)
 		default:
 			if jsonwire.FoldsToAny(k, sessionDeviceJSONNames) {
 				return jsonwire.ErrFallback
@@ -5143,8 +5808,12 @@ func (v *SessionDevice) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -5209,6 +5878,7 @@ func (v *UpdateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5226,37 +5896,37 @@ func (v *UpdateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.ExternalID)
+			err = d.StringLater(&v.ExternalID)
 		case "metadata_admin":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.Raw((*[]byte)(&v.MetadataAdmin))
+			err = d.RawLater((*[]byte)(&v.MetadataAdmin))
 		case "metadata_public":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 3
-			err = d.Raw((*[]byte)(&v.MetadataPublic))
+			err = d.RawLater((*[]byte)(&v.MetadataPublic))
 		case "schema_id":
 			if seen&(1<<4) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 4
-			err = d.String(&v.SchemaID)
+			err = d.StringLater(&v.SchemaID)
 		case "state":
 			if seen&(1<<5) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 5
-			err = d.String((*string)(&v.State))
+			err = d.StringLater((*string)(&v.State))
 		case "traits":
 			if seen&(1<<6) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 6
-			err = d.Raw((*[]byte)(&v.Traits))
+			err = d.RawLater((*[]byte)(&v.Traits))
 		default:
 			if jsonwire.FoldsToAny(k, updateIdentityBodyJSONNames) {
 				return jsonwire.ErrFallback
@@ -5267,8 +5937,12 @@ func (v *UpdateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }
@@ -5363,6 +6037,7 @@ func (v *VerifiableIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
+	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5380,13 +6055,13 @@ func (v *VerifiableIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 1
-			err = d.String(&v.ID)
+			err = d.StringLater(&v.ID)
 		case "status":
 			if seen&(1<<2) != 0 {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 2
-			err = d.String(&v.Status)
+			err = d.StringLater(&v.Status)
 		case "updated_at":
 			if seen&(1<<3) != 0 {
 				return jsonwire.ErrFallback
@@ -5398,7 +6073,7 @@ func (v *VerifiableIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 4
-			err = d.String(&v.Value)
+			err = d.StringLater(&v.Value)
 		case "verified":
 			if seen&(1<<5) != 0 {
 				return jsonwire.ErrFallback
@@ -5423,7 +6098,7 @@ func (v *VerifiableIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 				return jsonwire.ErrFallback
 			}
 			seen |= 1 << 7
-			err = d.String((*string)(&v.Via))
+			err = d.StringLater((*string)(&v.Via))
 		default:
 			if jsonwire.FoldsToAny(k, verifiableIdentityAddressJSONNames) {
 				return jsonwire.ErrFallback
@@ -5434,8 +6109,12 @@ func (v *VerifiableIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		more, err := d.ObjectNext()
-		if err != nil || !more {
+		if err != nil {
 			return err
+		}
+		if !more {
+			d.Flush(mark)
+			return nil
 		}
 	}
 }

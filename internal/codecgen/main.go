@@ -275,7 +275,7 @@ func (g *gen) write() {
 	g.p("package gen")
 	g.p("")
 	g.p("import (")
-	for _, imp := range []string{"bytes", "encoding/json", "maps", "slices", "time"} {
+	for _, imp := range []string{"bytes", "encoding/json", "maps", "slices", "sync", "time"} {
 		if strings.Contains(body, imp[strings.LastIndex(imp, "/")+1:]+".") {
 			g.p("%q", imp)
 		}
@@ -294,27 +294,42 @@ func (g *gen) writeEntryPoints() {
 	g.p("// input they do not take (a wrong type, a duplicate or case-folded key, a")
 	g.p("// malformed body) and any other v go to json.Unmarshal.")
 	g.p("func DecodeJSON(data []byte, v any) error {")
-	g.p("var d jsonwire.Decoder")
-	g.p("d.Reset(data)")
+	g.p("d := jsonwire.GetDecoder(data)")
+	g.p("defer jsonwire.PutDecoder(d)")
 	g.p("switch p := v.(type) {")
 	for _, m := range g.models {
 		g.p("case *%s:", m.name)
 		g.p("*p = %s{}", m.name)
-		g.p("if p.decodeJSON(&d) == nil && d.End() == nil { return nil }")
+		g.p("if p.decodeJSON(d) == nil && d.End() == nil { return nil }")
 		g.p("*p = %s{}", m.name)
 		g.p("jsonwire.NoteFallback()")
 		if _, ok := g.slices[m.name]; !ok {
 			g.slices[m.name] = &typ{kind: kStruct, name: m.name}
 		}
+		// A list is decoded into a pooled slice and copied out at its
+		// exact length: one allocation instead of a doubling series.
 		g.p("case *[]%s:", m.name)
 		g.p("*p = nil")
-		g.p("if decode%s(&d, p) == nil && d.End() == nil { return nil }", ident("[]"+m.name))
+		g.p("sp := %sScratch.Get().(*[]%s)", lower(m.name), m.name)
+		g.p("ok := decode%s(d, sp) == nil && d.End() == nil", ident("[]"+m.name))
+		g.p("if ok && *sp != nil { *p = slices.Clone(*sp) }")
+		g.p("if cap(*sp) <= maxScratch { clear((*sp)[:cap(*sp)]); *sp = (*sp)[:0]; %sScratch.Put(sp) }", lower(m.name))
+		g.p("if ok { return nil }")
 		g.p("*p = nil")
 		g.p("jsonwire.NoteFallback()")
 	}
 	g.p("}")
 	g.p("return json.Unmarshal(data, v)")
 	g.p("}")
+	g.p("")
+	g.p("// maxScratch bounds the pooled slices lists are decoded into.")
+	g.p("const maxScratch = 1024")
+	g.p("")
+	g.p("var (")
+	for _, m := range g.models {
+		g.p("%sScratch = sync.Pool{New: func() any { return new([]%s) }}", lower(m.name), m.name)
+	}
+	g.p(")")
 	g.p("")
 	g.p("// EncodeJSON encodes v as json.Marshal does, with the same bytes and the")
 	g.p("// same error. Models of this package and pointers to them are written by")
@@ -355,6 +370,7 @@ func (g *gen) writeDecoder(m *model) {
 	if len(m.fields) > 0 {
 		g.p("var seen uint64")
 	}
+	g.p("mark := d.Mark()")
 	g.p("for {")
 	g.p("k, err := d.Key()")
 	g.p("if err != nil { return err }")
@@ -371,7 +387,8 @@ func (g *gen) writeDecoder(m *model) {
 	g.p("}")
 	g.p("if err != nil { return err }")
 	g.p("more, err := d.ObjectNext()")
-	g.p("if err != nil || !more { return err }")
+	g.p("if err != nil { return err }")
+	g.p("if !more { d.Flush(mark); return nil }")
 	g.p("}")
 	g.p("}")
 }
@@ -387,7 +404,11 @@ func (g *gen) decodeInto(x string, t *typ) {
 	}
 	switch t.kind {
 	case kString:
-		g.p("err = d.String(%s)", conv("string"))
+		if strings.HasPrefix(x, "v.") { // a field of the object: allocated with its others
+			g.p("err = d.StringLater(%s)", conv("string"))
+		} else {
+			g.p("err = d.String(%s)", conv("string"))
+		}
 	case kBool:
 		g.p("err = d.Bool(%s)", conv("bool"))
 	case kInt64:
@@ -395,7 +416,11 @@ func (g *gen) decodeInto(x string, t *typ) {
 	case kTime:
 		g.p("err = d.Time(&%s)", x)
 	case kRaw:
-		g.p("err = d.Raw((*[]byte)(&%s))", x)
+		if strings.HasPrefix(x, "v.") {
+			g.p("err = d.RawLater((*[]byte)(&%s))", x)
+		} else {
+			g.p("err = d.Raw((*[]byte)(&%s))", x)
+		}
 	case kNullable:
 		g.p("if d.Null() { %s.SetNull() } else {", x)
 		switch t.elem.kind {

@@ -34,6 +34,37 @@ type Decoder struct {
 	// scratch holds a key or string that needed unescaping.
 	scratch []byte
 	strs    interned
+	// Values waiting for the end of their object (later.go).
+	pstr []pendingString
+	praw []pendingRaw
+	pend []byte
+}
+
+var decoders = sync.Pool{New: func() any {
+	return &Decoder{pstr: make([]pendingString, 0, 16), praw: make([]pendingRaw, 0, 8), pend: make([]byte, 0, 512)}
+}}
+
+// GetDecoder returns a decoder reading data, from a pool: its buffers for
+// pending values stay allocated between bodies. Return it with
+// PutDecoder.
+func GetDecoder(data []byte) *Decoder {
+	d := decoders.Get().(*Decoder)
+	d.Reset(data)
+	return d
+}
+
+// PutDecoder returns d to the pool, keeping no reference to the body or
+// to anything decoded from it.
+func PutDecoder(d *Decoder) {
+	d.buf = nil
+	clear(d.pstr[:cap(d.pstr)])
+	clear(d.praw[:cap(d.praw)])
+	d.pstr, d.praw, d.pend = d.pstr[:0], d.praw[:0], d.pend[:0]
+	d.strs = interned{}
+	if cap(d.pend) > 64<<10 || cap(d.scratch) > 64<<10 {
+		return // grown by an unusual body: let it go
+	}
+	decoders.Put(d)
 }
 
 // Reset makes d read data from the start.

@@ -63,22 +63,43 @@ const internSlots = 64
 // schema URL instead of one per item. A miss costs one comparison.
 type interned [internSlots]string
 
+// maxInterned is the longest string the table keeps.
+const maxInterned = 64
+
+func internSlot[T string | []byte](b T) int {
+	n := len(b)
+	return (n*31 + int(b[0])*7 + int(b[n-1])*3 + int(b[n/2])) % internSlots
+}
+
 // Intern returns b as a string, reusing an equal recent one.
 func (d *Decoder) Intern(b []byte) string {
-	n := len(b)
-	if n == 0 {
-		return ""
-	}
-	if n > 64 {
-		return string(b)
-	}
-	slot := &d.strs[(n*31+int(b[0])*7+int(b[n-1])*3+int(b[n/2]))%internSlots]
-	if *slot == string(b) {
-		return *slot
+	if s, ok := d.lookup(b); ok {
+		return s
 	}
 	s := string(b)
-	*slot = s
+	if len(s) <= maxInterned {
+		d.remember(s)
+	}
 	return s
+}
+
+// lookup finds b in the table of recent strings.
+func (d *Decoder) lookup(b []byte) (string, bool) {
+	if len(b) == 0 {
+		return "", true
+	}
+	if len(b) > maxInterned {
+		return "", false
+	}
+	if s := d.strs[internSlot(b)]; s == string(b) {
+		return s, true
+	}
+	return "", false
+}
+
+// remember puts s (not empty, at most maxInterned bytes) in the table.
+func (d *Decoder) remember(s string) {
+	d.strs[internSlot(s)] = s
 }
 
 // Bool reads true or false into *p; null leaves *p alone.
