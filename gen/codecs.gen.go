@@ -25,6 +25,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *BatchPatchIdentitiesResponse:
 		*p = BatchPatchIdentitiesResponse{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = BatchPatchIdentitiesResponse{}
@@ -33,6 +34,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := batchPatchIdentitiesResponseScratch.Get().(*[]BatchPatchIdentitiesResponse)
 		ok := decodeSliceBatchPatchIdentitiesResponse(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -49,6 +53,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *CreateIdentityBody:
 		*p = CreateIdentityBody{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = CreateIdentityBody{}
@@ -57,6 +62,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := createIdentityBodyScratch.Get().(*[]CreateIdentityBody)
 		ok := decodeSliceCreateIdentityBody(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -73,6 +81,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *CreateRecoveryCodeForIdentityBody:
 		*p = CreateRecoveryCodeForIdentityBody{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = CreateRecoveryCodeForIdentityBody{}
@@ -81,6 +90,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := createRecoveryCodeForIdentityBodyScratch.Get().(*[]CreateRecoveryCodeForIdentityBody)
 		ok := decodeSliceCreateRecoveryCodeForIdentityBody(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -97,6 +109,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *CreateRecoveryLinkForIdentityBody:
 		*p = CreateRecoveryLinkForIdentityBody{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = CreateRecoveryLinkForIdentityBody{}
@@ -105,6 +118,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := createRecoveryLinkForIdentityBodyScratch.Get().(*[]CreateRecoveryLinkForIdentityBody)
 		ok := decodeSliceCreateRecoveryLinkForIdentityBody(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -121,6 +137,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ErrorGeneric:
 		*p = ErrorGeneric{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ErrorGeneric{}
@@ -129,6 +146,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := errorGenericScratch.Get().(*[]ErrorGeneric)
 		ok := decodeSliceErrorGeneric(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -145,6 +165,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *GenericError:
 		*p = GenericError{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = GenericError{}
@@ -153,6 +174,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := genericErrorScratch.Get().(*[]GenericError)
 		ok := decodeSliceGenericError(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -169,6 +193,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *Identity:
 		*p = Identity{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = Identity{}
@@ -177,6 +202,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := identityScratch.Get().(*[]Identity)
 		ok := decodeSliceIdentity(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -193,6 +221,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *IdentityCredentials:
 		*p = IdentityCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = IdentityCredentials{}
@@ -201,6 +230,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := identityCredentialsScratch.Get().(*[]IdentityCredentials)
 		ok := decodeSliceIdentityCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -217,6 +249,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *IdentityPatch:
 		*p = IdentityPatch{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = IdentityPatch{}
@@ -225,6 +258,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := identityPatchScratch.Get().(*[]IdentityPatch)
 		ok := decodeSliceIdentityPatch(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -241,6 +277,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *IdentityPatchResponse:
 		*p = IdentityPatchResponse{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = IdentityPatchResponse{}
@@ -249,6 +286,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := identityPatchResponseScratch.Get().(*[]IdentityPatchResponse)
 		ok := decodeSliceIdentityPatchResponse(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -265,6 +305,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *IdentitySchemaContainer:
 		*p = IdentitySchemaContainer{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = IdentitySchemaContainer{}
@@ -273,6 +314,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := identitySchemaContainerScratch.Get().(*[]IdentitySchemaContainer)
 		ok := decodeSliceIdentitySchemaContainer(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -289,6 +333,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *IdentityWithCredentials:
 		*p = IdentityWithCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = IdentityWithCredentials{}
@@ -297,6 +342,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := identityWithCredentialsScratch.Get().(*[]IdentityWithCredentials)
 		ok := decodeSliceIdentityWithCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -313,6 +361,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportLookupSecretCode:
 		*p = ImportLookupSecretCode{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportLookupSecretCode{}
@@ -321,6 +370,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importLookupSecretCodeScratch.Get().(*[]ImportLookupSecretCode)
 		ok := decodeSliceImportLookupSecretCode(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -337,6 +389,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportLookupSecretConfig:
 		*p = ImportLookupSecretConfig{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportLookupSecretConfig{}
@@ -345,6 +398,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importLookupSecretConfigScratch.Get().(*[]ImportLookupSecretConfig)
 		ok := decodeSliceImportLookupSecretConfig(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -361,6 +417,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportLookupSecretCredentials:
 		*p = ImportLookupSecretCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportLookupSecretCredentials{}
@@ -369,6 +426,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importLookupSecretCredentialsScratch.Get().(*[]ImportLookupSecretCredentials)
 		ok := decodeSliceImportLookupSecretCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -385,6 +445,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportOIDCConfig:
 		*p = ImportOIDCConfig{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportOIDCConfig{}
@@ -393,6 +454,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importOIDCConfigScratch.Get().(*[]ImportOIDCConfig)
 		ok := decodeSliceImportOIDCConfig(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -409,6 +473,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportOIDCCredentials:
 		*p = ImportOIDCCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportOIDCCredentials{}
@@ -417,6 +482,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importOIDCCredentialsScratch.Get().(*[]ImportOIDCCredentials)
 		ok := decodeSliceImportOIDCCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -433,6 +501,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportOIDCProvider:
 		*p = ImportOIDCProvider{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportOIDCProvider{}
@@ -441,6 +510,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importOIDCProviderScratch.Get().(*[]ImportOIDCProvider)
 		ok := decodeSliceImportOIDCProvider(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -457,6 +529,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportPasskeyCredentials:
 		*p = ImportPasskeyCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportPasskeyCredentials{}
@@ -465,6 +538,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importPasskeyCredentialsScratch.Get().(*[]ImportPasskeyCredentials)
 		ok := decodeSliceImportPasskeyCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -481,6 +557,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportPasswordConfig:
 		*p = ImportPasswordConfig{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportPasswordConfig{}
@@ -489,6 +566,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importPasswordConfigScratch.Get().(*[]ImportPasswordConfig)
 		ok := decodeSliceImportPasswordConfig(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -505,6 +585,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportPasswordCredentials:
 		*p = ImportPasswordCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportPasswordCredentials{}
@@ -513,6 +594,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importPasswordCredentialsScratch.Get().(*[]ImportPasswordCredentials)
 		ok := decodeSliceImportPasswordCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -529,6 +613,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportSAMLConfig:
 		*p = ImportSAMLConfig{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportSAMLConfig{}
@@ -537,6 +622,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importSAMLConfigScratch.Get().(*[]ImportSAMLConfig)
 		ok := decodeSliceImportSAMLConfig(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -553,6 +641,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportSAMLCredentials:
 		*p = ImportSAMLCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportSAMLCredentials{}
@@ -561,6 +650,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importSAMLCredentialsScratch.Get().(*[]ImportSAMLCredentials)
 		ok := decodeSliceImportSAMLCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -577,6 +669,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportSAMLProvider:
 		*p = ImportSAMLProvider{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportSAMLProvider{}
@@ -585,6 +678,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importSAMLProviderScratch.Get().(*[]ImportSAMLProvider)
 		ok := decodeSliceImportSAMLProvider(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -601,6 +697,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportTOTPConfig:
 		*p = ImportTOTPConfig{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportTOTPConfig{}
@@ -609,6 +706,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importTOTPConfigScratch.Get().(*[]ImportTOTPConfig)
 		ok := decodeSliceImportTOTPConfig(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -625,6 +725,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportTOTPCredentials:
 		*p = ImportTOTPCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportTOTPCredentials{}
@@ -633,6 +734,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importTOTPCredentialsScratch.Get().(*[]ImportTOTPCredentials)
 		ok := decodeSliceImportTOTPCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -649,6 +753,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportWebAuthnAttestation:
 		*p = ImportWebAuthnAttestation{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportWebAuthnAttestation{}
@@ -657,6 +762,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importWebAuthnAttestationScratch.Get().(*[]ImportWebAuthnAttestation)
 		ok := decodeSliceImportWebAuthnAttestation(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -673,6 +781,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportWebAuthnAuthenticator:
 		*p = ImportWebAuthnAuthenticator{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportWebAuthnAuthenticator{}
@@ -681,6 +790,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importWebAuthnAuthenticatorScratch.Get().(*[]ImportWebAuthnAuthenticator)
 		ok := decodeSliceImportWebAuthnAuthenticator(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -697,6 +809,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportWebAuthnConfig:
 		*p = ImportWebAuthnConfig{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportWebAuthnConfig{}
@@ -705,6 +818,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importWebAuthnConfigScratch.Get().(*[]ImportWebAuthnConfig)
 		ok := decodeSliceImportWebAuthnConfig(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -721,6 +837,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportWebAuthnCredential:
 		*p = ImportWebAuthnCredential{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportWebAuthnCredential{}
@@ -729,6 +846,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importWebAuthnCredentialScratch.Get().(*[]ImportWebAuthnCredential)
 		ok := decodeSliceImportWebAuthnCredential(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -745,6 +865,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportWebAuthnCredentials:
 		*p = ImportWebAuthnCredentials{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportWebAuthnCredentials{}
@@ -753,6 +874,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importWebAuthnCredentialsScratch.Get().(*[]ImportWebAuthnCredentials)
 		ok := decodeSliceImportWebAuthnCredentials(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -769,6 +893,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *ImportWebAuthnFlags:
 		*p = ImportWebAuthnFlags{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = ImportWebAuthnFlags{}
@@ -777,6 +902,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := importWebAuthnFlagsScratch.Get().(*[]ImportWebAuthnFlags)
 		ok := decodeSliceImportWebAuthnFlags(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -793,6 +921,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *JSONPatch:
 		*p = JSONPatch{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = JSONPatch{}
@@ -801,6 +930,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := jSONPatchScratch.Get().(*[]JSONPatch)
 		ok := decodeSliceJSONPatch(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -817,6 +949,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *PatchIdentitiesBody:
 		*p = PatchIdentitiesBody{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = PatchIdentitiesBody{}
@@ -825,6 +958,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := patchIdentitiesBodyScratch.Get().(*[]PatchIdentitiesBody)
 		ok := decodeSlicePatchIdentitiesBody(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -841,6 +977,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *RecoveryCodeForIdentity:
 		*p = RecoveryCodeForIdentity{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = RecoveryCodeForIdentity{}
@@ -849,6 +986,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := recoveryCodeForIdentityScratch.Get().(*[]RecoveryCodeForIdentity)
 		ok := decodeSliceRecoveryCodeForIdentity(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -865,6 +1005,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *RecoveryIdentityAddress:
 		*p = RecoveryIdentityAddress{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = RecoveryIdentityAddress{}
@@ -873,6 +1014,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := recoveryIdentityAddressScratch.Get().(*[]RecoveryIdentityAddress)
 		ok := decodeSliceRecoveryIdentityAddress(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -889,6 +1033,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *RecoveryLinkForIdentity:
 		*p = RecoveryLinkForIdentity{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = RecoveryLinkForIdentity{}
@@ -897,6 +1042,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := recoveryLinkForIdentityScratch.Get().(*[]RecoveryLinkForIdentity)
 		ok := decodeSliceRecoveryLinkForIdentity(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -913,6 +1061,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *Session:
 		*p = Session{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = Session{}
@@ -921,6 +1070,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := sessionScratch.Get().(*[]Session)
 		ok := decodeSliceSession(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -937,6 +1089,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *SessionAuthenticationMethod:
 		*p = SessionAuthenticationMethod{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = SessionAuthenticationMethod{}
@@ -945,6 +1098,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := sessionAuthenticationMethodScratch.Get().(*[]SessionAuthenticationMethod)
 		ok := decodeSliceSessionAuthenticationMethod(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -961,6 +1117,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *SessionDevice:
 		*p = SessionDevice{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = SessionDevice{}
@@ -969,6 +1126,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := sessionDeviceScratch.Get().(*[]SessionDevice)
 		ok := decodeSliceSessionDevice(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -985,6 +1145,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *UpdateIdentityBody:
 		*p = UpdateIdentityBody{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = UpdateIdentityBody{}
@@ -993,6 +1154,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := updateIdentityBodyScratch.Get().(*[]UpdateIdentityBody)
 		ok := decodeSliceUpdateIdentityBody(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -1009,6 +1173,7 @@ func DecodeJSON(data []byte, v any) error {
 	case *VerifiableIdentityAddress:
 		*p = VerifiableIdentityAddress{}
 		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
 			return nil
 		}
 		*p = VerifiableIdentityAddress{}
@@ -1017,6 +1182,9 @@ func DecodeJSON(data []byte, v any) error {
 		*p = nil
 		sp := verifiableIdentityAddressScratch.Get().(*[]VerifiableIdentityAddress)
 		ok := decodeSliceVerifiableIdentityAddress(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
 		if ok && *sp != nil {
 			*p = slices.Clone(*sp)
 		}
@@ -1406,7 +1574,6 @@ func (v *BatchPatchIdentitiesResponse) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1433,7 +1600,6 @@ func (v *BatchPatchIdentitiesResponse) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -1496,7 +1662,6 @@ func (v *CreateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1584,7 +1749,6 @@ func (v *CreateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -1727,7 +1891,6 @@ func (v *CreateRecoveryCodeForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1766,7 +1929,6 @@ func (v *CreateRecoveryCodeForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -1820,7 +1982,6 @@ func (v *CreateRecoveryLinkForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1853,7 +2014,6 @@ func (v *CreateRecoveryLinkForIdentityBody) decodeJSON(d *jsonwire.Decoder) erro
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -1899,7 +2059,6 @@ func (v *ErrorGeneric) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -1926,7 +2085,6 @@ func (v *ErrorGeneric) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -1974,7 +2132,6 @@ func (v *GenericError) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2043,7 +2200,6 @@ func (v *GenericError) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -2147,7 +2303,6 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2180,10 +2335,12 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 					}
 					key := d.Intern(k)
 					var e IdentityCredentials
+					mark := d.Mark()
 					err = e.decodeJSON(d)
 					if err != nil {
 						return err
 					}
+					d.Flush(mark) // e's pending values, before e is copied
 					m[key] = e
 					more, err := d.ObjectNext()
 					if err != nil {
@@ -2299,7 +2456,6 @@ func (v *Identity) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -2505,7 +2661,6 @@ func (v *IdentityCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2562,7 +2717,6 @@ func (v *IdentityCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -2654,7 +2808,6 @@ func (v *IdentityPatch) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2687,7 +2840,6 @@ func (v *IdentityPatch) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -2738,7 +2890,6 @@ func (v *IdentityPatchResponse) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2783,7 +2934,6 @@ func (v *IdentityPatchResponse) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -2846,7 +2996,6 @@ func (v *IdentitySchemaContainer) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2879,7 +3028,6 @@ func (v *IdentitySchemaContainer) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -2933,7 +3081,6 @@ func (v *IdentityWithCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -2996,7 +3143,6 @@ func (v *IdentityWithCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3092,7 +3238,6 @@ func (v *ImportLookupSecretCode) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3132,7 +3277,6 @@ func (v *ImportLookupSecretCode) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3185,7 +3329,6 @@ func (v *ImportLookupSecretConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3212,7 +3355,6 @@ func (v *ImportLookupSecretConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3264,7 +3406,6 @@ func (v *ImportLookupSecretCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3291,7 +3432,6 @@ func (v *ImportLookupSecretCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3332,7 +3472,6 @@ func (v *ImportOIDCConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3359,7 +3498,6 @@ func (v *ImportOIDCConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3411,7 +3549,6 @@ func (v *ImportOIDCCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3438,7 +3575,6 @@ func (v *ImportOIDCCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3482,7 +3618,6 @@ func (v *ImportOIDCProvider) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3534,7 +3669,6 @@ func (v *ImportOIDCProvider) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3599,7 +3733,6 @@ func (v *ImportPasskeyCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3626,7 +3759,6 @@ func (v *ImportPasskeyCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3669,7 +3801,6 @@ func (v *ImportPasswordConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3708,7 +3839,6 @@ func (v *ImportPasswordConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3761,7 +3891,6 @@ func (v *ImportPasswordCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3788,7 +3917,6 @@ func (v *ImportPasswordCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3829,7 +3957,6 @@ func (v *ImportSAMLConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3856,7 +3983,6 @@ func (v *ImportSAMLConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3908,7 +4034,6 @@ func (v *ImportSAMLCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -3935,7 +4060,6 @@ func (v *ImportSAMLCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -3978,7 +4102,6 @@ func (v *ImportSAMLProvider) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4024,7 +4147,6 @@ func (v *ImportSAMLProvider) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4082,7 +4204,6 @@ func (v *ImportTOTPConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4109,7 +4230,6 @@ func (v *ImportTOTPConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4148,7 +4268,6 @@ func (v *ImportTOTPCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4175,7 +4294,6 @@ func (v *ImportTOTPCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4220,7 +4338,6 @@ func (v *ImportWebAuthnAttestation) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4271,7 +4388,6 @@ func (v *ImportWebAuthnAttestation) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4340,7 +4456,6 @@ func (v *ImportWebAuthnAuthenticator) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4379,7 +4494,6 @@ func (v *ImportWebAuthnAuthenticator) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4433,7 +4547,6 @@ func (v *ImportWebAuthnConfig) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4466,7 +4579,6 @@ func (v *ImportWebAuthnConfig) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4534,7 +4646,6 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4615,7 +4726,6 @@ func (v *ImportWebAuthnCredential) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4736,7 +4846,6 @@ func (v *ImportWebAuthnCredentials) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4763,7 +4872,6 @@ func (v *ImportWebAuthnCredentials) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4807,7 +4915,6 @@ func (v *ImportWebAuthnFlags) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4852,7 +4959,6 @@ func (v *ImportWebAuthnFlags) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -4915,7 +5021,6 @@ func (v *JSONPatch) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -4960,7 +5065,6 @@ func (v *JSONPatch) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5022,7 +5126,6 @@ func (v *PatchIdentitiesBody) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5049,7 +5152,6 @@ func (v *PatchIdentitiesBody) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5103,7 +5205,6 @@ func (v *RecoveryCodeForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5142,7 +5243,6 @@ func (v *RecoveryCodeForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5201,7 +5301,6 @@ func (v *RecoveryIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5252,7 +5351,6 @@ func (v *RecoveryIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5324,7 +5422,6 @@ func (v *RecoveryLinkForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5357,7 +5454,6 @@ func (v *RecoveryLinkForIdentity) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5414,7 +5510,6 @@ func (v *Session) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5502,7 +5597,6 @@ func (v *Session) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5644,7 +5738,6 @@ func (v *SessionAuthenticationMethod) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5695,7 +5788,6 @@ func (v *SessionAuthenticationMethod) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5767,7 +5859,6 @@ func (v *SessionDevice) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5812,7 +5903,6 @@ func (v *SessionDevice) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -5878,7 +5968,6 @@ func (v *UpdateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -5941,7 +6030,6 @@ func (v *UpdateIdentityBody) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -6037,7 +6125,6 @@ func (v *VerifiableIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 		return err
 	}
 	var seen uint64
-	mark := d.Mark()
 	for {
 		k, err := d.Key()
 		if err != nil {
@@ -6113,7 +6200,6 @@ func (v *VerifiableIdentityAddress) decodeJSON(d *jsonwire.Decoder) error {
 			return err
 		}
 		if !more {
-			d.Flush(mark)
 			return nil
 		}
 	}
@@ -6213,19 +6299,21 @@ func decodeSlicePtrIdentityPatchResponse(d *jsonwire.Decoder, p *[]*IdentityPatc
 		return nil
 	}
 	s := *p
+	var block []IdentityPatchResponse
 	for {
-		s = append(s, nil)
 		if d.Null() {
-			s[len(s)-1] = nil
+			s = append(s, nil)
 		} else {
-			if s[len(s)-1] == nil {
-				s[len(s)-1] = new(IdentityPatchResponse)
+			if len(block) == cap(block) {
+				block = make([]IdentityPatchResponse, 0, min(max(len(s), 8), 256))
 			}
-			err = s[len(s)-1].decodeJSON(d)
-		}
-		if err != nil {
-			*p = s
-			return err
+			block = append(block, IdentityPatchResponse{})
+			e := &block[len(block)-1]
+			if err := e.decodeJSON(d); err != nil {
+				*p = s
+				return err
+			}
+			s = append(s, e)
 		}
 		more, err := d.ArrayNext()
 		if err != nil || !more {
@@ -6251,11 +6339,13 @@ func decodeSliceBatchPatchIdentitiesResponse(d *jsonwire.Decoder, p *[]BatchPatc
 	s := *p
 	for {
 		s = append(s, BatchPatchIdentitiesResponse{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6280,11 +6370,13 @@ func decodeSliceCreateIdentityBody(d *jsonwire.Decoder, p *[]CreateIdentityBody)
 	s := *p
 	for {
 		s = append(s, CreateIdentityBody{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6309,11 +6401,13 @@ func decodeSliceCreateRecoveryCodeForIdentityBody(d *jsonwire.Decoder, p *[]Crea
 	s := *p
 	for {
 		s = append(s, CreateRecoveryCodeForIdentityBody{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6338,11 +6432,13 @@ func decodeSliceCreateRecoveryLinkForIdentityBody(d *jsonwire.Decoder, p *[]Crea
 	s := *p
 	for {
 		s = append(s, CreateRecoveryLinkForIdentityBody{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6367,11 +6463,13 @@ func decodeSliceErrorGeneric(d *jsonwire.Decoder, p *[]ErrorGeneric) error {
 	s := *p
 	for {
 		s = append(s, ErrorGeneric{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6396,11 +6494,13 @@ func decodeSliceGenericError(d *jsonwire.Decoder, p *[]GenericError) error {
 	s := *p
 	for {
 		s = append(s, GenericError{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6425,11 +6525,13 @@ func decodeSliceIdentity(d *jsonwire.Decoder, p *[]Identity) error {
 	s := *p
 	for {
 		s = append(s, Identity{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6454,11 +6556,13 @@ func decodeSliceIdentityCredentials(d *jsonwire.Decoder, p *[]IdentityCredential
 	s := *p
 	for {
 		s = append(s, IdentityCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6483,11 +6587,13 @@ func decodeSliceIdentityPatch(d *jsonwire.Decoder, p *[]IdentityPatch) error {
 	s := *p
 	for {
 		s = append(s, IdentityPatch{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6512,11 +6618,13 @@ func decodeSliceIdentityPatchResponse(d *jsonwire.Decoder, p *[]IdentityPatchRes
 	s := *p
 	for {
 		s = append(s, IdentityPatchResponse{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6541,11 +6649,13 @@ func decodeSliceIdentitySchemaContainer(d *jsonwire.Decoder, p *[]IdentitySchema
 	s := *p
 	for {
 		s = append(s, IdentitySchemaContainer{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6570,11 +6680,13 @@ func decodeSliceIdentityWithCredentials(d *jsonwire.Decoder, p *[]IdentityWithCr
 	s := *p
 	for {
 		s = append(s, IdentityWithCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6599,11 +6711,13 @@ func decodeSliceImportLookupSecretCode(d *jsonwire.Decoder, p *[]ImportLookupSec
 	s := *p
 	for {
 		s = append(s, ImportLookupSecretCode{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6628,11 +6742,13 @@ func decodeSliceImportLookupSecretConfig(d *jsonwire.Decoder, p *[]ImportLookupS
 	s := *p
 	for {
 		s = append(s, ImportLookupSecretConfig{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6657,11 +6773,13 @@ func decodeSliceImportLookupSecretCredentials(d *jsonwire.Decoder, p *[]ImportLo
 	s := *p
 	for {
 		s = append(s, ImportLookupSecretCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6686,11 +6804,13 @@ func decodeSliceImportOIDCConfig(d *jsonwire.Decoder, p *[]ImportOIDCConfig) err
 	s := *p
 	for {
 		s = append(s, ImportOIDCConfig{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6715,11 +6835,13 @@ func decodeSliceImportOIDCCredentials(d *jsonwire.Decoder, p *[]ImportOIDCCreden
 	s := *p
 	for {
 		s = append(s, ImportOIDCCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6744,11 +6866,13 @@ func decodeSliceImportOIDCProvider(d *jsonwire.Decoder, p *[]ImportOIDCProvider)
 	s := *p
 	for {
 		s = append(s, ImportOIDCProvider{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6773,11 +6897,13 @@ func decodeSliceImportPasskeyCredentials(d *jsonwire.Decoder, p *[]ImportPasskey
 	s := *p
 	for {
 		s = append(s, ImportPasskeyCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6802,11 +6928,13 @@ func decodeSliceImportPasswordConfig(d *jsonwire.Decoder, p *[]ImportPasswordCon
 	s := *p
 	for {
 		s = append(s, ImportPasswordConfig{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6831,11 +6959,13 @@ func decodeSliceImportPasswordCredentials(d *jsonwire.Decoder, p *[]ImportPasswo
 	s := *p
 	for {
 		s = append(s, ImportPasswordCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6860,11 +6990,13 @@ func decodeSliceImportSAMLConfig(d *jsonwire.Decoder, p *[]ImportSAMLConfig) err
 	s := *p
 	for {
 		s = append(s, ImportSAMLConfig{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6889,11 +7021,13 @@ func decodeSliceImportSAMLCredentials(d *jsonwire.Decoder, p *[]ImportSAMLCreden
 	s := *p
 	for {
 		s = append(s, ImportSAMLCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6918,11 +7052,13 @@ func decodeSliceImportSAMLProvider(d *jsonwire.Decoder, p *[]ImportSAMLProvider)
 	s := *p
 	for {
 		s = append(s, ImportSAMLProvider{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6947,11 +7083,13 @@ func decodeSliceImportTOTPConfig(d *jsonwire.Decoder, p *[]ImportTOTPConfig) err
 	s := *p
 	for {
 		s = append(s, ImportTOTPConfig{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -6976,11 +7114,13 @@ func decodeSliceImportTOTPCredentials(d *jsonwire.Decoder, p *[]ImportTOTPCreden
 	s := *p
 	for {
 		s = append(s, ImportTOTPCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7005,11 +7145,13 @@ func decodeSliceImportWebAuthnAttestation(d *jsonwire.Decoder, p *[]ImportWebAut
 	s := *p
 	for {
 		s = append(s, ImportWebAuthnAttestation{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7034,11 +7176,13 @@ func decodeSliceImportWebAuthnAuthenticator(d *jsonwire.Decoder, p *[]ImportWebA
 	s := *p
 	for {
 		s = append(s, ImportWebAuthnAuthenticator{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7063,11 +7207,13 @@ func decodeSliceImportWebAuthnConfig(d *jsonwire.Decoder, p *[]ImportWebAuthnCon
 	s := *p
 	for {
 		s = append(s, ImportWebAuthnConfig{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7092,11 +7238,13 @@ func decodeSliceImportWebAuthnCredential(d *jsonwire.Decoder, p *[]ImportWebAuth
 	s := *p
 	for {
 		s = append(s, ImportWebAuthnCredential{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7121,11 +7269,13 @@ func decodeSliceImportWebAuthnCredentials(d *jsonwire.Decoder, p *[]ImportWebAut
 	s := *p
 	for {
 		s = append(s, ImportWebAuthnCredentials{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7150,11 +7300,13 @@ func decodeSliceImportWebAuthnFlags(d *jsonwire.Decoder, p *[]ImportWebAuthnFlag
 	s := *p
 	for {
 		s = append(s, ImportWebAuthnFlags{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7179,11 +7331,13 @@ func decodeSliceJSONPatch(d *jsonwire.Decoder, p *[]JSONPatch) error {
 	s := *p
 	for {
 		s = append(s, JSONPatch{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7208,11 +7362,13 @@ func decodeSlicePatchIdentitiesBody(d *jsonwire.Decoder, p *[]PatchIdentitiesBod
 	s := *p
 	for {
 		s = append(s, PatchIdentitiesBody{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7237,11 +7393,13 @@ func decodeSliceRecoveryCodeForIdentity(d *jsonwire.Decoder, p *[]RecoveryCodeFo
 	s := *p
 	for {
 		s = append(s, RecoveryCodeForIdentity{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7266,11 +7424,13 @@ func decodeSliceRecoveryIdentityAddress(d *jsonwire.Decoder, p *[]RecoveryIdenti
 	s := *p
 	for {
 		s = append(s, RecoveryIdentityAddress{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7295,11 +7455,13 @@ func decodeSliceRecoveryLinkForIdentity(d *jsonwire.Decoder, p *[]RecoveryLinkFo
 	s := *p
 	for {
 		s = append(s, RecoveryLinkForIdentity{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7324,11 +7486,13 @@ func decodeSliceSession(d *jsonwire.Decoder, p *[]Session) error {
 	s := *p
 	for {
 		s = append(s, Session{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7353,11 +7517,13 @@ func decodeSliceSessionAuthenticationMethod(d *jsonwire.Decoder, p *[]SessionAut
 	s := *p
 	for {
 		s = append(s, SessionAuthenticationMethod{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7382,11 +7548,13 @@ func decodeSliceSessionDevice(d *jsonwire.Decoder, p *[]SessionDevice) error {
 	s := *p
 	for {
 		s = append(s, SessionDevice{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7411,11 +7579,13 @@ func decodeSliceUpdateIdentityBody(d *jsonwire.Decoder, p *[]UpdateIdentityBody)
 	s := *p
 	for {
 		s = append(s, UpdateIdentityBody{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s
@@ -7440,11 +7610,13 @@ func decodeSliceVerifiableIdentityAddress(d *jsonwire.Decoder, p *[]VerifiableId
 	s := *p
 	for {
 		s = append(s, VerifiableIdentityAddress{})
+		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {
 			*p = s
 			return err
 		}
+		d.Flush(mark)
 		more, err := d.ArrayNext()
 		if err != nil || !more {
 			*p = s

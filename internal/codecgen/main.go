@@ -300,7 +300,7 @@ func (g *gen) writeEntryPoints() {
 	for _, m := range g.models {
 		g.p("case *%s:", m.name)
 		g.p("*p = %s{}", m.name)
-		g.p("if p.decodeJSON(d) == nil && d.End() == nil { return nil }")
+		g.p("if p.decodeJSON(d) == nil && d.End() == nil { d.Flush(jsonwire.Mark{}); return nil }")
 		g.p("*p = %s{}", m.name)
 		g.p("jsonwire.NoteFallback()")
 		if _, ok := g.slices[m.name]; !ok {
@@ -312,6 +312,7 @@ func (g *gen) writeEntryPoints() {
 		g.p("*p = nil")
 		g.p("sp := %sScratch.Get().(*[]%s)", lower(m.name), m.name)
 		g.p("ok := decode%s(d, sp) == nil && d.End() == nil", ident("[]"+m.name))
+		g.p("if ok { d.Flush(jsonwire.Mark{}) }")
 		g.p("if ok && *sp != nil { *p = slices.Clone(*sp) }")
 		g.p("if cap(*sp) <= maxScratch { clear((*sp)[:cap(*sp)]); *sp = (*sp)[:0]; %sScratch.Put(sp) }", lower(m.name))
 		g.p("if ok { return nil }")
@@ -370,7 +371,6 @@ func (g *gen) writeDecoder(m *model) {
 	if len(m.fields) > 0 {
 		g.p("var seen uint64")
 	}
-	g.p("mark := d.Mark()")
 	g.p("for {")
 	g.p("k, err := d.Key()")
 	g.p("if err != nil { return err }")
@@ -388,7 +388,7 @@ func (g *gen) writeDecoder(m *model) {
 	g.p("if err != nil { return err }")
 	g.p("more, err := d.ObjectNext()")
 	g.p("if err != nil { return err }")
-	g.p("if !more { d.Flush(mark); return nil }")
+	g.p("if !more { return nil }")
 	g.p("}")
 	g.p("}")
 }
@@ -451,8 +451,10 @@ func (g *gen) decodeInto(x string, t *typ) {
 		g.p("if err != nil { return err }")
 		g.p("key := d.Intern(k)")
 		g.p("var e %s", t.elem.name)
+		g.p("mark := d.Mark()")
 		g.decodeInto("e", t.elem)
 		g.p("if err != nil { return err }")
+		g.p("d.Flush(mark) // e's pending values, before e is copied")
 		g.p("m[key] = e")
 		g.p("more, err := d.ObjectNext()")
 		g.p("if err != nil { return err }")
@@ -471,10 +473,33 @@ func (g *gen) writeSliceDecoder(el *typ) {
 	g.p("if err != nil { return err }")
 	g.p("if empty { *p = []%s{}; return nil }", el.name)
 	g.p("s := *p")
-	g.p("for {")
-	g.p("s = append(s, %s)", zero(el))
-	g.decodeInto("s[len(s)-1]", el)
-	g.p("if err != nil { *p = s; return err }")
+	if el.kind == kPtr {
+		// Elements come from blocks that are never grown in place, so
+		// their addresses hold while their strings wait for the flush.
+		g.p("var block []%s", el.elem.name)
+		g.p("for {")
+		g.p("if d.Null() { s = append(s, nil) } else {")
+		g.p("if len(block) == cap(block) { block = make([]%s, 0, min(max(len(s), 8), 256)) }", el.elem.name)
+		g.p("block = append(block, %s{})", el.elem.name)
+		g.p("e := &block[len(block)-1]")
+		g.p("if err := e.decodeJSON(d); err != nil { *p = s; return err }")
+		g.p("s = append(s, e)")
+		g.p("}")
+	} else {
+		g.p("for {")
+		g.p("s = append(s, %s)", zero(el))
+		if el.kind == kStruct {
+			// The slice may move when it grows: the element's pending
+			// values are set first.
+			g.p("mark := d.Mark()")
+			g.decodeInto("s[len(s)-1]", el)
+			g.p("if err != nil { *p = s; return err }")
+			g.p("d.Flush(mark)")
+		} else {
+			g.decodeInto("s[len(s)-1]", el)
+			g.p("if err != nil { *p = s; return err }")
+		}
+	}
 	g.p("more, err := d.ArrayNext()")
 	g.p("if err != nil || !more { *p = s; return err }")
 	g.p("}")

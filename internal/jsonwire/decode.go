@@ -61,7 +61,7 @@ func PutDecoder(d *Decoder) {
 	clear(d.praw[:cap(d.praw)])
 	d.pstr, d.praw, d.pend = d.pstr[:0], d.praw[:0], d.pend[:0]
 	d.strs = interned{}
-	if cap(d.pend) > 64<<10 || cap(d.scratch) > 64<<10 {
+	if cap(d.pend) > 1<<20 || cap(d.pstr) > 1<<16 || cap(d.praw) > 1<<16 || cap(d.scratch) > 64<<10 {
 		return // grown by an unusual body: let it go
 	}
 	decoders.Put(d)
