@@ -70,15 +70,16 @@ require-kratos:
 live-contract: require-kratos
 	$(GO) test -count=1 -run 'TestContractRealServer|TestPagingExactlyOnceRealServer|TestAcceptedRequestsRealServer|TestDifferential' -v ./kratostest/
 
-# Import proofs and figures against the real server (issue 10), as ratios
+# Import proofs and figures against the real server, as ratios
 # against baselines measured in the same run (curl batches, hashing alone,
-# a raw page walk, kratos import identities): client/live_import_test.go.
+# a raw page walk, kratos import identities): bulk/live_import_test.go.
 # Use a fresh, empty server. Knobs: LIVE_IMPORT_N, LIVE_HASH_N,
 # LIVE_HASH_COST, LIVE_SMALL_N, LIVE_TOLERANCE, KRATOS_BIN.
 live-import: require-kratos
-	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./client/
+	LIVE_IMPORT=1 $(GO) test -count=1 -timeout 25m -run 'TestLiveImport' -v ./bulk/
 
-# Each fuzz target for FUZZTIME; a failing input lands in client/testdata/fuzz/.
+# Each fuzz target of the module for FUZZTIME; a failing input lands
+# in <package>/testdata/fuzz/.
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 

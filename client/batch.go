@@ -75,17 +75,12 @@ func (e *BatchError) Is(target error) bool { return target == ErrBatchItemsFaile
 // BatchCreate creates up to 1,000 identities in one request (at most 200 of
 // them with plaintext passwords), and returns each item's outcome. When any
 // item failed, it returns the result together with a *BatchError, never as
-// plain success. It is not retried by default (see RetryPolicy); for large
-// or unreliable imports use Import.
+// plain success. It is not retried by default (see RetryPolicy);
+// WithMaxRetries(0) sends it exactly once whatever the policy says. For
+// large or unreliable imports use package bulk (bulk.Import).
 //
 // It corresponds to PATCH /admin/identities.
-func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPatch) (*BatchResult, error) {
-	return s.batchCreate(ctx, items, false)
-}
-
-// batchCreate is BatchCreate; noRetry sends the request once whatever the
-// retry policy says (the importer decides about resending itself).
-func (s *IdentitiesService) batchCreate(ctx context.Context, items []IdentityPatch, noRetry bool) (*BatchResult, error) {
+func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPatch, opts ...CallOption) (*BatchResult, error) {
 	const op = "Identities.BatchCreate"
 	if len(items) > MaxBatchSize {
 		return nil, &ArgumentError{Op: op, Argument: "items", Reason: fmt.Sprintf("%d items, the server takes at most %d", len(items), MaxBatchSize)}
@@ -114,11 +109,11 @@ func (s *IdentitiesService) batchCreate(ctx context.Context, items []IdentityPat
 		return nil, err
 	}
 	req, err := gen.NewBatchPatchIdentitiesRequestWithBody(s.c.server(false), jsonContentType, nil)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
-	cl.body, cl.noRetry = b, noRetry
+	cl.body = b
 	var out gen.BatchPatchIdentitiesResponse
 	resp, err := s.c.do(ctx, cl)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kratosadmin/sdk/gen"
+	"github.com/kratosadmin/sdk/internal/retry"
 )
 
 // Client calls the Kratos identity-admin API. Create one with New and share
@@ -171,14 +172,14 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String
 // generated builder (gen.NewXxxRequest); the client adds auth, the body and
 // everything else per attempt.
 type call struct {
-	op      string // for errors: "Identities.Get"
-	method  string
-	public  bool        // schema endpoint: public URL, no auth needed
-	path    string      // decoded path below the base, e.g. /admin/identities/ID
-	url     *url.URL    // the generated builder's URL: path and query
-	header  http.Header // headers the builder set (header parameters)
-	body    []byte      // JSON request body, nil for none
-	noRetry bool        // send once, whatever the retry policy says
+	op     string // for errors: "Identities.Get"
+	method string
+	public bool        // schema endpoint: public URL, no auth needed
+	path   string      // decoded path below the base, e.g. /admin/identities/ID
+	url    *url.URL    // the generated builder's URL: path and query
+	header http.Header // headers the builder set (header parameters)
+	body   []byte      // JSON request body, nil for none
+	per    *callConfig // the call's options (CallOption), nil for none
 
 	// fix corrects the paging of lists the server pages wrongly.
 	fix *pageFix
@@ -201,15 +202,20 @@ func (c *Client) endpointFor(public bool) endpoint {
 // newCall turns the request a generated builder made (req, err) into a
 // call. Only the builder's method, URL and headers are used: the body, if
 // any, is cl.body, encoded and checked by the caller. A builder error
-// (a parameter it cannot style) is an *ArgumentError: nothing was sent.
-func (c *Client) newCall(op string, public bool, req *http.Request, err error) (*call, error) {
+// (a parameter it cannot style) or a bad option is an *ArgumentError:
+// nothing was sent.
+func (c *Client) newCall(op string, public bool, req *http.Request, err error, opts ...CallOption) (*call, error) {
 	if err != nil {
 		if errors.Is(err, gen.ErrDotSegment) {
 			return nil, &ArgumentError{Op: op, Argument: "path", Reason: err.Error()}
 		}
 		return nil, &ArgumentError{Op: op, Argument: "params", Reason: "cannot build the request: " + err.Error()}
 	}
-	cl := &call{op: op, method: req.Method, public: public, url: req.URL, path: strings.TrimPrefix(req.URL.Path, c.endpointFor(public).url.Path)}
+	per, err := applyCallOptions(op, opts)
+	if err != nil {
+		return nil, err
+	}
+	cl := &call{op: op, method: req.Method, public: public, url: req.URL, path: strings.TrimPrefix(req.URL.Path, c.endpointFor(public).url.Path), per: per}
 	if len(req.Header) > 0 {
 		cl.header = req.Header
 	}
@@ -221,6 +227,7 @@ type response struct {
 	status int
 	header http.Header
 	buf    *bytes.Buffer
+	raw    *http.Response // the answer itself, its body read and closed
 }
 
 func (r *response) body() []byte { return r.buf.Bytes() }
@@ -269,6 +276,11 @@ func (c *Client) newRequest(ctx context.Context, cl *call) *http.Request {
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
+	if cl.per != nil {
+		for k, v := range cl.per.header {
+			h[k] = v
+		}
+	}
 	return req.WithContext(ctx)
 }
 
@@ -279,12 +291,15 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
 	}
 	var ok *response
-	r := newRetrier(c.cfg.retry, cl.method, !cl.noRetry)
-	v, failure := r.run(ctx, func(n int) error {
+	var last *http.Response // the final attempt's answer, for WithResponseInto
+	r := newRetrier(cl.retryPolicy(c), cl.method, true)
+	v, failure := r.Run(ctx, func(n int) error {
 		resp, err := c.attempt(ctx, cl, n)
 		if err != nil {
+			last = nil
 			return err
 		}
+		last = resp.raw
 		if resp.status < 200 || resp.status >= 300 {
 			apiErr := c.errorFor(cl, resp)
 			resp.release()
@@ -292,11 +307,14 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		}
 		ok = resp
 		return nil
-	}, nil)
+	}, nil, func(err error) retry.Failure { return failureOf(ctx, err) })
+	if cl.per != nil {
+		cl.deliver(last)
+	}
 	switch {
 	case failure == nil:
 		return ok, nil
-	case v == retryCancelled:
+	case v == retry.Cancelled:
 		return nil, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), failure)
 	}
 	return nil, failure
@@ -307,9 +325,9 @@ const maxRedirects = 5
 // attempt sends the request once (following redirects) and reads the body.
 func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error) {
 	actx := ctx
-	if c.cfg.timeout > 0 {
+	if d := cl.timeout(c); d > 0 {
 		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+		actx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
 	req := c.newRequest(actx, cl)
@@ -348,7 +366,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error
 			buf = getBuffer(0)
 		}
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, buf: buf}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, buf: buf, raw: resp}, nil
 }
 
 func (c *Client) edit(ctx context.Context, req *http.Request) error {
@@ -429,7 +447,7 @@ func (c *Client) trustedOrigin(u *url.URL) bool {
 // recognisable with errors.Is; the per-attempt timeout reads as one.
 func (c *Client) transportError(ctx, actx context.Context, cl *call, err error) error {
 	if ctx.Err() == nil && actx.Err() != nil {
-		return &TimeoutError{Op: cl.op, After: c.cfg.timeout, Err: err}
+		return &TimeoutError{Op: cl.op, After: cl.timeout(c), Err: err}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("kratos: %s: %w: %w", cl.op, ctxErr, err)
@@ -438,10 +456,11 @@ func (c *Client) transportError(ctx, actx context.Context, cl *call, err error) 
 }
 
 // TimeoutError is an attempt that outlived the client's per-request
-// timeout (WithTimeout) while the caller's context was still live.
+// timeout (WithTimeout, or the call's WithRequestTimeout) while the
+// caller's context was still live.
 type TimeoutError struct {
 	Op    string
-	After time.Duration // the client's per-request timeout
+	After time.Duration // the per-attempt timeout
 	Err   error
 }
 
@@ -574,7 +593,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	var resp *http.Response
 	var final error // a failure the engine must not retry: a body or editor error
 	r := newRetrier(c.cfg.retry, req.Method, replayable)
-	v, failure := r.run(ctx, func(attempt int) error {
+	v, failure := r.Run(ctx, func(attempt int) error {
 		rq := req
 		if attempt > 1 {
 			rq = req.Clone(ctx)
@@ -612,12 +631,12 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 			resp = nil
 		}
-	})
+	}, func(err error) retry.Failure { return failureOf(ctx, err) })
 	switch {
 	case final != nil:
 		cancel()
 		return nil, final
-	case v == retryCancelled:
+	case v == retry.Cancelled:
 		cancel()
 		return nil, fmt.Errorf("kratos: %s: %w (while waiting to retry after: %w)", op, ctx.Err(), failure)
 	case resp == nil:
@@ -695,14 +714,6 @@ func (c *cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
 	c.cancel()
 	return err
-}
-
-func isIdempotentMethod(m string) bool {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
 }
 
 // readBody reads a whole response body into a pooled buffer, refusing more

@@ -26,6 +26,18 @@
 //		...
 //	}
 //
+// Every typed method, page call and iterator takes per-call options last
+// (CallOption): the raw response, a timeout, retries and headers for that
+// call alone:
+//
+//	var resp *http.Response
+//	identity, err := c.Identities.Get(ctx, id, nil,
+//		client.WithResponseInto(&resp), client.WithMaxRetries(0))
+//	fmt.Println(resp.StatusCode, resp.Header.Get("X-Request-Id"))
+//
+// Bulk import and export (batches, JSON Lines, reports, resume) are in
+// package github.com/kratosadmin/sdk/bulk, built on this package's API.
+//
 // # Paging flaws of Kratos
 //
 // Kratos v26.2.0 pages two of its four lists wrongly; the client corrects
@@ -66,8 +78,8 @@
 //
 // GET, PUT and DELETE are retried on 429, 502, 503, 504 and transient
 // transport errors with jittered exponential backoff, honouring Retry-After
-// and the context (see RetryPolicy; WithoutRetries turns it off). POST and
-// PATCH are not retried. Each attempt is bounded by a timeout (30 s by
+// and the context (see RetryPolicy; WithoutRetries turns it off, and
+// WithMaxRetries changes it for one call). POST and PATCH are not retried. Each attempt is bounded by a timeout (30 s by
 // default, WithTimeout) and response bodies by a size limit
 // (WithMaxResponseBytes). Redirects are followed by the client itself, and
 // the bearer token never leaves the configured origins.

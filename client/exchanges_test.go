@@ -193,7 +193,7 @@ var cannotBeSent = map[string]bool{
 var refusedButAccepted = map[string]string{
 	// Kratos serves an external id of ".." escaped as %2E%2E, but the
 	// generated builders would resolve it as a dot segment and reach
-	// another endpoint, so the typed call refuses it (issue 9); Do sends it.
+	// another endpoint, so the typed call refuses it; Do sends it.
 	"getIdentityByExternalID-dot-dot-segment": "externalID: \"..\" is a dot segment: it would address another endpoint",
 }
 

@@ -666,80 +666,31 @@ func TestFault503Storm(t *testing.T) {
 	}
 }
 
-// TestFaultRetriesByMethod: on a 503, GET, PUT and DELETE calls are sent
-// exactly MaxAttempts times; POST and PATCH calls exactly once, unless
-// RetryNonIdempotent is set.
+// TestFaultRetriesByMethod: on a 503, every typed call (typedCalls) that
+// sends GET, PUT or DELETE is sent exactly MaxAttempts times; POST and
+// PATCH calls exactly once, unless RetryNonIdempotent is set.
 func TestFaultRetriesByMethod(t *testing.T) {
 	srv, h := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 503, `{"error":{"code":503,"message":"overloaded"}}`)
 	})
-	create := &client.CreateIdentityBody{SchemaID: "default", Traits: []byte(`{}`)}
-	calls := []struct {
-		name       string
-		idempotent bool
-		call       func(ctx context.Context, c *client.Client) error
-	}{
-		{"Identities.Get", true, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Identities.Get(ctx, testID, nil)
-			return err
-		}},
-		{"Identities.ListPage", true, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Identities.ListPage(ctx, nil)
-			return err
-		}},
-		{"Identities.Update", true, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Identities.Update(ctx, testID, &client.UpdateIdentityBody{SchemaID: "default", Traits: []byte(`{}`)})
-			return err
-		}},
-		{"Identities.Delete", true, func(ctx context.Context, c *client.Client) error { return c.Identities.Delete(ctx, testID) }},
-		{"Identities.DeleteCredentials", true, func(ctx context.Context, c *client.Client) error {
-			return c.Identities.DeleteCredentials(ctx, testID, client.CredentialsTypeTOTP, nil)
-		}},
-		{"Identities.DeleteSessions", true, func(ctx context.Context, c *client.Client) error { return c.Identities.DeleteSessions(ctx, testID) }},
-		{"Sessions.Disable", true, func(ctx context.Context, c *client.Client) error { return c.Sessions.Disable(ctx, testID) }},
-		{"Schemas.Get", true, func(ctx context.Context, c *client.Client) error { _, err := c.Schemas.Get(ctx, "default"); return err }},
-		{"Identities.Create", false, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Identities.Create(ctx, create)
-			return err
-		}},
-		{"Identities.Patch", false, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{client.PatchRemove("/metadata_public")})
-			return err
-		}},
-		{"Identities.BatchCreate", false, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Identities.BatchCreate(ctx, []client.IdentityPatch{{Create: *create}})
-			return err
-		}},
-		{"Sessions.Extend", false, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Sessions.Extend(ctx, testID)
-			return err
-		}},
-		{"Recovery.CreateCode", false, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: testID})
-			return err
-		}},
-		{"Recovery.CreateLink", false, func(ctx context.Context, c *client.Client) error {
-			_, err := c.Recovery.CreateLink(ctx, &client.CreateRecoveryLinkForIdentityBody{IdentityID: testID}, nil)
-			return err
-		}},
-	}
 	policy := client.RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
 	plain := newClient(t, srv.URL, client.WithRetryPolicy(policy), client.WithPublicURL(srv.URL))
 	policy.RetryNonIdempotent = true
 	all := newClient(t, srv.URL, client.WithRetryPolicy(policy), client.WithPublicURL(srv.URL))
-	for _, tc := range calls {
+	for _, tc := range typedCalls {
 		t.Run(tc.name, func(t *testing.T) {
 			before := h.count()
-			err := tc.call(ctxTimeout(t, 5*time.Second), plain)
+			_, err := tc.call(ctxTimeout(t, 5*time.Second), plain)
 			want := 1
-			if tc.idempotent {
+			switch tc.method {
+			case http.MethodGet, http.MethodPut, http.MethodDelete:
 				want = 4
 			}
 			if e := asError(t, err); e.StatusCode != 503 || h.count()-before != want {
 				t.Errorf("sent %d times, want %d (%v)", h.count()-before, want, err)
 			}
 			before = h.count()
-			_ = tc.call(ctxTimeout(t, 5*time.Second), all)
+			_, _ = tc.call(ctxTimeout(t, 5*time.Second), all)
 			if h.count()-before != 4 {
 				t.Errorf("with RetryNonIdempotent: sent %d times, want 4", h.count()-before)
 			}

@@ -50,82 +50,7 @@ func (d *fuzzDoer) Do(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-const (
-	fuzzID  = "9fce9890-b047-44b5-8b6d-dfeffddfaf02"
-	fuzzID2 = "3410b62d-4f0a-4112-bbae-77a91e977f6d"
-)
-
-// fuzzOps are the typed calls whose answers FuzzResponses decodes. Each
-// returns the decoded value (nil for calls without one) and the error.
-var fuzzOps = []struct {
-	name string
-	call func(ctx context.Context, c *client.Client) (any, error)
-}{
-	{"Identities.Get", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Identities.Get(ctx, fuzzID, &client.GetIdentityParams{IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypePassword}})
-	}},
-	{"Identities.GetByExternalID", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Identities.GetByExternalID(ctx, "ext-alice-001", nil)
-	}},
-	{"Identities.ListPage", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Identities.ListPage(ctx, &client.ListIdentitiesParams{PageSize: 2})
-	}},
-	{"Identities.List", func(ctx context.Context, c *client.Client) (any, error) {
-		var n int
-		for _, err := range c.Identities.List(ctx, &client.ListIdentitiesParams{PageSize: 2}) {
-			if err != nil {
-				return nil, err
-			}
-			n++
-		}
-		return n, nil
-	}},
-	{"Identities.Create", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Identities.Create(ctx, &client.CreateIdentityBody{SchemaID: "default", Traits: []byte(`{"email":"a@example.org"}`)})
-	}},
-	{"Identities.Update", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Identities.Update(ctx, fuzzID, &client.UpdateIdentityBody{SchemaID: "default", Traits: []byte(`{"email":"a@example.org"}`)})
-	}},
-	{"Identities.Patch", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Identities.Patch(ctx, fuzzID, []client.JSONPatch{client.PatchReplace("/metadata_public", nil)})
-	}},
-	{"Identities.Delete", func(ctx context.Context, c *client.Client) (any, error) {
-		return nil, c.Identities.Delete(ctx, fuzzID)
-	}},
-	{"Identities.BatchCreate", func(ctx context.Context, c *client.Client) (any, error) {
-		body := client.CreateIdentityBody{SchemaID: "default", Traits: []byte(`{}`)}
-		return c.Identities.BatchCreate(ctx, []client.IdentityPatch{{Create: body, PatchID: fuzzID}, {Create: body}})
-	}},
-	{"Identities.ListSessionsPage", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Identities.ListSessionsPage(ctx, fuzzID, nil)
-	}},
-	{"Sessions.Get", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Sessions.Get(ctx, fuzzID2, &client.GetSessionParams{Expand: []client.SessionExpandable{client.SessionExpandIdentity}})
-	}},
-	{"Sessions.ListPage", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Sessions.ListPage(ctx, nil)
-	}},
-	{"Sessions.Extend", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Sessions.Extend(ctx, fuzzID2)
-	}},
-	{"Sessions.Disable", func(ctx context.Context, c *client.Client) (any, error) {
-		return nil, c.Sessions.Disable(ctx, fuzzID2)
-	}},
-	{"Recovery.CreateCode", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: fuzzID, ExpiresIn: "15m"})
-	}},
-	{"Recovery.CreateLink", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Recovery.CreateLink(ctx, &client.CreateRecoveryLinkForIdentityBody{IdentityID: fuzzID}, nil)
-	}},
-	{"Schemas.Get", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Schemas.Get(ctx, "default")
-	}},
-	{"Schemas.ListPage", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Schemas.ListPage(ctx, nil)
-	}},
-}
-
-// FuzzResponses sends every typed call to a Doer that answers with a
+// FuzzResponses sends every typed call (typedCalls) to a Doer that answers with a
 // fuzzed status, Content-Type, Link, Location, Retry-After and body.
 // Properties: no panic; the call returns promptly; success only for a 2xx
 // answer, with a value; every failure is typed (*client.Error for an error
@@ -173,12 +98,12 @@ func FuzzResponses(f *testing.F) {
 		{-200, "", "", "", "", ""},
 		{1 << 30, "", "", "", "", "x"},
 	} {
-		for op := range fuzzOps {
+		for op := range typedCalls {
 			f.Add(uint8(op), s.status, s.ct, s.link, s.loc, s.retry, []byte(s.body))
 		}
 	}
 	f.Fuzz(func(t *testing.T, op uint8, status int, contentType, link, location, retryAfter string, body []byte) {
-		o := fuzzOps[int(op)%len(fuzzOps)]
+		o := typedCalls[int(op)%len(typedCalls)]
 		d := &fuzzDoer{status: status, contentType: contentType, link: link, location: location, retryAfter: retryAfter, body: body}
 		c, err := client.New("http://127.0.0.1:4434",
 			client.WithDoer(d), client.WithBearerToken("fuzz-token"),
@@ -202,18 +127,19 @@ func FuzzResponses(f *testing.F) {
 			if !ok2xx {
 				t.Fatalf("%s succeeded on status %d", o.name, status)
 			}
-			checkSuccessValue(t, o.name, status, got)
+			checkSuccessValue(t, o, status, got)
 			return
 		}
-		checkTypedError(t, o.name, status, got, err)
+		checkTypedError(t, o, status, got, err)
 	})
 }
 
-func checkSuccessValue(t *testing.T, op string, status int, got any) {
+func checkSuccessValue(t *testing.T, tc typedCall, status int, got any) {
 	t.Helper()
+	op := tc.name
 	switch v := got.(type) {
 	case nil:
-		if op != "Identities.Delete" && op != "Sessions.Disable" {
+		if tc.method != http.MethodDelete {
 			t.Fatalf("%s succeeded without a value", op)
 		}
 	case *client.Session:
@@ -233,8 +159,9 @@ func checkSuccessValue(t *testing.T, op string, status int, got any) {
 
 // checkTypedError checks that err is one of the client's error types and
 // fits the status.
-func checkTypedError(t *testing.T, op string, status int, got any, err error) {
+func checkTypedError(t *testing.T, tc typedCall, status int, got any, err error) {
 	t.Helper()
+	op := tc.name
 	msg := err.Error()
 	if msg == "" || strings.ContainsAny(msg, "\r\n") {
 		t.Fatalf("%s: bad message %q", op, msg)
@@ -245,7 +172,7 @@ func checkTypedError(t *testing.T, op string, status int, got any, err error) {
 	ok2xx := status >= 200 && status <= 299
 	var pe *client.PageError
 	if errors.As(err, &pe) {
-		if op != "Identities.List" {
+		if !tc.iterator {
 			t.Fatalf("%s returned a *PageError", op)
 		}
 		err = pe.Err

@@ -14,16 +14,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"runtime"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/internal/leakcheck"
 )
 
 const (
@@ -42,6 +39,20 @@ func fastRetries(attempts int) client.Option {
 		MaxBackoff:    5 * time.Millisecond,
 		MaxRetryAfter: 3 * time.Second,
 	})
+}
+
+// setup starts an httptest server with a mux and a client for it.
+func setup(t *testing.T, opts ...client.Option) (*client.Client, *http.ServeMux, *httptest.Server) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	opts = append([]client.Option{client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: time.Second})}, opts...)
+	c, err := client.New(srv.URL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, mux, srv
 }
 
 func newClient(t *testing.T, baseURL string, opts ...client.Option) *client.Client {
@@ -155,60 +166,8 @@ func reset(conn net.Conn) {
 	conn.Close()
 }
 
-// goroutines snapshots the running goroutines; call the returned function
-// at the end of a test (after closing its servers) to fail it when
-// goroutines started since are still running once things had time to
-// settle. Tests that use it must not run in parallel.
-func goroutines(t *testing.T) (check func()) {
-	t.Helper()
-	before := goroutineStacks()
-	return func() {
-		t.Helper()
-		var leaked []string
-		for deadline := time.Now().Add(5 * time.Second); ; {
-			leaked = leaked[:0]
-			for id, stack := range goroutineStacks() {
-				if _, ok := before[id]; !ok {
-					leaked = append(leaked, stack)
-				}
-			}
-			if len(leaked) == 0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if len(leaked) > 0 {
-			sort.Strings(leaked)
-			t.Errorf("%d goroutines leaked:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-		}
-	}
-}
-
-var goroutineHeader = regexp.MustCompile(`^goroutine (\d+) `)
-
-// goroutineStacks maps the id of every goroutine but the caller's to its
-// stack.
-func goroutineStacks() map[string]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	out := map[string]string{}
-	for i, g := range strings.Split(string(buf), "\n\n") {
-		if i == 0 {
-			continue // the caller
-		}
-		if m := goroutineHeader.FindStringSubmatch(g); m != nil {
-			out[m[1]] = g
-		}
-	}
-	return out
-}
+// goroutines snapshots the running goroutines (see leakcheck).
+var goroutines = leakcheck.Goroutines
 
 // within fails the test when fn takes longer than limit, and returns how
 // long it took.

@@ -23,7 +23,7 @@ const jsonContentType = "application/json"
 // an *Error matching ErrNotFound.
 //
 // It corresponds to GET /admin/identities/{id}.
-func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdentityParams) (*Identity, error) {
+func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdentityParams, opts ...CallOption) (*Identity, error) {
 	const op = "Identities.Get"
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdent
 		}
 	}
 	req, err := gen.NewGetIdentityRequest(s.c.server(false), id, params)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdent
 // refused (ErrInvalidArgument), as they would address another endpoint.
 //
 // It corresponds to GET /admin/identities/by/external/{externalID}.
-func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams) (*Identity, error) {
+func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams, opts ...CallOption) (*Identity, error) {
 	const op = "Identities.GetByExternalID"
 	if err := checkSegment(op, "externalID", externalID); err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID stri
 		}
 	}
 	req, err := gen.NewGetIdentityByExternalIDRequest(s.c.server(false), externalID, params)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,8 +78,8 @@ func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID stri
 // OrganizationID) cannot be combined: the server answers 400.
 //
 // It corresponds to GET /admin/identities.
-func (s *IdentitiesService) ListPage(ctx context.Context, params *ListIdentitiesParams) (*Page[Identity], error) {
-	cl, err := s.c.listIdentitiesCall("Identities.ListPage", params)
+func (s *IdentitiesService) ListPage(ctx context.Context, params *ListIdentitiesParams, opts ...CallOption) (*Page[Identity], error) {
+	cl, err := s.c.listIdentitiesCall("Identities.ListPage", params, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -97,17 +97,17 @@ func (s *IdentitiesService) ListPage(ctx context.Context, params *ListIdentities
 //
 // The yielded pointer is only valid until the next iteration; copy the
 // identity to keep it.
-func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesParams) iter.Seq2[*Identity, error] {
+func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesParams, opts ...CallOption) iter.Seq2[*Identity, error] {
 	const op = "Identities.List"
 	var p ListIdentitiesParams
 	if params != nil {
 		p = *params
 	}
 	return listAll[Identity](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
-		func() (*call, error) { return s.c.listIdentitiesCall(op, &p) })
+		func() (*call, error) { return s.c.listIdentitiesCall(op, &p, opts...) })
 }
 
-func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, error) {
+func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams, opts ...CallOption) (*call, error) {
 	if p != nil {
 		// Consistency is sent as given: Kratos ignores levels it does
 		// not know (and self-hosted servers all of them).
@@ -129,7 +129,7 @@ func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, 
 		}
 	}
 	req, err := gen.NewListIdentitiesRequest(c.server(false), p)
-	return c.newCall(op, false, req, err)
+	return c.newCall(op, false, req, err, opts...)
 }
 
 // Create creates an identity, importing any credentials in body. An empty
@@ -138,7 +138,7 @@ func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams) (*call, 
 // identity schema refuses matches ErrBadRequest.
 //
 // It corresponds to POST /admin/identities.
-func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody) (*Identity, error) {
+func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody, opts ...CallOption) (*Identity, error) {
 	const op = "Identities.Create"
 	if err := checkCreateBody(op, "body", body); err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody
 		return nil, err
 	}
 	req, err := gen.NewCreateIdentityRequestWithBody(s.c.server(false), jsonContentType, nil)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +158,14 @@ func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody
 		return nil, err
 	}
 	return out, nil
+}
+
+// CheckCreateIdentityBody checks body as Create and BatchCreate do before
+// sending anything, and returns the *ArgumentError they would (for
+// callers that prepare many bodies, such as the bulk importer, and want
+// to refuse a bad one alone).
+func CheckCreateIdentityBody(body *CreateIdentityBody) error {
+	return checkCreateBody("CheckCreateIdentityBody", "body", body)
 }
 
 func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
@@ -193,7 +201,7 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 // state) and imports any credentials in body.
 //
 // It corresponds to PUT /admin/identities/{id}.
-func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateIdentityBody) (*Identity, error) {
+func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateIdentityBody, opts ...CallOption) (*Identity, error) {
 	const op = "Identities.Update"
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
@@ -218,7 +226,7 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 		return nil, err
 	}
 	req, err := gen.NewUpdateIdentityRequestWithBody(s.c.server(false), id, jsonContentType, nil)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +243,7 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 // replace or add with a nil value sends `"value": null`.
 //
 // It corresponds to PATCH /admin/identities/{id}.
-func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatch) (*Identity, error) {
+func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatch, opts ...CallOption) (*Identity, error) {
 	const op = "Identities.Patch"
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
@@ -245,7 +253,7 @@ func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatc
 		return nil, err
 	}
 	req, err := gen.NewPatchIdentityRequestWithBody(s.c.server(false), id, jsonContentType, nil)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -261,13 +269,13 @@ func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatc
 // an *Error matching ErrNotFound.
 //
 // It corresponds to DELETE /admin/identities/{id}.
-func (s *IdentitiesService) Delete(ctx context.Context, id string) error {
+func (s *IdentitiesService) Delete(ctx context.Context, id string, opts ...CallOption) error {
 	const op = "Identities.Delete"
 	if err := checkUUID(op, "id", id); err != nil {
 		return err
 	}
 	req, err := gen.NewDeleteIdentityRequest(s.c.server(false), id)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return err
 	}
@@ -280,7 +288,7 @@ func (s *IdentitiesService) Delete(ctx context.Context, id string) error {
 // (ErrBadRequest) and answers ErrNotFound for a type the identity lacks.
 //
 // It corresponds to DELETE /admin/identities/{id}/credentials/{type}.
-func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, typ IdentityCredentialsType, params *DeleteIdentityCredentialsParams) error {
+func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, typ IdentityCredentialsType, params *DeleteIdentityCredentialsParams, opts ...CallOption) error {
 	const op = "Identities.DeleteCredentials"
 	if err := checkUUID(op, "id", id); err != nil {
 		return err
@@ -289,7 +297,7 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 		return &ArgumentError{Op: op, Argument: "type", Reason: fmt.Sprintf("unknown credential type %q", typ)}
 	}
 	req, err := gen.NewDeleteIdentityCredentialsRequest(s.c.server(false), id, typ, params)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return err
 	}
@@ -307,8 +315,8 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 // 0 and 1 are both the first).
 //
 // It corresponds to GET /admin/identities/{id}/sessions.
-func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams) (*Page[Session], error) {
-	cl, err := s.c.listIdentitySessionsCall("Identities.ListSessionsPage", id, params)
+func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, params *ListIdentitySessionsParams, opts ...CallOption) (*Page[Session], error) {
+	cl, err := s.c.listIdentitySessionsCall("Identities.ListSessionsPage", id, params, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -316,22 +324,22 @@ func (s *IdentitiesService) ListSessionsPage(ctx context.Context, id string, par
 }
 
 // ListSessions walks all sessions of an identity, like List.
-func (s *IdentitiesService) ListSessions(ctx context.Context, id string, params *ListIdentitySessionsParams) iter.Seq2[*Session, error] {
+func (s *IdentitiesService) ListSessions(ctx context.Context, id string, params *ListIdentitySessionsParams, opts ...CallOption) iter.Seq2[*Session, error] {
 	const op = "Identities.ListSessions"
 	var p ListIdentitySessionsParams
 	if params != nil {
 		p = *params
 	}
 	return listAll[Session](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
-		func() (*call, error) { return s.c.listIdentitySessionsCall(op, id, &p) })
+		func() (*call, error) { return s.c.listIdentitySessionsCall(op, id, &p, opts...) })
 }
 
-func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams) (*call, error) {
+func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessionsParams, opts ...CallOption) (*call, error) {
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
 	req, err := gen.NewListIdentitySessionsRequest(c.server(false), id, p)
-	cl, err := c.newCall(op, false, req, err)
+	cl, err := c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -349,13 +357,13 @@ func (c *Client) listIdentitySessionsCall(op, id string, p *ListIdentitySessions
 // server answers ErrNotFound when the identity has no sessions.
 //
 // It corresponds to DELETE /admin/identities/{id}/sessions.
-func (s *IdentitiesService) DeleteSessions(ctx context.Context, id string) error {
+func (s *IdentitiesService) DeleteSessions(ctx context.Context, id string, opts ...CallOption) error {
 	const op = "Identities.DeleteSessions"
 	if err := checkUUID(op, "id", id); err != nil {
 		return err
 	}
 	req, err := gen.NewDeleteIdentitySessionsRequest(s.c.server(false), id)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return err
 	}

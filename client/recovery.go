@@ -17,7 +17,7 @@ type RecoveryService struct{ c *Client }
 // identity is an *Error matching ErrNotFound.
 //
 // It corresponds to POST /admin/recovery/code.
-func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCodeForIdentityBody) (*RecoveryCodeForIdentity, error) {
+func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCodeForIdentityBody, opts ...CallOption) (*RecoveryCodeForIdentity, error) {
 	const op = "Recovery.CreateCode"
 	if body == nil {
 		return nil, &ArgumentError{Op: op, Argument: "body", Reason: "nil"}
@@ -36,7 +36,7 @@ func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCo
 		return nil, err
 	}
 	req, err := gen.NewCreateRecoveryCodeForIdentityRequestWithBody(s.c.server(false), jsonContentType, nil)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *RecoveryService) CreateCode(ctx context.Context, body *CreateRecoveryCo
 // CreateCode, an unknown identity is an *Error matching ErrBadRequest.
 //
 // It corresponds to POST /admin/recovery/link.
-func (s *RecoveryService) CreateLink(ctx context.Context, body *CreateRecoveryLinkForIdentityBody, params *CreateRecoveryLinkForIdentityParams) (*RecoveryLinkForIdentity, error) {
+func (s *RecoveryService) CreateLink(ctx context.Context, body *CreateRecoveryLinkForIdentityBody, params *CreateRecoveryLinkForIdentityParams, opts ...CallOption) (*RecoveryLinkForIdentity, error) {
 	const op = "Recovery.CreateLink"
 	if body == nil {
 		return nil, &ArgumentError{Op: op, Argument: "body", Reason: "nil"}
@@ -69,7 +69,7 @@ func (s *RecoveryService) CreateLink(ctx context.Context, body *CreateRecoveryLi
 		return nil, err
 	}
 	req, err := gen.NewCreateRecoveryLinkForIdentityRequestWithBody(s.c.server(false), params, jsonContentType, nil)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,10 +8,12 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,7 +59,7 @@ func (l *lineRecorder) take() []string {
 // TestRequestLineEscaping: for every path parameter a caller may choose
 // freely (an external id, a schema id) and every query value, the exact
 // request line the server sees. ("." and ".." are refused before sending:
-// TestArgumentsCheckedBeforeSending.)
+// TestArgumentsAreCheckedBeforeSending.)
 func TestRequestLineEscaping(t *testing.T) {
 	rec := &lineRecorder{}
 	srv, _ := serve(t, rec.ServeHTTP)
@@ -155,10 +157,11 @@ func TestRequestLineBasePath(t *testing.T) {
 	}
 }
 
-// TestArgumentsCheckedBeforeSending: ids that must be UUIDs, enum values,
-// sizes and required fields are refused with an *ArgumentError (matching
-// ErrInvalidArgument) that names the argument, and nothing is sent.
-func TestArgumentsCheckedBeforeSending(t *testing.T) {
+// testIDsAndSegmentsAreChecked: every id that must be a UUID, in every
+// call that takes one (typedCalls' withID), and every free-form path segment that is empty or a
+// dot segment, is refused with an *ArgumentError naming the argument, and
+// nothing is sent.
+func testIDsAndSegmentsAreChecked(t *testing.T) {
 	rec := &lineRecorder{}
 	srv, _ := serve(t, rec.ServeHTTP)
 	c := newClient(t, srv.URL)
@@ -171,45 +174,11 @@ func TestArgumentsCheckedBeforeSending(t *testing.T) {
 	}
 	var calls []argCall
 	for _, id := range bad {
-		calls = append(calls,
-			argCall{"id", func() error { _, err := c.Identities.Get(ctx, id, nil); return err }},
-			argCall{"id", func() error {
-				_, err := c.Identities.Update(ctx, id, &client.UpdateIdentityBody{SchemaID: "default", Traits: []byte(`{}`)})
-				return err
-			}},
-			argCall{"id", func() error {
-				_, err := c.Identities.Patch(ctx, id, []client.JSONPatch{client.PatchRemove("/x")})
-				return err
-			}},
-			argCall{"id", func() error { return c.Identities.Delete(ctx, id) }},
-			argCall{"id", func() error { return c.Identities.DeleteCredentials(ctx, id, client.CredentialsTypePassword, nil) }},
-			argCall{"id", func() error { return c.Identities.DeleteSessions(ctx, id) }},
-			argCall{"id", func() error { _, err := c.Identities.ListSessionsPage(ctx, id, nil); return err }},
-			argCall{"id", func() error {
-				_, errs := collect(t, c.Identities.ListSessions(ctx, id, nil), sessionID)
-				return errors.Join(errs...)
-			}},
-			argCall{"id", func() error { _, err := c.Sessions.Get(ctx, id, nil); return err }},
-			argCall{"id", func() error { _, err := c.Sessions.Extend(ctx, id); return err }},
-			argCall{"id", func() error { return c.Sessions.Disable(ctx, id) }},
-			argCall{"body.IdentityID", func() error {
-				_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: id})
-				return err
-			}},
-			argCall{"body.IdentityID", func() error {
-				_, err := c.Recovery.CreateLink(ctx, &client.CreateRecoveryLinkForIdentityBody{IdentityID: id}, nil)
-				return err
-			}},
-			argCall{"params.IDs[1]", func() error {
-				_, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{IDs: []string{testID, id}})
-				return err
-			}},
-		)
-		if id != "" { // an empty patch id means none
-			calls = append(calls, argCall{"items[0].PatchID", func() error {
-				_, err := c.Identities.BatchCreate(ctx, []client.IdentityPatch{{Create: body, PatchID: id}})
-				return err
-			}})
+		for _, tc := range typedCalls {
+			if tc.withID == nil || id == "" && tc.idArg == "items[0].PatchID" { // an empty patch id means none
+				continue
+			}
+			calls = append(calls, argCall{tc.idArg, func() error { return tc.withID(ctx, c, id) }})
 		}
 	}
 	calls = append(calls,
@@ -284,4 +253,104 @@ func TestArgumentsCheckedBeforeSending(t *testing.T) {
 	}
 }
 
-func sessionID(s *client.Session) string { return s.ID }
+// TestArgumentsAreCheckedBeforeSending: ids that must be UUIDs, enum
+// values, sizes and required fields are refused with an *ArgumentError
+// (matching ErrInvalidArgument) that names the argument, and nothing is
+// sent: ids and path segments in every call, a bad argument of every
+// typed call (typedCalls), and values each call checks.
+func TestArgumentsAreCheckedBeforeSending(t *testing.T) {
+	t.Run("ids and path segments", testIDsAndSegmentsAreChecked)
+	var hits atomic.Int32
+	c, mux, _ := setup(t)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
+	ctx := context.Background()
+	traits := json.RawMessage(`{"email":"a@b.c"}`)
+	calls := map[string]func() error{
+		"get: not a uuid":    func() error { _, err := c.Identities.Get(ctx, "../sessions", nil); return err },
+		"get: empty id":      func() error { _, err := c.Identities.Get(ctx, "", nil); return err },
+		"external id: empty": func() error { _, err := c.Identities.GetByExternalID(ctx, "", nil); return err },
+		"create: nil body":   func() error { _, err := c.Identities.Create(ctx, nil); return err },
+		"create: bad json traits": func() error {
+			_, err := c.Identities.Create(ctx, &client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage("{")})
+			return err
+		},
+		"create: bad state": func() error {
+			_, err := c.Identities.Create(ctx, &client.CreateIdentityBody{SchemaID: "default", Traits: traits, State: "sleeping"})
+			return err
+		},
+		"update: bad id":         func() error { _, err := c.Identities.Update(ctx, "x", &client.UpdateIdentityBody{}); return err },
+		"delete creds: bad type": func() error { return c.Identities.DeleteCredentials(ctx, testID, "magic", nil) },
+		"sessions: bad id":       func() error { _, err := c.Sessions.Get(ctx, "not-a-uuid", nil); return err },
+		"sessions: bad expand": func() error {
+			_, err := c.Sessions.Get(ctx, testID, &client.GetSessionParams{Expand: []client.SessionExpandable{"everything"}})
+			return err
+		},
+		"disable: bad id": func() error { return c.Sessions.Disable(ctx, "1") },
+		"recovery: bad duration": func() error {
+			_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: testID, ExpiresIn: "tomorrow"})
+			return err
+		},
+		"recovery: zero duration": func() error {
+			_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: testID, ExpiresIn: "0s"})
+			return err
+		},
+		"recovery: negative duration": func() error {
+			_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: testID, ExpiresIn: "-1m"})
+			return err
+		},
+		"recovery: a number without unit": func() error {
+			_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: testID, ExpiresIn: "90"})
+			return err
+		},
+		"link: days": func() error {
+			_, err := c.Recovery.CreateLink(ctx, &client.CreateRecoveryLinkForIdentityBody{IdentityID: testID, ExpiresIn: "1d"}, nil)
+			return err
+		},
+		"recovery: flow type": func() error {
+			_, err := c.Recovery.CreateCode(ctx, &client.CreateRecoveryCodeForIdentityBody{IdentityID: testID, FlowType: "pigeon"})
+			return err
+		},
+		"batch: too many": func() error {
+			_, err := c.Identities.BatchCreate(ctx, make([]client.IdentityPatch, client.MaxBatchSize+1))
+			return err
+		},
+		"batch: too many plaintext passwords": func() error {
+			items := make([]client.IdentityPatch, client.MaxBatchPlaintextPassword+1)
+			for i := range items {
+				items[i].Create = client.CreateIdentityBody{SchemaID: "default", Traits: traits}
+				items[i].Create.Credentials.Password.Config.Password = "secret-password"
+			}
+			_, err := c.Identities.BatchCreate(ctx, items)
+			return err
+		},
+		"nil context": func() error {
+			//lint:ignore SA1012 a nil context is exactly what is tested
+			_, err := c.Identities.Get(nil, testID, nil) //nolint:staticcheck
+			return err
+		},
+	}
+	for _, tc := range typedCalls {
+		calls["table: "+tc.name] = func() error { return tc.bad(ctx, c) }
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			if !errors.Is(err, client.ErrInvalidArgument) {
+				t.Fatalf("%v, want %v", err, client.ErrInvalidArgument)
+			}
+			var ae *client.ArgumentError
+			if !errors.As(err, &ae) {
+				t.Fatalf("%v: want a %T", err, ae)
+			}
+			if ae.Argument == "" {
+				t.Errorf("empty")
+			}
+			if !strings.Contains(err.Error(), "invalid "+ae.Argument) {
+				t.Errorf("%q does not contain %q", err.Error(), "invalid "+ae.Argument)
+			}
+		})
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%v, want 0: %s", hits.Load(), "no refused call may reach the server")
+	}
+}

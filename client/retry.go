@@ -3,15 +3,15 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kratosadmin/sdk/internal/retry"
 )
 
 // RetryPolicy decides how failed requests are retried.
@@ -49,219 +49,129 @@ var DefaultRetryPolicy = RetryPolicy{
 	MaxRetryAfter: 30 * time.Second,
 }
 
-func (p RetryPolicy) validate() error {
-	switch {
-	case p.MaxAttempts < 1:
-		return fmt.Errorf("MaxAttempts %d must be at least 1", p.MaxAttempts)
-	case p.MinBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0:
-		return errors.New("durations must not be negative")
-	case p.MaxBackoff < p.MinBackoff:
-		return fmt.Errorf("MaxBackoff %s is below MinBackoff %s", p.MaxBackoff, p.MinBackoff)
-	}
-	return nil
+func (p RetryPolicy) validate() error { return retry.Policy(p).Validate() }
+
+// newRetrier is the engine (internal/retry) for one request of method sent
+// under p; replayable is false for a request whose body cannot be replayed.
+func newRetrier(p RetryPolicy, method string, replayable bool) retry.Engine {
+	return retry.New(retry.Policy(p), method, replayable)
 }
 
-// backoff is the jittered wait before retry number attempt (1-based):
-// between half and all of MinBackoff·2^(attempt-1), capped at MaxBackoff.
-func (p RetryPolicy) backoff(attempt int) time.Duration {
-	d := p.MinBackoff
-	for i := 1; i < attempt && d < p.MaxBackoff; i++ {
-		d *= 2
-	}
-	if d > p.MaxBackoff {
-		d = p.MaxBackoff
-	}
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
+// RetryPolicy returns the client's retry policy (WithRetryPolicy, or
+// DefaultRetryPolicy), for code that retries on the client's terms, such as
+// the bulk importer.
+func (c *Client) RetryPolicy() RetryPolicy { return c.cfg.retry }
 
-// wait is how long to wait before the next attempt, and whether to retry
-// at all: a Retry-After over MaxRetryAfter stops retrying.
-func (p RetryPolicy) wait(attempt int, err error) (time.Duration, bool) {
-	var apiErr *Error
-	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
-		if apiErr.RetryAfter > p.MaxRetryAfter {
-			return 0, false
-		}
-		return apiErr.RetryAfter, true
-	}
-	return p.backoff(attempt), true
-}
-
-// retrier is the client's one retry engine. Typed calls (Client.do), raw
-// requests (Client.Do, and so Generated) and the importer's batches all
-// ask it, after a failed attempt, whether to send again and how long to
-// wait first, and wait through it: the statuses and transport errors worth
-// another try, Retry-After (seconds or an HTTP date) up to MaxRetryAfter,
-// the jittered capped backoff, the attempt count, the caller's deadline and
-// cancellation are decided here and nowhere else.
-type retrier struct {
-	policy RetryPolicy
-	// max is the number of attempts in all: the policy's MaxAttempts, or
-	// the importer's own ImportOptions.MaxAttempts.
-	max int
-	// resend reports whether the request may be sent twice at all: an
-	// idempotent method (or RetryNonIdempotent) and a body that can be
-	// replayed.
-	resend bool
-	// pastDeadline lets a wait run into the context's deadline instead of
-	// stopping before it. The importer sets it: the end of its run is what
-	// abandons the items still waiting, as not attempted.
-	pastDeadline bool
-}
-
-// newRetrier is the engine for one request of method sent under p;
-// replayable is false for a request that must go once whatever the policy
-// says (its body cannot be replayed, or the caller resends it itself).
-func newRetrier(p RetryPolicy, method string, replayable bool) retrier {
-	return retrier{
-		policy: p,
-		max:    p.MaxAttempts,
-		resend: replayable && (isIdempotentMethod(method) || p.RetryNonIdempotent),
-	}
-}
-
-// retryVerdict is the engine's answer after a failed attempt.
-type retryVerdict int
+// FailureClass is what a failed request tells about sending it again: the
+// client's one classification of failures (ClassifyFailure). The retry
+// engine resends what is not FailureFinal; the bulk importer extends it
+// with its own rules (what to split, what stops a run).
+type FailureClass uint8
 
 const (
-	retryAgain     retryVerdict = iota // the wait is over: send again
-	retryStop                          // final: not transient, not resendable, or the attempts are used up
-	retryTooLong                       // the server's Retry-After exceeds the policy's MaxRetryAfter
-	retryDeadline                      // the wait would outlive the context's deadline
-	retryCancelled                     // the context ended during the wait
+	// FailureFinal: sending again will not change the answer (a 4xx, a 500,
+	// a body that is whole but wrong, an argument refused before sending).
+	FailureFinal FailureClass = iota
+	// FailureNotApplied: the server did not act on the request: 429, 503,
+	// or a connection that was never made (refused, a failed dial or DNS
+	// look-up).
+	FailureNotApplied
+	// FailureBadGateway: a gateway answered 502; the server behind it may
+	// have acted on the request.
+	FailureBadGateway
+	// FailureAnswerLost: no whole answer came back (504, the per-attempt
+	// timeout, a reset connection, a body cut off); the server may have
+	// acted on the request.
+	FailureAnswerLost
 )
 
-// decide says what follows failed attempt number attempt (1-based) and,
-// when that is another attempt, how long to wait first. transient is the
-// caller's classification of failure (shouldRetry for a request; the
-// importer's own for a batch). The wait is failure's Retry-After when it
-// has one (an *Error), otherwise the backoff.
-func (r *retrier) decide(ctx context.Context, attempt int, failure error, transient bool) (time.Duration, retryVerdict) {
-	if !r.resend || !transient || attempt >= r.max {
-		return 0, retryStop
-	}
-	wait, ok := r.policy.wait(attempt, failure)
-	if !ok {
-		return 0, retryTooLong
-	}
-	if !r.pastDeadline {
-		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
-			return 0, retryDeadline
-		}
-	}
-	return wait, retryAgain
-}
+// Transient reports whether the failure is worth another try.
+func (f FailureClass) Transient() bool { return f != FailureFinal }
 
-// after is decide followed by the wait: retryAgain once the wait is over,
-// retryCancelled when ctx ended first.
-func (r *retrier) after(ctx context.Context, attempt int, failure error, transient bool) retryVerdict {
-	wait, v := r.decide(ctx, attempt, failure, transient)
-	if v == retryAgain && !sleep(ctx, wait) {
-		return retryCancelled
-	}
-	return v
-}
-
-// pause is the engine's first backoff, without a decision: the importer
-// waits it before splitting a batch whose outcome is unknown. It reports
-// whether ctx is still live.
-func (r *retrier) pause(ctx context.Context) bool {
-	return sleep(ctx, r.policy.backoff(1))
-}
-
-// run is the engine's loop for one request. try sends attempt n (1-based)
-// and returns nil when the loop is over with a result the caller keeps (a
-// success, or an outcome that must not be retried, recorded by try
-// itself), or the failure to decide upon. discard, when not nil, drops a
-// failed attempt's response once a retry is decided, before the wait. run
-// returns the verdict that ended the loop (retryStop when try ended it)
-// and the last failure (nil when try ended it); after retryCancelled, ctx's
-// error is the reason and the failure what was being retried.
-func (r *retrier) run(ctx context.Context, try func(n int) error, discard func()) (retryVerdict, error) {
-	for attempt := 1; ; attempt++ {
-		failure := try(attempt)
-		if failure == nil {
-			return retryStop, nil
-		}
-		wait, v := r.decide(ctx, attempt, failure, r.resend && shouldRetry(ctx, failure))
-		if v != retryAgain {
-			return v, failure
-		}
-		if discard != nil {
-			discard()
-		}
-		if !sleep(ctx, wait) {
-			return retryCancelled, failure
-		}
-	}
-}
-
-// sleep waits d, or less when ctx ends; it reports whether ctx is still
-// live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// retryableStatus reports the statuses worth another try.
-func retryableStatus(status int) bool {
+// statusClass is the one table of HTTP statuses worth another try.
+func statusClass(status int) FailureClass {
 	switch status {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return FailureNotApplied
+	case http.StatusBadGateway:
+		return FailureBadGateway
+	case http.StatusGatewayTimeout:
+		return FailureAnswerLost
 	}
-	return false
+	return FailureFinal
 }
 
-// shouldRetry classifies a failure as transient.
-func shouldRetry(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false // the caller gave up
+// ClassifyFailure classifies an error a call returned (its *Error, a
+// transport error, a *TimeoutError, a *ResponseError). It does not look at
+// the caller's context: a call whose context ended is not retried whatever
+// its class.
+func ClassifyFailure(err error) FailureClass {
+	if neverSent(err) {
+		return FailureNotApplied
 	}
 	var apiErr *Error
 	if errors.As(err, &apiErr) {
-		return retryableStatus(apiErr.StatusCode)
+		return statusClass(apiErr.StatusCode)
 	}
 	var timeout *TimeoutError
 	if errors.As(err, &timeout) {
-		return true
+		return FailureAnswerLost
 	}
 	if errors.Is(err, errTooLarge) {
-		return false
+		return FailureFinal
 	}
 	var respErr *ResponseError
 	if errors.As(err, &respErr) {
 		// A body cut off in transit may arrive whole next time; a body
 		// that is whole but wrong will not change.
-		return isTransientNetErr(respErr.Err)
+		err = respErr.Err
 	}
-	return isTransientNetErr(err)
+	if isTransientNetErr(err) {
+		return FailureAnswerLost
+	}
+	return FailureFinal
 }
 
+// failureOf is the engine's view of a failed attempt under ctx.
+func failureOf(ctx context.Context, err error) retry.Failure {
+	if ctx.Err() != nil {
+		return retry.Failure{} // the caller gave up
+	}
+	f := retry.Failure{Transient: ClassifyFailure(err).Transient()}
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		f.RetryAfter = apiErr.RetryAfter
+	}
+	return f
+}
+
+// retryableStatus reports the statuses worth another try.
+func retryableStatus(status int) bool { return statusClass(status).Transient() }
+
+// neverSent reports a transport error that happened before the request
+// could reach the server (connecting failed).
+func neverSent(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// isTransientNetErr reports a transport failure after the request may
+// have reached the server.
 func isTransientNetErr(err error) bool {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
 		return true
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
 	// The transport reports a server that closed a kept-alive connection

@@ -20,13 +20,13 @@ type SchemasService struct{ c *Client }
 // the base64url form of the id found at the end of an identity's SchemaURL.
 //
 // It corresponds to GET /schemas/{id}.
-func (s *SchemasService) Get(ctx context.Context, id string) (json.RawMessage, error) {
+func (s *SchemasService) Get(ctx context.Context, id string, opts ...CallOption) (json.RawMessage, error) {
 	const op = "Schemas.Get"
 	if err := checkSegment(op, "id", id); err != nil {
 		return nil, err
 	}
 	req, err := gen.NewGetIdentitySchemaRequest(s.c.server(true), id)
-	cl, err := s.c.newCall(op, true, req, err)
+	cl, err := s.c.newCall(op, true, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +45,8 @@ func (s *SchemasService) Get(ctx context.Context, id string) (json.RawMessage, e
 // belongs to the page, so no schema comes twice.
 //
 // It corresponds to GET /schemas.
-func (s *SchemasService) ListPage(ctx context.Context, params *ListIdentitySchemasParams) (*Page[IdentitySchemaContainer], error) {
-	cl, err := s.c.listSchemasCall("Schemas.ListPage", params)
+func (s *SchemasService) ListPage(ctx context.Context, params *ListIdentitySchemasParams, opts ...CallOption) (*Page[IdentitySchemaContainer], error) {
+	cl, err := s.c.listSchemasCall("Schemas.ListPage", params, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -54,17 +54,17 @@ func (s *SchemasService) ListPage(ctx context.Context, params *ListIdentitySchem
 }
 
 // List walks all identity schemas, like Identities.List.
-func (s *SchemasService) List(ctx context.Context, params *ListIdentitySchemasParams) iter.Seq2[*IdentitySchemaContainer, error] {
+func (s *SchemasService) List(ctx context.Context, params *ListIdentitySchemasParams, opts ...CallOption) iter.Seq2[*IdentitySchemaContainer, error] {
 	const op = "Schemas.List"
 	var p ListIdentitySchemasParams
 	if params != nil {
 		p = *params
 	}
 	return listAll[IdentitySchemaContainer](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
-		func() (*call, error) { return s.c.listSchemasCall(op, &p) })
+		func() (*call, error) { return s.c.listSchemasCall(op, &p, opts...) })
 }
 
-func (c *Client) listSchemasCall(op string, p *ListIdentitySchemasParams) (*call, error) {
+func (c *Client) listSchemasCall(op string, p *ListIdentitySchemasParams, opts ...CallOption) (*call, error) {
 	fix := &pageFix{flaw: flawOverlong}
 	if p != nil {
 		// Which size the server uses: page_size when page_token or
@@ -75,7 +75,7 @@ func (c *Client) listSchemasCall(op string, p *ListIdentitySchemasParams) (*call
 		}
 	}
 	req, err := gen.NewListIdentitySchemasRequest(c.server(true), p)
-	cl, err := c.newCall(op, true, req, err)
+	cl, err := c.newCall(op, true, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -232,8 +232,9 @@ func TestSecretNotInNewErrors(t *testing.T) {
 	}
 }
 
-// TestNoPanics: every call with nil, zero and hostile arguments returns
-// instead of panicking.
+// TestNoPanics: every typed call (typedCalls) with valid, nil, zero and
+// hostile arguments, and Do, returns instead of panicking, with a nil
+// context too.
 func TestNoPanics(t *testing.T) {
 	rec := &lineRecorder{}
 	srv, _ := serve(t, rec.ServeHTTP)
@@ -243,43 +244,24 @@ func TestNoPanics(t *testing.T) {
 	u, _ := url.Parse(srv.URL + "/admin/identities")
 	for _, ctx := range []context.Context{nilCtx, ctx} {
 		calls := map[string]func() error{
-			"Get":             func() error { _, err := c.Identities.Get(ctx, testID, nil); return err },
-			"GetByExternalID": func() error { _, err := c.Identities.GetByExternalID(ctx, "\x00", nil); return err },
-			"ListPage":        func() error { _, err := c.Identities.ListPage(ctx, nil); return err },
-			"List": func() error {
-				_, errs := collect(t, c.Identities.List(ctx, nil), identityID)
-				return errors.Join(errs...)
-			},
-			"Create nil":    func() error { _, err := c.Identities.Create(ctx, nil); return err },
-			"Create zero":   func() error { _, err := c.Identities.Create(ctx, &client.CreateIdentityBody{}); return err },
-			"Update nil":    func() error { _, err := c.Identities.Update(ctx, testID, nil); return err },
-			"Patch nil":     func() error { _, err := c.Identities.Patch(ctx, testID, nil); return err },
-			"Patch zero op": func() error { _, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{{}}); return err },
-			"Patch bad value": func() error {
-				_, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{client.PatchAdd("/a", func() {})})
-				return err
-			},
-			"BatchCreate nil":   func() error { _, err := c.Identities.BatchCreate(ctx, nil); return err },
-			"BatchCreate zero":  func() error { _, err := c.Identities.BatchCreate(ctx, make([]client.IdentityPatch, 2)); return err },
-			"DeleteCredentials": func() error { return c.Identities.DeleteCredentials(ctx, testID, "", nil) },
-			"ListSessions": func() error {
-				_, errs := collect(t, c.Identities.ListSessions(ctx, testID, nil), sessionID)
-				return errors.Join(errs...)
-			},
-			"Sessions.List":  func() error { _, errs := collect(t, c.Sessions.List(ctx, nil), sessionID); return errors.Join(errs...) },
-			"Sessions.Get":   func() error { _, err := c.Sessions.Get(ctx, testID, &client.GetSessionParams{}); return err },
-			"CreateCode nil": func() error { _, err := c.Recovery.CreateCode(ctx, nil); return err },
-			"CreateLink nil": func() error { _, err := c.Recovery.CreateLink(ctx, nil, nil); return err },
-			"Schemas.Get":    func() error { _, err := c.Schemas.Get(ctx, "\xff"); return err },
-			"Schemas.List": func() error {
-				_, errs := collect(t, c.Schemas.List(ctx, nil), func(s *client.IdentitySchemaContainer) string { return s.ID })
-				return errors.Join(errs...)
-			},
 			"Do nil":  func() error { _, err := c.Do(nil); return err },
 			"Do bare": func() error { return closeBody(c.Do(&http.Request{URL: u})) },
 			"Do empty": func() error {
 				return closeBody(c.Do(&http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}))
 			},
+			"Create zero":   func() error { _, err := c.Identities.Create(ctx, &client.CreateIdentityBody{}); return err },
+			"Patch zero op": func() error { _, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{{}}); return err },
+			"Patch bad value": func() error {
+				_, err := c.Identities.Patch(ctx, testID, []client.JSONPatch{client.PatchAdd("/a", func() {})})
+				return err
+			},
+			"BatchCreate nil": func() error { _, err := c.Identities.BatchCreate(ctx, nil); return err },
+			"nil option":      func() error { _, err := c.Identities.Get(ctx, testID, nil, nil); return err },
+		}
+		for _, tc := range typedCalls {
+			calls[tc.name] = func() error { _, err := tc.call(ctx, c); return err }
+			calls[tc.name+" zero"] = func() error { return tc.zero(ctx, c) }
+			calls[tc.name+" bad"] = func() error { return tc.bad(ctx, c) }
 		}
 		for name, call := range calls {
 			func() {
@@ -417,4 +399,65 @@ func TestDebugLogger(t *testing.T) {
 			t.Errorf("logged above debug level: %s", buf.String())
 		}
 	})
+}
+
+// TestDoRequestWithoutHeader: Do accepts a request built by hand without a
+// Header map, as http.Client does, instead of panicking.
+func TestDoRequestWithoutHeader(t *testing.T) {
+	var got http.Header
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	c := newClient(t, srv.URL)
+	u, _ := url.Parse(srv.URL + "/admin/identities")
+	req := (&http.Request{Method: http.MethodGet, URL: u}).WithContext(ctxTimeout(t, 5*time.Second))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got.Get("Authorization") != "Bearer "+testToken || got.Get("User-Agent") == "" || req.Header != nil {
+		t.Errorf("server saw %v; caller's request header %v", got, req.Header)
+	}
+}
+
+// TestClientValueDoesNotPrintToken: a Client value (not a pointer), or a
+// struct holding one, printed with a verb other than %v used to print the
+// config it points to field by field, the token included.
+func TestClientValueDoesNotPrintToken(t *testing.T) {
+	c := newClient(t, "http://127.0.0.1:4434")
+	type app struct {
+		name string
+		kc   client.Client
+	}
+	for _, format := range []string{"%s", "%q", "%x", "%d", "%v", "%+v", "%#v"} {
+		for _, v := range []any{*c, app{"a", *c}, &app{"a", *c}} {
+			if s := fmt.Sprintf(format, v); strings.Contains(s, testToken) || strings.Contains(s, hex.EncodeToString([]byte(testToken))) {
+				t.Errorf("Sprintf(%q, %T) shows the token: %s", format, v, s)
+			}
+		}
+	}
+}
+
+// TestNewErrorsHideURLCredentials: New refuses a base URL with credentials
+// in it, and its error does not repeat them, whether the URL parses or
+// not (url.Parse's own error repeats the URL; URL.Redacted keeps a user
+// name, which may be a token).
+func TestNewErrorsHideURLCredentials(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://admin:" + testToken + "@127.0.0.1:4434":  `kratos: New: URL "http://[REDACTED]@127.0.0.1:4434": put credentials in WithBearerToken, not in the URL`,
+		"https://" + testToken + "@project.oryapis.com/": `kratos: New: URL "https://[REDACTED]@project.oryapis.com/": put credentials in WithBearerToken, not in the URL`,
+		"http://admin:" + testToken + "@kratos admin/":   `kratos: New: invalid URL "http://[REDACTED]@kratos admin/": invalid character " " in host name`,
+		"http://a:" + testToken + "@[::1/":               `kratos: New: invalid URL "http://[REDACTED]@[::1/": missing ']' in host`,
+		"ftp://admin:" + testToken + "@host/":            `kratos: New: URL "ftp://[REDACTED]@host/": scheme must be http or https`,
+		"admin:" + testToken + "@host":                   `kratos: New: URL "[REDACTED]@host": scheme must be http or https (like http://127.0.0.1:4434)`,
+		"http://u:p/" + testToken + "@host/?q=a@b":       `kratos: New: invalid URL "http://[REDACTED]@host/?q=a@b": invalid port ":p" after host`,
+		"http://127.0.0.1:4434/?email=alice@example.org": `kratos: New: URL "http://127.0.0.1:4434/?email=alice@example.org" must not have a query or fragment`,
+	} {
+		_, err := client.New(raw)
+		if err == nil || err.Error() != want {
+			t.Errorf("New(%q) error\n%v\nwant\n%s", raw, err, want)
+		}
+	}
 }

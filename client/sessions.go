@@ -16,7 +16,7 @@ type SessionsService struct{ c *Client }
 // identity or the devices (without it, Identity is nil).
 //
 // It corresponds to GET /admin/sessions/{id}.
-func (s *SessionsService) Get(ctx context.Context, id string, params *GetSessionParams) (*Session, error) {
+func (s *SessionsService) Get(ctx context.Context, id string, params *GetSessionParams, opts ...CallOption) (*Session, error) {
 	const op = "Sessions.Get"
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ func (s *SessionsService) Get(ctx context.Context, id string, params *GetSession
 		}
 	}
 	req, err := gen.NewGetSessionRequest(s.c.server(false), id, params)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +41,8 @@ func (s *SessionsService) Get(ctx context.Context, id string, params *GetSession
 // ListPage returns one page of all sessions, newest first.
 //
 // It corresponds to GET /admin/sessions.
-func (s *SessionsService) ListPage(ctx context.Context, params *ListSessionsParams) (*Page[Session], error) {
-	cl, err := s.c.listSessionsCall("Sessions.ListPage", params)
+func (s *SessionsService) ListPage(ctx context.Context, params *ListSessionsParams, opts ...CallOption) (*Page[Session], error) {
+	cl, err := s.c.listSessionsCall("Sessions.ListPage", params, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -50,37 +50,37 @@ func (s *SessionsService) ListPage(ctx context.Context, params *ListSessionsPara
 }
 
 // List walks all sessions, like Identities.List.
-func (s *SessionsService) List(ctx context.Context, params *ListSessionsParams) iter.Seq2[*Session, error] {
+func (s *SessionsService) List(ctx context.Context, params *ListSessionsParams, opts ...CallOption) iter.Seq2[*Session, error] {
 	const op = "Sessions.List"
 	var p ListSessionsParams
 	if params != nil {
 		p = *params
 	}
 	return listAll[Session](ctx, s.c, op, false, &p.PageToken,
-		func() (*call, error) { return s.c.listSessionsCall(op, &p) })
+		func() (*call, error) { return s.c.listSessionsCall(op, &p, opts...) })
 }
 
-func (c *Client) listSessionsCall(op string, p *ListSessionsParams) (*call, error) {
+func (c *Client) listSessionsCall(op string, p *ListSessionsParams, opts ...CallOption) (*call, error) {
 	if p != nil {
 		if err := checkExpand(op, p.Expand); err != nil {
 			return nil, err
 		}
 	}
 	req, err := gen.NewListSessionsRequest(c.server(false), p)
-	return c.newCall(op, false, req, err)
+	return c.newCall(op, false, req, err, opts...)
 }
 
 // Disable deactivates a session; its data is kept. Disabling it again
 // succeeds too.
 //
 // It corresponds to DELETE /admin/sessions/{id}.
-func (s *SessionsService) Disable(ctx context.Context, id string) error {
+func (s *SessionsService) Disable(ctx context.Context, id string, opts ...CallOption) error {
 	const op = "Sessions.Disable"
 	if err := checkUUID(op, "id", id); err != nil {
 		return err
 	}
 	req, err := gen.NewDisableSessionRequest(s.c.server(false), id)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return err
 	}
@@ -92,13 +92,13 @@ func (s *SessionsService) Disable(ctx context.Context, id string) error {
 // returns (nil, nil). Others answer 200 with the session, which it returns.
 //
 // It corresponds to PATCH /admin/sessions/{id}/extend.
-func (s *SessionsService) Extend(ctx context.Context, id string) (*Session, error) {
+func (s *SessionsService) Extend(ctx context.Context, id string, opts ...CallOption) (*Session, error) {
 	const op = "Sessions.Extend"
 	if err := checkUUID(op, "id", id); err != nil {
 		return nil, err
 	}
 	req, err := gen.NewExtendSessionRequest(s.c.server(false), id)
-	cl, err := s.c.newCall(op, false, req, err)
+	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
 	}

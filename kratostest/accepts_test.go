@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -248,36 +247,4 @@ func runAccepted(t *testing.T, c *client.Client, second string) {
 			}
 		}
 	})
-}
-
-// TestIdentityPagesAreAtMost500 pins Kratos' clamp of listIdentities'
-// page size (measured on v26.2.0 with 1040 identities: page_size 501,
-// 1000 and 5000 and per_page 1000 all answer 500 identities and links
-// with page_size=500).
-func TestIdentityPagesAreAtMost500(t *testing.T) {
-	bodies := make([]client.CreateIdentityBody, 501)
-	for i := range bodies {
-		bodies[i] = client.CreateIdentityBody{Traits: traits(fmt.Sprintf("clamp-%d@example.org", i))}
-	}
-	srv := kratostest.NewServer(t, kratostest.WithIdentities(bodies...))
-	c := srv.Client(kratostest.ValidateWith(t))
-	for _, size := range []int64{501, 1000} {
-		page, err := c.Identities.ListPage(t.Context(), &client.ListIdentitiesParams{PageSize: size})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page.Items) != client.MaxIdentitiesPageSize || page.NextPageToken == "" {
-			t.Errorf("page size %d: %d identities, next %q; want 500 and a next page", size, len(page.Items), page.NextPageToken)
-		}
-	}
-	n := 0
-	for _, err := range c.Identities.List(t.Context(), &client.ListIdentitiesParams{PageSize: 1000}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
-	}
-	if n != 501 {
-		t.Errorf("walked %d identities, want 501", n)
-	}
 }

@@ -214,17 +214,6 @@ func (s *suite) cleanup(t *testing.T, id string) {
 	})
 }
 
-func traits(email string, extra ...string) json.RawMessage {
-	if len(extra) == 2 {
-		return json.RawMessage(fmt.Sprintf(`{"email":%q,"name":{"first":%q,"last":%q}}`, email, extra[0], extra[1]))
-	}
-	return json.RawMessage(fmt.Sprintf(`{"email":%q}`, email))
-}
-
-func withPassword(pw string) client.IdentityWithCredentials {
-	return client.IdentityWithCredentials{Password: client.ImportPasswordCredentials{Config: client.ImportPasswordConfig{Password: pw}}}
-}
-
 // apiError asserts err is an *client.Error with the status and message.
 func apiError(t *testing.T, err error, status int, message string) *client.Error {
 	t.Helper()

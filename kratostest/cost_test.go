@@ -5,9 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -22,26 +19,43 @@ func TestQueryCostDelaysAndCounts(t *testing.T) {
 
 	start := time.Now()
 	page, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{CredentialsIdentifier: "a@example.org"})
-	require.NoError(t, err)
-	require.Len(t, page.Items, 1)
-	assert.GreaterOrEqual(t, time.Since(start), cost, "a credentials_identifier lookup costs its QueryCosts time")
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("credentials_identifier lookup: %v, %d items", err, len(page.Items))
+	}
+	if d := time.Since(start); d < cost {
+		t.Errorf("a credentials_identifier lookup took %s, less than its QueryCosts time %s", d, cost)
+	}
 
-	_, err = c.Identities.GetByExternalID(ctx, "e1", nil)
-	require.NoError(t, err)
+	if _, err = c.Identities.GetByExternalID(ctx, "e1", nil); err != nil {
+		t.Fatal(err)
+	}
 	start = time.Now()
-	_, err = c.Identities.ListPage(ctx, &client.ListIdentitiesParams{PageSize: 500})
-	require.NoError(t, err)
-	assert.Less(t, time.Since(start), cost, "a page has no cost unless asked")
+	if _, err = c.Identities.ListPage(ctx, &client.ListIdentitiesParams{PageSize: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d >= cost {
+		t.Errorf("a page took %s: it has no cost unless asked", d)
+	}
 	start = time.Now()
 	res, err := c.Identities.BatchCreate(ctx, []client.IdentityPatch{
 		{Create: client.CreateIdentityBody{SchemaID: kratostest.DefaultSchemaID, Traits: json.RawMessage(`{"email":"b@example.org"}`)}},
 		{Create: client.CreateIdentityBody{SchemaID: kratostest.DefaultSchemaID, Traits: json.RawMessage(`{"email":"c@example.org"}`)}},
 	})
-	require.NoError(t, err)
-	assert.Equal(t, 2, res.CreatedCount(), "the body is still read after it was counted")
-	assert.GreaterOrEqual(t, time.Since(start), cost, "a batch costs BatchItem an identity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CreatedCount() != 2 {
+		t.Fatalf("batch of 2: %d created (the body is still read after it was counted)", res.CreatedCount())
+	}
+	if d := time.Since(start); d < cost {
+		t.Errorf("a batch of 2 took %s, less than BatchItem an identity (%s)", d, cost)
+	}
 
-	assert.Equal(t, kratostest.QueryCounts{CredentialsIdentifier: 1, ExternalID: 1, Pages: 1, Batches: 1}, srv.QueryCounts())
+	if got, want := srv.QueryCounts(), (kratostest.QueryCounts{CredentialsIdentifier: 1, ExternalID: 1, Pages: 1, Batches: 1}); got != want {
+		t.Errorf("QueryCounts %+v, want %+v", got, want)
+	}
 	srv.Reset()
-	assert.Equal(t, kratostest.QueryCounts{}, srv.QueryCounts())
+	if got := srv.QueryCounts(); got != (kratostest.QueryCounts{}) {
+		t.Errorf("QueryCounts after Reset %+v, want zero", got)
+	}
 }

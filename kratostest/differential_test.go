@@ -1067,9 +1067,19 @@ func (d *differ) deleteAll(s *diffSide) {
 func (d *differ) patchOps() string {
 	var ops []string
 	for range 1 + d.rnd.IntN(3) {
-		switch d.rnd.IntN(10) {
+		switch d.rnd.IntN(11) {
 		case 0:
 			ops = append(ops, fmt.Sprintf(`{"op":"add","path":"/metadata_public","value":%s}`, d.metadataValue()))
+		case 9: // json-patch's corners: no leading slash, "-", padding, "" tokens, a null document
+			ops = append(ops, d.pick(
+				`{"op":"replace","path":"5","value":1}`,
+				`{"op":"replace","path":"-","value":1}`,
+				`{"op":"remove","path":""}`,
+				`{"op":"add","path":"/metadata_public/a/2/b","value":1}`,
+				`{"op":"add","path":"/metadata_public/a/-/b","value":1}`,
+				`{"op":"add","path":"/traits/email/0","value":1}`,
+				`{"op":"add","path":"//x","value":1}`,
+				`{"op":"replace","path":"","value":null}`))
 		case 1:
 			ops = append(ops, fmt.Sprintf(`{"op":"replace","path":"/metadata_admin","value":%s}`, d.metadataValue()))
 		case 2:

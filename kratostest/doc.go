@@ -27,7 +27,8 @@
 // (001-115 by hand, the rest by internal/recorder), which
 // TestReplayRecordedExchanges replays against it in order, and as a real
 // server answers the sequences of TestDifferential (what that test found
-// is pinned in fidelity_test.go):
+// is pinned by tests filed with the behaviour: patch_test.go,
+// credentials_test.go, sessions_test.go, ...):
 //
 //   - status codes, Content-Type ("application/json; charset=utf-8" on
 //     success, "application/json" with an empty Ory-Error-Id header on
@@ -129,13 +130,29 @@
 // /self-service/login?flow=ID with {"method":"password","identifier":..,
 // "password":..} answers {"session_token","session"} as Kratos does, or a
 // 400 with the flow for wrong credentials (only bcrypt hashes can be
-// verified; other methods and browser flows are not served). Both ports
-// answer /health/alive and /health/ready. WithListeners and WithBaseURLs
+// verified; other methods and browser flows are not served). Unfinished
+// flows end after 10 minutes, and at most DefaultMaxLoginFlows are kept
+// (WithMaxLoginFlows): starting one more forgets the oldest. Both ports
+// answer /health/alive and /health/ready, and cut off clients that send
+// their headers slowly (10 s), a body for over a minute, or stay idle for
+// 2 minutes. A bearer token (WithBearerToken) is compared in constant time. WithListeners and WithBaseURLs
 // put the server on given addresses and names. WithIdentities seeds
 // identities at start; WithIDGenerator and WithClock make ids and times
-// deterministic; IdentityCount, SessionCount and Reset inspect and clear
-// the state. WithMiddleware wraps the handler to inject faults (a 503, a
-// delay, a dropped connection); what a middleware writes is not checked.
+// deterministic; IdentityCount and SessionCount inspect the state, and
+// Reset puts it back as it was at start (the seeded identities, same ids).
+// SeedSession makes a session without a login and returns its token.
+// AddFault fails matching requests (a status with Kratos' error body,
+// latency, a dropped connection, before or after the request is applied),
+// and Requests is the journal of what the server answered (bounded,
+// WithJournalSize). WithMiddleware wraps the handler for anything else;
+// what a middleware or a fault writes is not checked against the spec.
+//
+// # Control API
+//
+// Programs that only speak HTTP reach the same methods on the admin port,
+// under /_fake/ (reset, requests, faults, sessions), JSON in and out, with
+// the bearer token when one is set: cmd/kratos-fake documents them. The
+// prefix is no Kratos route (TestControlPrefixNeverCollides).
 // WithQueryCost makes what is slow on a real Kratos slow here too
 // (credentials_identifier lookups scan a SQLite store), and QueryCounts
 // counts those requests, so that a test sees a client that sends one per
@@ -198,4 +215,6 @@
 //   - consistency and organizations are accepted but have no effect beyond
 //     filtering by organization_id: a single in-memory store has no
 //     eventual consistency.
+//   - The admin port serves the fake's control API under /_fake/ (see
+//     above), where Kratos answers 404; the fake adds no other route.
 package kratostest

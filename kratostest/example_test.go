@@ -186,3 +186,26 @@ func ExampleNewValidatingTransport() {
 	// Output:
 	// <nil> 0
 }
+
+// A fault fails the first list with a 503; the client retries, and the
+// journal shows both requests.
+func ExampleServer_AddFault() {
+	srv, err := kratostest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := srv.AddFault(kratostest.Fault{Method: "GET", Path: "/admin/identities", Status: 503, Times: 1}); err != nil {
+		log.Fatal(err)
+	}
+	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3}))
+	_, err = c.Identities.ListPage(context.Background(), nil)
+	fmt.Println(err)
+	for _, r := range srv.Requests(false) {
+		fmt.Println(r.Method, r.Path, r.Status, r.Fault)
+	}
+	// Output:
+	// <nil>
+	// GET /admin/identities 503 1
+	// GET /admin/identities 200 0
+}

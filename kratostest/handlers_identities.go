@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -50,6 +51,7 @@ var kratosTypeNames = strings.NewReplacer(
 	"Go struct field recoveryCodeBody.", "Go struct field createRecoveryCodeForIdentityBody.",
 	"Go struct field recoveryLinkBody.", "Go struct field createRecoveryLinkForIdentityBody.",
 	"Go struct field patchedIdentity.", "Go struct field WithCredentialsAndAdminMetadataInJSON.",
+	"kratostest.patchedIdentity", "identity.WithCredentialsAndAdminMetadataInJSON",
 	// Kratos' types of fields the fake reads as strings (seen on v26.2.0).
 	"state of type string", "state of type identity.State",
 	"identity_id of type string", "identity_id of type uuid.UUID",
@@ -170,43 +172,62 @@ func (s *Server) getIdentityByExternalID(w http.ResponseWriter, externalID strin
 
 // GET /admin/identities
 func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request, p gen.ListIdentitiesParams) {
-	q := r.URL.Query() // raw for paging: absent, empty and unparsable page, per_page, page_size, page_token differ
-	// parseListIdentitiesParameters, in its order.
+	f, view, apiErr := parseIdentityFilter(p)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	// Raw for paging: absent, empty and unparsable page, per_page,
+	// page_size, page_token differ. x.ParseKeysetOrPagePagination:
+	q := r.URL.Query()
+	if !q.Has("page_token") && !q.Has("page_size") && q.Has("page") {
+		s.listIdentitiesByPage(w, r, q, f, view)
+		return
+	}
+	s.listIdentitiesByKeyset(w, r, q, f, view)
+}
+
+// identityFilter is the one filter an identity list may have.
+type identityFilter struct {
+	ids                 []string // nil: no ids filter
+	orgID               string
+	identifier, similar string
+}
+
+// parseIdentityFilter reads the filters and the credentials to show as
+// Kratos' parseListIdentitiesParameters does, in its order: a malformed id
+// or organization, more than 500 ids, an unknown credential type or two
+// filters at once is a 400.
+func parseIdentityFilter(p gen.ListIdentitiesParams) (identityFilter, identityView, *apiError) {
+	var f identityFilter
 	filters := 0
-	var ids []string
 	if len(p.IDs) > 0 {
 		filters++
 		for _, v := range p.IDs {
 			id, err := parseUUID(v)
 			if err != nil {
-				writeError(w, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `ids`.", v)))
-				return
+				return f, identityView{}, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `ids`.", v))
 			}
-			ids = append(ids, id)
+			f.ids = append(f.ids, id)
 		}
 	}
-	if len(ids) > 500 {
-		writeError(w, errBadRequest("The number of ids to filter must not exceed 500."))
-		return
+	if len(f.ids) > 500 {
+		return f, identityView{}, errBadRequest("The number of ids to filter must not exceed 500.")
 	}
-	var orgID string
 	if v := p.OrganizationID; v != "" {
 		filters++
 		id, err := parseUUID(v)
 		if err != nil {
-			writeError(w, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `organization_id`.", v)))
-			return
+			return f, identityView{}, errBadRequest(fmt.Sprintf("Invalid UUID value `%s` for parameter `organization_id`.", v))
 		}
-		orgID = id
+		f.orgID = id
 	}
 	withCredentials := false
-	identifier := p.CredentialsIdentifier
-	if identifier != "" {
+	if f.identifier = p.CredentialsIdentifier; f.identifier != "" {
 		filters++
 		withCredentials = true
 	}
-	similar := p.PreviewCredentialsIdentifierSimilar
-	if similar != "" {
+	if f.similar = p.PreviewCredentialsIdentifierSimilar; f.similar != "" {
 		filters++
 		withCredentials = true
 	}
@@ -215,77 +236,80 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request, p gen.Li
 		v := string(t)
 		withCredentials = true
 		if !credentialTypes[v] {
-			writeError(w, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", v)))
-			return
+			return f, identityView{}, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", v))
 		}
 		declassify[v] = true
 	}
 	if filters > 1 {
-		writeError(w, errBadRequest("You cannot combine multiple filters in this API"))
-		return
+		return f, identityView{}, errBadRequest("You cannot combine multiple filters in this API")
 	}
+	return f, viewList(withCredentials, declassify), nil
+}
 
-	match := func(i *identity) bool {
-		switch {
-		case ids != nil:
-			return slices.Contains(ids, i.ID)
-		case orgID != "":
-			return i.OrganizationID != nil && *i.OrganizationID == orgID
-		case identifier != "":
-			want := strings.ToLower(strings.TrimSpace(identifier))
-			for _, c := range i.Credentials {
-				if slices.Contains(c.Identifiers, want) {
+// match reports whether i passes the filter.
+func (f *identityFilter) match(i *identity) bool {
+	switch {
+	case f.ids != nil:
+		return slices.Contains(f.ids, i.ID)
+	case f.orgID != "":
+		return i.OrganizationID != nil && *i.OrganizationID == f.orgID
+	case f.identifier != "":
+		want := strings.ToLower(strings.TrimSpace(f.identifier))
+		for _, c := range i.Credentials {
+			if slices.Contains(c.Identifiers, want) {
+				return true
+			}
+		}
+		return false
+	case f.similar != "":
+		want := strings.ToLower(f.similar)
+		for _, c := range i.Credentials {
+			for _, id := range c.Identifiers {
+				if strings.Contains(strings.ToLower(id), want) {
 					return true
 				}
 			}
-			return false
-		case similar != "":
-			want := strings.ToLower(similar)
-			for _, c := range i.Credentials {
-				for _, id := range c.Identifiers {
-					if strings.Contains(strings.ToLower(id), want) {
-						return true
-					}
-				}
-			}
-			return false
 		}
-		return true
+		return false
 	}
-	view := viewList(withCredentials, declassify)
-	u := *r.URL
+	return true
+}
 
-	// x.ParseKeysetOrPagePagination
-	legacy := !q.Has("page_token") && !q.Has("page_size") && q.Has("page")
-	if legacy {
-		page := max0(parseIntOr(q.Get("page"), 0))
-		perPage := clamp(parseIntOr(q.Get("per_page"), defaultPageSize), 1, identitiesMaxPageSize)
-		if page*perPage > 1000 {
-			writeError(w, errBadRequest("Legacy pagination is not supported for enumerating over 1000 items. Please switch to using page_token and page_size."))
-			return
-		}
-		s.mu.Lock()
-		var matched []*identity
-		for _, id := range s.sortedIDs() {
-			if i := s.identities[id]; match(i) {
-				matched = append(matched, i)
-			}
-		}
-		total := int64(len(s.identities))
-		start := min(page*perPage, len(matched))
-		end := min(start+perPage, len(matched))
-		out := make([]*identityOut, 0, end-start)
-		for _, i := range matched[start:end] {
-			out = append(out, s.render(i, view))
-		}
-		s.mu.Unlock()
-		if identifier != "" {
-			total = int64(len(out))
-		}
-		offsetHeader(w, u, total, page, perPage, pagePaginationLink)
-		writeJSON(w, http.StatusOK, out)
+// listIdentitiesByPage answers the deprecated page/per_page mode: offset
+// pages over at most 1000 items, with X-Total-Count.
+func (s *Server) listIdentitiesByPage(w http.ResponseWriter, r *http.Request, q url.Values, f identityFilter, view identityView) {
+	page := max0(parseIntOr(q.Get("page"), 0))
+	perPage := clamp(parseIntOr(q.Get("per_page"), defaultPageSize), 1, identitiesMaxPageSize)
+	if page*perPage > 1000 {
+		writeError(w, errBadRequest("Legacy pagination is not supported for enumerating over 1000 items. Please switch to using page_token and page_size."))
 		return
 	}
+	s.mu.Lock()
+	var matched []*identity
+	for _, id := range s.sortedIDs() {
+		if i := s.identities[id]; f.match(i) {
+			matched = append(matched, i)
+		}
+	}
+	total := int64(len(s.identities))
+	start := min(page*perPage, len(matched))
+	end := min(start+perPage, len(matched))
+	out := make([]*identityOut, 0, end-start)
+	for _, i := range matched[start:end] {
+		out = append(out, s.render(i, view))
+	}
+	s.mu.Unlock()
+	if f.identifier != "" {
+		total = int64(len(out))
+	}
+	offsetHeader(w, *r.URL, total, page, perPage, pagePaginationLink)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listIdentitiesByKeyset answers the keyset mode: pages of ids after the
+// page token, per_page standing in for a missing page_size.
+func (s *Server) listIdentitiesByKeyset(w http.ResponseWriter, r *http.Request, q url.Values, f identityFilter, view identityView) {
+	u := *r.URL
 	if !q.Has("page_size") && q.Has("per_page") {
 		q.Set("page_size", q.Get("per_page"))
 		q.Del("per_page")
@@ -323,7 +347,7 @@ func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request, p gen.Li
 			continue
 		}
 		i := s.identities[id]
-		if !match(i) {
+		if !f.match(i) {
 			continue
 		}
 		if len(out) == size {
@@ -569,26 +593,51 @@ func (s *Server) batchPatchIdentities(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errInternal(http.StatusBadRequest, err.Error()))
 		return
 	}
-	if len(req.Identities) > batchLimit {
-		writeError(w, errBadRequest(fmt.Sprintf("The maximum number of identities per request that can be created or deleted at once is %d.", batchLimit)))
+	// First the checks that can fail, in item order, then the limit on
+	// plaintext passwords, then the (slow) hashing, then the inserts.
+	if apiErr := checkBatch(req.Identities); apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
-	// First the checks that can fail, in item order, then the limit on
-	// plaintext passwords, then the (slow) hashing.
+	now := s.now()
+	built, apiErr := s.buildBatch(req.Identities, now)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	results, created, conflicts := s.insertBatch(req.Identities, built, now)
+	// Kratos inserts the valid items in bulk and, when that fails and
+	// there are several, one by one. A single valid item that conflicts
+	// is the whole request's error: a 409 without per-item results, even
+	// among invalid items (seen on Kratos v26.2.0 by TestDifferential).
+	if created == 0 && conflicts == 1 {
+		writeError(w, errUniqueViolation())
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Identities []*batchItemResult `json:"identities"`
+	}{results})
+}
+
+// checkBatch refuses a batch as a whole, before anything is hashed: too
+// many items, an invalid state or password configuration (the first in
+// item order), too many plaintext passwords.
+func checkBatch(items []*batchIdentityPatch) *apiError {
+	if len(items) > batchLimit {
+		return errBadRequest(fmt.Sprintf("The maximum number of identities per request that can be created or deleted at once is %d.", batchLimit))
+	}
 	plaintext := 0
-	for _, item := range req.Identities {
+	for _, item := range items {
 		if item == nil || item.Create == nil {
 			continue
 		}
 		c := item.Create
 		if c.State != "" && c.State != "active" && c.State != "inactive" {
-			writeError(w, errBadRequest("identity state is not valid"))
-			return
+			return errBadRequest("identity state is not valid")
 		}
 		if c.Credentials != nil && c.Credentials.Password != nil {
 			if apiErr := checkPassword(&c.Credentials.Password.Config); apiErr != nil {
-				writeError(w, apiErr)
-				return
+				return apiErr
 			}
 			if c.Credentials.Password.Config.Password != "" {
 				plaintext++
@@ -596,26 +645,35 @@ func (s *Server) batchPatchIdentities(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if plaintext > batchPasswordLimit {
-		writeError(w, errBadRequest(fmt.Sprintf("The maximum number of identities per request that can be created with a plaintext password is %d.", batchPasswordLimit)))
-		return
+		return errBadRequest(fmt.Sprintf("The maximum number of identities per request that can be created with a plaintext password is %d.", batchPasswordLimit))
 	}
-	now := s.now()
-	built := make([]*identity, len(req.Identities))
-	for k, item := range req.Identities {
+	return nil
+}
+
+// buildBatch makes the identities of the items that create one (nil for
+// the others); an item Kratos cannot build fails the whole batch.
+func (s *Server) buildBatch(items []*batchIdentityPatch, now time.Time) ([]*identity, *apiError) {
+	built := make([]*identity, len(items))
+	for k, item := range items {
 		if item == nil || item.Create == nil {
 			continue
 		}
 		i, apiErr := s.identityFromCreateBody(item.Create, now)
 		if apiErr != nil {
-			writeError(w, apiErr)
-			return
+			return nil, apiErr
 		}
 		built[k] = i
 	}
-	results := make([]*batchItemResult, len(req.Identities))
-	created, conflicts := 0, 0
+	return built, nil
+}
+
+// insertBatch stores the built identities one by one: each item's result
+// is its identity or its error (nil for items without a create).
+func (s *Server) insertBatch(items []*batchIdentityPatch, built []*identity, now time.Time) (results []*batchItemResult, created, conflicts int) {
+	results = make([]*batchItemResult, len(items))
 	s.mu.Lock()
-	for k, item := range req.Identities {
+	defer s.mu.Unlock()
+	for k, item := range items {
 		if built[k] == nil {
 			continue // Kratos leaves the item null
 		}
@@ -635,18 +693,7 @@ func (s *Server) batchPatchIdentities(w http.ResponseWriter, r *http.Request) {
 		}
 		results[k] = res
 	}
-	s.mu.Unlock()
-	// Kratos inserts the valid items in bulk and, when that fails and
-	// there are several, one by one. A single valid item that conflicts
-	// is the whole request's error: a 409 without per-item results, even
-	// among invalid items (seen on Kratos v26.2.0 by TestDifferential).
-	if created == 0 && conflicts == 1 {
-		writeError(w, errUniqueViolation())
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Identities []*batchItemResult `json:"identities"`
-	}{results})
+	return results, created, conflicts
 }
 
 // jsonEqual reports whether a and b are the same JSON value.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,7 +20,13 @@ import (
 //   - a replace whose path does not end in an array index becomes an add,
 //     and adds create missing parent objects (EnsurePathExistsOnAdd), so
 //     replacing an absent key works;
-//   - error texts follow the library's ("...: missing value").
+//   - error texts follow the library's ("...: missing value"), and so do
+//     its corner cases: a path without a leading slash reaches nothing,
+//     adds pad arrays with nulls up to the index they name, "" below the
+//     top level reaches nothing, a null document refuses every change.
+//
+// Every input is answered, none panics: FuzzPatchIdentity (fuzz_test.go)
+// runs the patch handler over arbitrary documents.
 
 type patchOp map[string]*json.RawMessage
 
@@ -115,15 +122,65 @@ func decodeValue(b []byte) (any, error) {
 	return v, nil
 }
 
-// splitPointer splits a JSON Pointer the way json-patch does (a path
-// without a leading slash reaches no container).
-func splitPointer(path string) []string {
-	parts := strings.Split(path, "/")[1:]
-	for i, p := range parts {
-		parts[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(p)
+// decodeKey unescapes a JSON Pointer token as json-patch does.
+var decodeKey = strings.NewReplacer("~1", "/", "~0", "~").Replace
+
+// The patched document is a tree of decoded JSON (map[string]any, string,
+// json.Number, bool, nil for null) whose arrays are *jarray, so that an
+// array grown in place is seen by its parent, as json-patch's are.
+type jarray struct{ items []any }
+
+func (a *jarray) MarshalJSON() ([]byte, error) {
+	if a.items == nil {
+		return []byte("[]"), nil
 	}
-	return parts
+	return json.Marshal(a.items)
 }
+
+// toTree turns decoded JSON into the patch tree (arrays as *jarray).
+func toTree(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = toTree(e)
+		}
+		return x
+	case []any:
+		for k, e := range x {
+			x[k] = toTree(e)
+		}
+		return &jarray{items: x}
+	}
+	return v
+}
+
+// deepCopy copies a patch tree.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case *jarray:
+		a := &jarray{items: make([]any, len(x.items))}
+		for k, e := range x.items {
+			a.items[k] = deepCopy(e)
+		}
+		return a
+	}
+	return v
+}
+
+// document is the patched document. root is nil once a patch has made it
+// null (add at "" with null), which json-patch keeps until it is written.
+type document struct{ root any }
+
+var (
+	errInvalidState   = errors.New("invalid state detected")
+	errExpectedObject = errors.New("invalid value, expected object")
+)
 
 // isElementAccess reports whether a path ends in an array index or "-".
 func isElementAccess(path string) bool {
@@ -141,6 +198,7 @@ func isElementAccess(path string) bool {
 // applyPatch applies validated ops to doc (which it may modify) and returns
 // the result. Only add, remove and replace reach it.
 func applyPatch(doc any, ops []patchOp) (any, error) {
+	d := &document{root: toTree(doc)}
 	for _, op := range ops {
 		path, _ := op.path()
 		kind := op.kind()
@@ -150,11 +208,11 @@ func applyPatch(doc any, ops []patchOp) (any, error) {
 		var err error
 		switch kind {
 		case "add":
-			doc, err = patchAdd(doc, op, path)
+			err = d.add(op, path)
 		case "replace":
-			err = patchReplace(doc, op, path)
+			err = d.replace(op, path)
 		case "remove":
-			doc, err = patchRemove(doc, path)
+			err = d.remove(path)
 		default:
 			err = fmt.Errorf("Unexpected kind: %s", kind)
 		}
@@ -162,71 +220,196 @@ func applyPatch(doc any, ops []patchOp) (any, error) {
 			return nil, err
 		}
 	}
-	return doc, nil
+	if d.root == nil {
+		return nil, errors.New("json: error calling MarshalJSON for type *jsonpatch.partialDoc: invalid value, expected object")
+	}
+	return d.root, nil
 }
 
-func patchAdd(doc any, op patchOp, path string) (any, error) {
-	v, err := op.value()
-	if err != nil {
-		return nil, err
-	}
-	if path == "" {
-		return v, nil
-	}
-	if !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("add operation does not apply: doc is missing path: %q: %w", path, errMissing)
-	}
-	parts := splitPointer(path)
-	con, err := ensurePath(doc, parts)
-	if err != nil {
-		return nil, err
-	}
-	key := parts[len(parts)-1]
-	if err := con.add(key, v); err != nil {
-		return nil, fmt.Errorf("error in add for path: '%s': %w", path, err)
-	}
-	return doc, nil
-}
-
-func patchReplace(doc any, op patchOp, path string) error {
+func (d *document) add(op patchOp, path string) error {
 	v, err := op.value()
 	if err != nil {
 		return err
 	}
-	parts := splitPointer(path)
-	con := findContainer(doc, parts)
+	v = toTree(v)
+	if path == "" {
+		// The whole document: an object or an array; null is kept and
+		// refused later; other values cannot be a document.
+		switch v.(type) {
+		case map[string]any, *jarray, nil:
+			d.root = v
+			return nil
+		}
+		return fmt.Errorf("json: cannot unmarshal %s into Go value of type map[string]*jsonpatch.lazyNode", jsonKind(v))
+	}
+	if err := d.ensurePath(path); err != nil {
+		return err
+	}
+	con, key := d.find(path)
+	if con == nil {
+		return fmt.Errorf("add operation does not apply: doc is missing path: \"%s\": %w", path, errMissing)
+	}
+	if err := con.add(key, v); err != nil {
+		return fmt.Errorf("error in add for path: '%s': %w", path, err)
+	}
+	return nil
+}
+
+func (d *document) replace(op patchOp, path string) error {
+	v, err := op.value()
+	if err != nil {
+		return err
+	}
+	con, key := d.find(path)
 	if con == nil {
 		return fmt.Errorf("replace operation does not apply: doc is missing path: %s: %w", path, errMissing)
 	}
-	key := parts[len(parts)-1]
 	if _, err := con.get(key); err != nil {
 		return fmt.Errorf("replace operation does not apply: doc is missing key: %s: %w", path, errMissing)
 	}
-	return con.set(key, v)
+	if err := con.set(key, toTree(v)); err != nil {
+		return fmt.Errorf("error in remove for path: '%s': %w", path, err)
+	}
+	return nil
 }
 
-func patchRemove(doc any, path string) (any, error) {
-	if !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("remove operation does not apply: doc is missing path: %q: %w", path, errMissing)
-	}
-	parts := splitPointer(path)
-	con := findContainer(doc, parts)
+func (d *document) remove(path string) error {
+	con, key := d.find(path)
 	if con == nil {
-		return nil, fmt.Errorf("remove operation does not apply: doc is missing path: %q: %w", path, errMissing)
+		return fmt.Errorf("remove operation does not apply: doc is missing path: \"%s\": %w", path, errMissing)
 	}
-	if err := con.remove(parts[len(parts)-1]); err != nil {
-		return nil, fmt.Errorf("error in remove for path: '%s': %w", path, err)
+	if err := con.remove(key); err != nil {
+		return fmt.Errorf("error in remove for path: '%s': %w", path, err)
 	}
-	return doc, nil
+	return nil
 }
 
-// container is an object or an array inside the document, addressed by
-// its parent so that arrays can grow.
+// jsonKind names a value's JSON type as encoding/json's errors do.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	case json.Number:
+		return "number"
+	case *jarray:
+		return "array"
+	case nil:
+		return "null"
+	}
+	return "object"
+}
+
+// container is an object or an array inside the document.
 type container interface {
 	get(key string) (any, error)
 	set(key string, v any) error
 	add(key string, v any) error
 	remove(key string) error
+}
+
+// containerOf is the container a value is, or nil for a scalar.
+func containerOf(v any) container {
+	switch c := v.(type) {
+	case map[string]any:
+		return objectC(c)
+	case *jarray:
+		return (*arrayC)(c)
+	}
+	return nil
+}
+
+// rootContainer is the document's top level (a null one refuses all).
+func (d *document) rootContainer() container {
+	if d.root == nil {
+		return nullC{}
+	}
+	return containerOf(d.root)
+}
+
+// child is what token key of cur holds, as json-patch's get sees it: ""
+// is the container itself, which only the top level knows (a copy: what
+// is done to it is lost); a JSON null is nothing.
+func (d *document) child(cur container, atRoot bool, key string) (any, error) {
+	if key == "" {
+		if atRoot && d.root != nil {
+			return deepCopy(d.root), nil
+		}
+		return nil, nil
+	}
+	return cur.get(key)
+}
+
+// find returns the container of the path's last token and that token
+// (json-patch's findObject), or nil.
+func (d *document) find(path string) (container, string) {
+	split := strings.Split(path, "/")
+	if len(split) < 2 {
+		if path == "" {
+			return d.rootContainer(), ""
+		}
+		return nil, ""
+	}
+	cur := d.rootContainer()
+	for k, part := range split[1 : len(split)-1] {
+		next, err := d.child(cur, k == 0, decodeKey(part))
+		if err != nil || next == nil {
+			return nil, ""
+		}
+		if cur = containerOf(next); cur == nil {
+			return nil, ""
+		}
+	}
+	return cur, decodeKey(split[len(split)-1])
+}
+
+// ensurePath creates the missing parents of path's last token
+// (json-patch's ensurePathExists with EnsurePathExistsOnAdd): an array,
+// padded with nulls up to the index, when the following token is an index
+// or "-", an object otherwise. As there, a parent that cannot be added is
+// left detached (the add then finds no path), and an existing scalar on
+// the way is an invalid state.
+func (d *document) ensurePath(path string) error {
+	split := strings.Split(path, "/")
+	if len(split) < 2 {
+		return nil
+	}
+	parts := split[1:]
+	cur := d.rootContainer()
+	for k, part := range parts[:len(parts)-1] {
+		target, err := d.child(cur, k == 0, decodeKey(part))
+		if target != nil && err == nil {
+			if cur = containerOf(target); cur == nil {
+				return errInvalidState
+			}
+			continue
+		}
+		if n, err := strconv.Atoi(part); err == nil {
+			if a, ok := cur.(*arrayC); ok && n >= len(a.items)+1 {
+				for i := len(a.items); i <= n-1; i++ {
+					_ = a.add(strconv.Itoa(i), nil)
+				}
+			}
+		}
+		following := parts[k+1]
+		if n, err := strconv.Atoi(following); err == nil || following == "-" {
+			if n < -1 {
+				return fmt.Errorf("Unable to ensure path for negative index other than -1: %d: %w", n, errInvalidIndex)
+			}
+			a := &jarray{items: []any{}}
+			_ = cur.add(part, a) // as json-patch: an error leaves it detached
+			for i := 0; i < max(n, 0); i++ {
+				_ = (*arrayC)(a).add(strconv.Itoa(i), nil)
+			}
+			cur = (*arrayC)(a)
+		} else {
+			m := map[string]any{}
+			_ = cur.add(part, m)
+			cur = objectC(m)
+		}
+	}
+	return nil
 }
 
 type objectC map[string]any
@@ -248,15 +431,20 @@ func (o objectC) remove(key string) error {
 	return nil
 }
 
+// nullC is a document made null: json-patch's partialDoc without object.
+type nullC struct{}
+
+func (nullC) get(string) (any, error) { return nil, errExpectedObject }
+func (nullC) set(string, any) error   { return errExpectedObject }
+func (nullC) add(string, any) error   { return errExpectedObject }
+func (nullC) remove(string) error     { return errExpectedObject }
+
 var errInvalidIndex = errors.New("invalid index referenced")
 
-// arrayC is an array held in slot key of parent (an objectC or arrayC).
-type arrayC struct {
-	parent container
-	key    string
-	items  []any
-}
+// arrayC is an array of the document, grown and shrunk in place.
+type arrayC jarray
 
+// index resolves an index token; negative ones count from the end.
 func (a *arrayC) index(key string, limit int) (int, error) {
 	i, err := strconv.Atoi(key)
 	if err != nil {
@@ -296,7 +484,8 @@ func (a *arrayC) set(key string, v any) error {
 
 func (a *arrayC) add(key string, v any) error {
 	if key == "-" {
-		return a.store(append(a.items, v))
+		a.items = append(a.items, v)
+		return nil
 	}
 	i, err := strconv.Atoi(key)
 	if err != nil {
@@ -312,9 +501,8 @@ func (a *arrayC) add(key string, v any) error {
 		}
 		i += n
 	}
-	items := make([]any, 0, n)
-	items = append(append(append(items, a.items[:i]...), v), a.items[i:]...)
-	return a.store(items)
+	a.items = slices.Insert(a.items, i, v)
+	return nil
 }
 
 func (a *arrayC) remove(key string) error {
@@ -331,75 +519,6 @@ func (a *arrayC) remove(key string) error {
 		}
 		i += len(a.items)
 	}
-	items := append(append([]any{}, a.items[:i]...), a.items[i+1:]...)
-	return a.store(items)
-}
-
-func (a *arrayC) store(items []any) error {
-	a.items = items
-	return a.parent.set(a.key, items)
-}
-
-// root wraps the document so that its top level can be addressed.
-type rootC struct{ doc *any }
-
-func (r rootC) get(string) (any, error)   { return *r.doc, nil }
-func (r rootC) set(_ string, v any) error { *r.doc = v; return nil }
-func (r rootC) add(_ string, v any) error { *r.doc = v; return nil }
-func (r rootC) remove(string) error       { return errors.New("cannot remove the document") }
-
-// wrap turns a value found at parent[key] into a container.
-func wrap(parent container, key string, v any) container {
-	switch c := v.(type) {
-	case map[string]any:
-		return objectC(c)
-	case []any:
-		return &arrayC{parent: parent, key: key, items: c}
-	}
+	a.items = slices.Delete(a.items, i, i+1)
 	return nil
-}
-
-// findContainer returns the container of the last token of parts, or nil.
-func findContainer(doc any, parts []string) container {
-	var cur container = wrap(rootC{&doc}, "", doc)
-	for _, p := range parts[:len(parts)-1] {
-		if cur == nil {
-			return nil
-		}
-		next, err := cur.get(p)
-		if err != nil || next == nil {
-			return nil
-		}
-		cur = wrap(cur, p, next)
-	}
-	return cur
-}
-
-// ensurePath returns the container of the last token, creating missing
-// parents: an array when the following token is an index or "-", an
-// object otherwise (json-patch's EnsurePathExistsOnAdd).
-func ensurePath(doc any, parts []string) (container, error) {
-	var cur container = wrap(rootC{&doc}, "", doc)
-	for i, p := range parts[:len(parts)-1] {
-		if cur == nil {
-			return nil, fmt.Errorf("add operation does not apply: doc is missing path: %q: %w", "/"+strings.Join(parts, "/"), errMissing)
-		}
-		next, err := cur.get(p)
-		if err != nil || next == nil {
-			following := parts[i+1]
-			if _, aerr := strconv.Atoi(following); aerr == nil || following == "-" {
-				next = []any{}
-			} else {
-				next = map[string]any{}
-			}
-			if err := cur.add(p, next); err != nil {
-				return nil, err
-			}
-		}
-		cur = wrap(cur, p, next)
-	}
-	if cur == nil {
-		return nil, fmt.Errorf("add operation does not apply: doc is missing path: %q: %w", "/"+strings.Join(parts, "/"), errMissing)
-	}
-	return cur, nil
 }

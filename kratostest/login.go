@@ -1,7 +1,6 @@
 package kratostest
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -28,6 +27,56 @@ import (
 
 // loginFlowLifespan is selfservice.flows.login.lifespan's default.
 const loginFlowLifespan = 10 * time.Minute
+
+// DefaultMaxLoginFlows is how many unfinished login flows the server keeps
+// by default (WithMaxLoginFlows): beyond it, starting a flow forgets the
+// oldest one, whose submission then answers 404 like an expired flow.
+const DefaultMaxLoginFlows = 10000
+
+// loginFlows holds the live login flows: a map for lookups and a queue in
+// creation order, so that expired and surplus flows are dropped from its
+// front without a scan. Submitted flows leave the map at once and the
+// queue when they reach its front (or when the queue is compacted). The
+// caller holds s.mu.
+type loginFlows struct {
+	byID  map[string]*loginFlow
+	queue []string // ids, oldest first; may name flows already gone
+}
+
+// add stores f, first forgetting flows expired at now and the oldest ones
+// beyond max-1.
+func (l *loginFlows) add(f *loginFlow, now time.Time, max int) {
+	if l.byID == nil {
+		l.byID = map[string]*loginFlow{}
+	}
+	for len(l.queue) > 0 {
+		old := l.byID[l.queue[0]]
+		if old != nil && !now.After(old.ExpiresAt) && len(l.byID) < max {
+			break
+		}
+		if old != nil {
+			delete(l.byID, old.ID)
+		}
+		l.queue[0] = ""
+		l.queue = l.queue[1:]
+	}
+	if len(l.queue) >= 2*max {
+		// Mostly submitted flows: keep the live ones only.
+		live := make([]string, 0, len(l.byID)+1)
+		for _, id := range l.queue {
+			if l.byID[id] != nil {
+				live = append(live, id)
+			}
+		}
+		l.queue = live
+	}
+	l.byID[f.ID] = f
+	l.queue = append(l.queue, f.ID)
+}
+
+func (l *loginFlows) get(id string) *loginFlow { return l.byID[id] }
+
+func (l *loginFlows) remove(id string) { delete(l.byID, id) }
 
 type loginFlow struct {
 	ID        string
@@ -133,16 +182,9 @@ func (s *Server) createLoginFlow(w http.ResponseWriter, _ *http.Request) {
 	now := s.now()
 	s.mu.Lock()
 	f := &loginFlow{ID: s.newID(IDKindFlow), IssuedAt: now, ExpiresAt: now.Add(loginFlowLifespan), CreatedAt: now}
-	if s.loginFlows == nil {
-		s.loginFlows = map[string]*loginFlow{}
-	}
-	// Forget expired flows, so that a long-running fake stays small.
-	for id, old := range s.loginFlows {
-		if now.After(old.ExpiresAt) {
-			delete(s.loginFlows, id)
-		}
-	}
-	s.loginFlows[f.ID] = f
+	// Expired flows and the oldest beyond the bound are forgotten, so that
+	// a long-running fake stays small whatever its clients do.
+	s.loginFlows.add(f, now, s.cfg.maxLoginFlows)
 	out := s.renderLoginFlow(f, "", nil)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
@@ -157,7 +199,7 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 	flowID, err := parseUUID(r.URL.Query().Get("flow"))
 	now := s.now()
 	s.mu.Lock()
-	f := s.loginFlows[flowID]
+	f := s.loginFlows.get(flowID)
 	s.mu.Unlock()
 	if err != nil || f == nil || now.After(f.ExpiresAt) {
 		writeError(w, errNoRows())
@@ -196,7 +238,7 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := r.RemoteAddr
-	cs, err := s.CreateSession(identityID, WithSessionDevice(ip, r.UserAgent(), ""))
+	seeded, err := s.SeedSession(identityID, WithSessionDevice(ip, r.UserAgent(), ""))
 	if err != nil {
 		// Deleted or deactivated between the check and now.
 		s.mu.Lock()
@@ -206,9 +248,9 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	delete(s.loginFlows, f.ID)
+	s.loginFlows.remove(f.ID)
 	var sessOut *sessionOut
-	if sess := s.sessions[cs.ID]; sess != nil {
+	if sess := s.sessions[seeded.Session.ID]; sess != nil {
 		sessOut = s.renderSession(sess, sessionView{identity: &viewSession, devices: true}, now)
 	}
 	s.mu.Unlock()
@@ -216,7 +258,7 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 		SessionToken string      `json:"session_token"`
 		Session      *sessionOut `json:"session"`
 		ContinueWith []any       `json:"continue_with"`
-	}{"ory_st_" + rand.Text(), sessOut, nil})
+	}{seeded.SessionToken, sessOut, nil})
 }
 
 // serveHealth answers Kratos' /health/alive and /health/ready.

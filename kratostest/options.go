@@ -39,7 +39,12 @@ type config struct {
 	adminBaseURL      string
 	publicBaseURL     string
 	methods           map[string]bool // nil: all enabled
-	errs              []error
+	maxLoginFlows     int
+	journalSize       int
+	requestLog        func(Request)
+	// Server timeouts (server.go); the package's tests shorten them.
+	readHeaderTimeout, readTimeout, idleTimeout time.Duration
+	errs                                        []error
 	// onOperation, set by the package's tests, sees every request that
 	// reaches an operation through the generated binding.
 	onOperation func(*http.Request)
@@ -47,13 +52,18 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		schemaByID:       map[string]*identitySchema{},
-		clock:            time.Now,
-		maxPageSize:      1000,
-		maxBodyBytes:     1 << 20,
-		sessionLifespan:  24 * time.Hour,
-		recoveryLifespan: time.Hour,
-		logger:           slog.Default(),
+		schemaByID:        map[string]*identitySchema{},
+		clock:             time.Now,
+		maxPageSize:       1000,
+		maxBodyBytes:      1 << 20,
+		sessionLifespan:   24 * time.Hour,
+		recoveryLifespan:  time.Hour,
+		logger:            slog.Default(),
+		maxLoginFlows:     DefaultMaxLoginFlows,
+		journalSize:       DefaultJournalSize,
+		readHeaderTimeout: readHeaderTimeout,
+		readTimeout:       readTimeout,
+		idleTimeout:       idleTimeout,
 	}
 }
 
@@ -121,7 +131,9 @@ func WithIdentities(bodies ...client.CreateIdentityBody) Option {
 }
 
 // WithMiddleware wraps the server's handler (admin and public ports) with
-// mw, for example to inject faults: a 503, a delay, a dropped connection.
+// mw, for example to inject faults: a 503, a delay, a dropped connection
+// (Server.AddFault does these without code, and programs reach it over
+// HTTP).
 // The first middleware given is the outermost. Responses a middleware
 // makes itself are not checked against the spec; the fake's are.
 func WithMiddleware(mw func(http.Handler) http.Handler) Option {
@@ -230,6 +242,48 @@ func WithIDGenerator(gen func(kind string) string) Option {
 	}
 }
 
+// WithMaxLoginFlows bounds the unfinished login flows of the public login
+// API the server keeps (default DefaultMaxLoginFlows). Starting a flow
+// beyond it forgets the oldest; flows also end when they expire (10
+// minutes) or are submitted successfully. A forgotten flow answers 404,
+// as an expired one does, so that clients that start flows and never
+// finish them cannot grow the server's memory without bound.
+func WithMaxLoginFlows(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("WithMaxLoginFlows: %d is not positive", n))
+			return
+		}
+		c.maxLoginFlows = n
+	}
+}
+
+// WithJournalSize sets how many requests the journal keeps (default
+// DefaultJournalSize); beyond it the oldest are dropped (Server.Requests).
+func WithJournalSize(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("WithJournalSize: %d is not positive", n))
+			return
+		}
+		c.journalSize = n
+	}
+}
+
+// WithRequestLog calls log with each request the journal records (see
+// Server.Requests), once it is answered, without its bodies: faulted and
+// dropped requests included, control requests not. cmd/kratos-fake's
+// --log-requests is this. log runs on the request's goroutine.
+func WithRequestLog(log func(Request)) Option {
+	return func(c *config) {
+		if log == nil {
+			c.errs = append(c.errs, errors.New("WithRequestLog: nil function"))
+			return
+		}
+		c.requestLog = log
+	}
+}
+
 // WithLogger sets where a server started with Start (without a
 // testing.TB) reports responses that break the spec; the default is
 // slog.Default().
@@ -247,6 +301,7 @@ func WithLogger(l *slog.Logger) Option {
 type SessionOption func(*sessionConfig)
 
 type sessionConfig struct {
+	active          bool
 	devices         []device
 	methods         []authMethod
 	aal             string
@@ -275,6 +330,12 @@ func WithSessionMethod(method client.IdentityCredentialsType, aal client.Authent
 // WithSessionAAL sets the session's authenticator assurance level.
 func WithSessionAAL(aal client.AuthenticatorAssuranceLevel) SessionOption {
 	return func(c *sessionConfig) { c.aal = string(aal) }
+}
+
+// WithSessionActive sets whether the session is active (default true); a
+// session made inactive is as one disabled by DELETE /admin/sessions/{id}.
+func WithSessionActive(active bool) SessionOption {
+	return func(c *sessionConfig) { c.active = active }
 }
 
 // WithSessionAuthenticatedAt sets when the session was authenticated

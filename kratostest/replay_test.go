@@ -79,7 +79,7 @@ func randomUUID() string {
 // replayed over HTTP (the flow ids they carry are the real server's): the
 // fake creates those sessions (and the two the recorder made without
 // recording them) with CreateSession instead, and its answer is compared
-// with the login's. The fake's own login flow is tested in fidelity_test.go
+// with the login's. The fake's own login flow is tested in sessions_test.go
 // and by the contract suite against cmd/kratos-fake (TestContractProgram).
 func TestReplayRecordedExchanges(t *testing.T) {
 	all, err := exchange.LoadAll(exchange.Dir())

@@ -3,10 +3,12 @@ package kratostest
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +41,8 @@ type Server struct {
 	routes    *router // the spec's operations (routes.go)
 	closeOnce sync.Once
 	counts    queryCounters
+	journal   journal // journal.go
+	faults    faults  // faults.go
 
 	mu         sync.Mutex
 	identities map[string]*identity
@@ -48,7 +52,29 @@ type Server struct {
 	sessions   map[string]*session
 	// lastSession is the creation time of the newest session.
 	lastSession time.Time
-	loginFlows  map[string]*loginFlow
+	loginFlows  loginFlows
+	// start is the state after seeding, which Reset restores.
+	start snapshot
+}
+
+// snapshot is the identity store at one moment.
+type snapshot struct {
+	identities map[string]*identity
+	order      []string
+	unique     map[string]string
+}
+
+// takeSnapshot copies the identity store. The caller holds s.mu.
+func (s *Server) takeSnapshot() snapshot {
+	return snapshot{identities: cloneIdentities(s.identities), order: slices.Clone(s.sortedIDs()), unique: maps.Clone(s.unique)}
+}
+
+func cloneIdentities(m map[string]*identity) map[string]*identity {
+	out := make(map[string]*identity, len(m))
+	for id, i := range m {
+		out[id] = i.clone()
+	}
+	return out
 }
 
 // NewServer starts a fake Kratos admin server for the test and closes it
@@ -117,8 +143,12 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		sessions:   map[string]*session{},
 	}
 	s.routes = s.newRoutes()
-	s.admin = newUnstartedServer(s.costing(s.handler(s.serveAdmin)), cfg.adminListener)
-	s.public = newUnstartedServer(s.handler(s.servePublic), cfg.publicListener)
+	s.journal.size = cfg.journalSize
+	// Control requests (/_fake/) first, then every other request is
+	// journaled, may meet a fault, is costed and goes through the user's
+	// middleware and the spec validation to the fake.
+	s.admin = newUnstartedServer(s.controlling(s.journaling("admin", s.faulting(s.costing(s.handler(s.serveAdmin))))), cfg.adminListener, &cfg)
+	s.public = newUnstartedServer(s.journaling("public", s.faulting(s.handler(s.servePublic))), cfg.publicListener, &cfg)
 	// The URLs are known before the servers run, so that no handler can
 	// see them unset.
 	s.URL = "http://" + s.admin.Listener.Addr().String()
@@ -139,17 +169,37 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 			return nil, fmt.Errorf("WithIdentities: identity %d: %w", k, err)
 		}
 	}
+	s.mu.Lock()
+	s.start = s.takeSnapshot()
+	s.mu.Unlock()
 	s.admin.Start()
 	s.public.Start()
 	return s, nil
 }
 
-// newUnstartedServer is httptest.NewUnstartedServer, on l when it is set.
-func newUnstartedServer(h http.Handler, l net.Listener) *httptest.Server {
+// Server timeouts, on both ports: a client that sends its request
+// headers slowly, or a body for longer than ReadTimeout, is cut off, and an
+// idle keep-alive connection is closed. There is no write timeout: answers
+// may be slowed on purpose (WithQueryCost, faults with latency).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	idleTimeout       = 2 * time.Minute
+)
+
+// newUnstartedServer is httptest.NewUnstartedServer, on l when it is set,
+// with the server timeouts.
+func newUnstartedServer(h http.Handler, l net.Listener, cfg *config) *httptest.Server {
+	var ts *httptest.Server
 	if l == nil {
-		return httptest.NewUnstartedServer(h)
+		ts = httptest.NewUnstartedServer(h)
+	} else {
+		ts = &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
 	}
-	return &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
+	ts.Config.ReadHeaderTimeout = cfg.readHeaderTimeout
+	ts.Config.ReadTimeout = cfg.readTimeout
+	ts.Config.IdleTimeout = cfg.idleTimeout
+	return ts
 }
 
 // seed creates an identity as POST /admin/identities would.
@@ -218,17 +268,19 @@ func (s *Server) SessionCount() int {
 	return len(s.sessions)
 }
 
-// Reset deletes every identity and session and zeroes QueryCounts, as if
-// the server had just started (identities from WithIdentities are not
-// recreated).
+// Reset puts the server back in its start state: the identities seeded
+// by WithIdentities as they were at start (same ids and times), no other
+// identity, no session, no login flow, QueryCounts zero. The journal and
+// the fault rules are kept (ClearRequests, ClearFaults). It is POST
+// /_fake/reset.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.identities = map[string]*identity{}
-	s.order, s.unsorted = nil, nil
-	s.unique = map[string]string{}
+	s.identities = cloneIdentities(s.start.identities)
+	s.order, s.unsorted = slices.Clone(s.start.order), nil
+	s.unique = maps.Clone(s.start.unique)
 	s.sessions = map[string]*session{}
-	s.loginFlows = nil
+	s.loginFlows = loginFlows{}
 	s.counts.reset()
 }
 
@@ -499,11 +551,23 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if s.cfg.token != "" && r.Header.Get("Authorization") != "Bearer "+s.cfg.token {
+	if !s.authorized(r) {
 		writeError(w, errUnauthorized("The request did not carry a valid bearer token in the Authorization header."))
 		return
 	}
 	s.routes.serve(w, r, seg)
+}
+
+// authorized reports whether r may use the admin API: no token is
+// required, or r carries it as a bearer token. The comparison takes the
+// same time wherever the first difference is (crypto/subtle), so that a
+// client cannot guess the token byte by byte from answer times.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.cfg.token == "" {
+		return true
+	}
+	want := "Bearer " + s.cfg.token
+	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) == 1
 }
 
 func isSchemaPath(seg []string) bool {

@@ -1,6 +1,7 @@
 package kratostest
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,6 +26,7 @@ type session struct {
 	AAL             string
 	Methods         []authMethod
 	Devices         []device
+	token           string // the session token; only SeedSession shows it
 }
 
 type authMethod struct {
@@ -103,9 +105,29 @@ func (s *Server) renderSession(sess *session, v sessionView, now time.Time) *ses
 // password at aal1, expiring after the session lifespan (24h by default),
 // with one device. It returns the session with its identity and devices,
 // as the login answer has them. Kratos does not sign in inactive
-// identities; neither does this.
+// identities; neither does this. It is SeedSession without the token.
 func (s *Server) CreateSession(identityID string, opts ...SessionOption) (*client.Session, error) {
-	var cfg sessionConfig
+	seeded, err := s.SeedSession(identityID, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return seeded.Session, nil
+}
+
+// SeededSession is a session made without a login, with its token, as
+// Kratos' login API answers: {"session_token", "session"}.
+type SeededSession struct {
+	SessionToken string          `json:"session_token"`
+	Session      *client.Session `json:"session"`
+}
+
+// SeedSession creates a session for an active identity without a login
+// (see CreateSession for the defaults; WithSessionActive(false) makes a
+// disabled one) and returns it with a new session token. The session is
+// read, listed, extended and disabled through the admin API like any
+// other. It is POST /_fake/sessions.
+func (s *Server) SeedSession(identityID string, opts ...SessionOption) (*SeededSession, error) {
+	cfg := sessionConfig{active: true}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -113,29 +135,30 @@ func (s *Server) CreateSession(identityID string, opts ...SessionOption) (*clien
 	}
 	id, err := parseUUID(identityID)
 	if err != nil {
-		return nil, fmt.Errorf("kratostest: CreateSession: identity id: %w", err)
+		return nil, fmt.Errorf("kratostest: SeedSession: identity id: %w", err)
 	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.identities[id]
 	if i == nil {
-		return nil, fmt.Errorf("kratostest: CreateSession: no identity %s", id)
+		return nil, fmt.Errorf("kratostest: SeedSession: no identity %s", id)
 	}
 	if i.State != "active" {
-		return nil, fmt.Errorf("kratostest: CreateSession: identity %s is %s; Kratos does not sign it in", id, i.State)
+		return nil, fmt.Errorf("kratostest: SeedSession: identity %s is %s; Kratos does not sign it in", id, i.State)
 	}
 	sess := &session{
 		ID:              s.newID(IDKindSession),
 		IdentityID:      id,
-		Active:          true,
+		Active:          cfg.active,
 		AuthenticatedAt: now,
 		IssuedAt:        now,
 		ExpiresAt:       now.Add(s.cfg.sessionLifespan),
 		CreatedAt:       s.nextSessionTime(now),
 		AAL:             cfg.aal,
-		Methods:         cfg.methods,
-		Devices:         cfg.devices,
+		Methods:         slices.Clone(cfg.methods),
+		Devices:         slices.Clone(cfg.devices),
+		token:           "ory_st_" + rand.Text(),
 	}
 	if !cfg.authenticatedAt.IsZero() {
 		sess.AuthenticatedAt = cfg.authenticatedAt.UTC()
@@ -165,9 +188,9 @@ func (s *Server) CreateSession(identityID string, opts ...SessionOption) (*clien
 	b, _ := json.Marshal(out)
 	var cs client.Session
 	if err := json.Unmarshal(b, &cs); err != nil {
-		return nil, fmt.Errorf("kratostest: CreateSession: %w", err)
+		return nil, fmt.Errorf("kratostest: SeedSession: %w", err)
 	}
-	return &cs, nil
+	return &SeededSession{SessionToken: sess.token, Session: &cs}, nil
 }
 
 // nextSessionTime is the creation time of a new session: now at the

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 )
 
@@ -38,7 +39,7 @@ rest. With --report every line's outcome is written to a JSON Lines report;
 	flags: func(fs *flag.FlagSet) func(context.Context, *app, []string) int {
 		var (
 			batchSize   = fs.Int("batch-size", client.MaxBatchSize, "at most `N` identities per request, 1..1000 (200 with plaintext passwords)")
-			concurrency = fs.Int("concurrency", client.DefaultImportConcurrency, "`N` batch requests in flight")
+			concurrency = fs.Int("concurrency", bulk.DefaultImportConcurrency, "`N` batch requests in flight")
 			hash        = fs.Bool("hash-passwords", false, "bcrypt plaintext passwords here, on all cores, before sending")
 			hashCost    = fs.Int("hash-cost", 10, "bcrypt `cost` for --hash-passwords")
 			dryRun      = fs.Bool("dry-run", false, "validate, find duplicates and count batches; send nothing")
@@ -48,7 +49,7 @@ rest. With --report every line's outcome is written to a JSON Lines report;
 		)
 		return func(ctx context.Context, a *app, args []string) int {
 			o := importRun{
-				path: args[0], opts: client.ImportOptions{
+				path: args[0], opts: bulk.ImportOptions{
 					BatchSize: *batchSize, Concurrency: *concurrency, HashPasswords: *hash,
 					HashCost: *hashCost, DryRun: *dryRun,
 				},
@@ -71,7 +72,7 @@ rest. With --report every line's outcome is written to a JSON Lines report;
 
 type importRun struct {
 	path       string
-	opts       client.ImportOptions
+	opts       bulk.ImportOptions
 	reportPath string
 	resumePath string
 	maxErrors  int
@@ -93,46 +94,46 @@ func (o *importRun) run(ctx context.Context, a *app) int {
 		if err != nil {
 			return a.fail("--resume: %v", err)
 		}
-		o.opts.Resume, err = client.ReadImportReport(f)
+		o.opts.Resume, err = bulk.ReadImportReport(f)
 		f.Close()
 		if err != nil {
 			return a.fail("--resume %s: %v", o.resumePath, err)
 		}
 	}
-	var report *client.ImportReport
+	var report *bulk.ImportReport
 	var reportFile *os.File
 	if o.reportPath != "" {
 		if reportFile, err = os.Create(o.reportPath); err != nil {
 			return a.fail("--report: %v", err)
 		}
 		defer reportFile.Close()
-		report = client.NewImportReport(reportFile)
+		report = bulk.NewImportReport(reportFile)
 	}
 
 	prog := newProgress(a.stderr, isTerminal(a.stderr), "done", total)
-	o.opts.Progress = &client.ImportProgress{}
+	o.opts.Progress = &bulk.ImportProgress{}
 	prog.watch(o.opts.Progress)
 	var reportErr error
 	shown, failed := 0, 0
-	o.opts.OnOutcome = func(x client.ImportOutcome) {
+	o.opts.OnOutcome = func(x bulk.ImportOutcome) {
 		if report != nil && reportErr == nil {
 			reportErr = report.Write(x)
 		}
-		if x.Status == client.ImportFailed {
+		if x.Status == bulk.ImportFailed {
 			failed++
 			if o.maxErrors == 0 || shown < o.maxErrors {
 				shown++
 				err := x.Err
-				var le *client.LineError
+				var le *bulk.LineError
 				if errors.As(err, &le) {
 					err = le.Err // describeItem names the line
 				}
 				prog.printf("%s: %v\n", describeItem(x), err)
 			}
 		}
-		prog.add(x.Status == client.ImportFailed)
+		prog.add(x.Status == bulk.ImportFailed)
 	}
-	sum, err := c.Identities.ImportJSONL(ctx, in, &o.opts)
+	sum, err := bulk.ImportJSONL(ctx, c, in, &o.opts)
 	prog.finish()
 	if report != nil {
 		if ferr := report.Flush(); reportErr == nil {
@@ -214,7 +215,7 @@ func countLines(r io.Reader) (int, error) {
 }
 
 // describeItem names an item for a message: its line and keys.
-func describeItem(x client.ImportOutcome) string {
+func describeItem(x bulk.ImportOutcome) string {
 	where := fmt.Sprintf("item %d", x.Index+1)
 	if x.Line > 0 {
 		where = fmt.Sprintf("line %d", x.Line)
@@ -229,7 +230,7 @@ func describeItem(x client.ImportOutcome) string {
 	return where
 }
 
-func printImportSummary(w io.Writer, s *client.ImportSummary, dryRun bool) {
+func printImportSummary(w io.Writer, s *bulk.ImportSummary, dryRun bool) {
 	if dryRun {
 		fmt.Fprintf(w, "dry run: %s items: %s valid, %s skipped, %s failed; would send %s batches\n",
 			thousands(s.Total), thousands(s.Valid), thousands(s.Skipped), thousands(s.Failed), thousands(s.Batches))
@@ -288,7 +289,7 @@ number of identities.`,
 			prog := newProgress(a.stderr, isTerminal(a.stderr), "exported", 0)
 			n := 0
 			var exportErr error
-			for body, err := range c.Identities.Export(ctx, &client.ExportOptions{Credentials: *credentials, Filter: filter}) {
+			for body, err := range bulk.Export(ctx, c, &bulk.ExportOptions{Credentials: *credentials, Filter: filter}) {
 				if err != nil {
 					exportErr = err
 					break

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -133,15 +134,15 @@ func personLine(i int) string {
 	return fmt.Sprintf(`{"schema_id":"default","traits":{"email":"user%04d@example.org"}}`, i)
 }
 
-func readReport(t *testing.T, path string) []client.ImportReportEntry {
+func readReport(t *testing.T, path string) []bulk.ImportReportEntry {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	var out []client.ImportReportEntry
+	var out []bulk.ImportReportEntry
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var e client.ImportReportEntry
+		var e bulk.ImportReportEntry
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &e))
 		out = append(out, e)
 	}
@@ -232,16 +233,16 @@ func TestImportEndToEnd(t *testing.T) {
 
 	entries := readReport(t, report)
 	require.Len(t, entries, 7, "one report line per input item")
-	byLine := map[int]client.ImportReportEntry{}
+	byLine := map[int]bulk.ImportReportEntry{}
 	for _, e := range entries {
 		byLine[e.Line] = e
 	}
-	assert.Equal(t, client.ImportCreated, byLine[1].Status)
+	assert.Equal(t, bulk.ImportCreated, byLine[1].Status)
 	assert.NotEmpty(t, byLine[1].IdentityID)
 	assert.Equal(t, []string{"user0001@example.org"}, byLine[1].Identifiers)
-	assert.Equal(t, client.ImportFailed, byLine[2].Status)
+	assert.Equal(t, bulk.ImportFailed, byLine[2].Status)
 	assert.Contains(t, byLine[2].Error, "invalid JSON")
-	assert.Equal(t, client.ImportFailed, byLine[6].Status)
+	assert.Equal(t, bulk.ImportFailed, byLine[6].Status)
 
 	// Importing the same file again: everything good is already there.
 	r = kratosAdmin(t, t.Context(), envFor(f), "", "import", "--max-errors", "1", in)
@@ -482,7 +483,7 @@ func TestProgressLineShowsImportPhase(t *testing.T) {
 		})
 	}))
 	c := srv.Client()
-	ip := &client.ImportProgress{}
+	ip := &bulk.ImportProgress{}
 	p = newProgress(io.Discard, true, "done", 40)
 	p.imp = ip
 	assert.True(t, strings.HasPrefix(p.line(time.Now()), "sending: 0/40 done"), p.line(time.Now()))
@@ -503,28 +504,28 @@ func TestProgressLineShowsImportPhase(t *testing.T) {
 			}
 		}
 	}
-	opts := &client.ImportOptions{HashPasswords: true, HashCost: 4, Progress: ip, OnOutcome: func(client.ImportOutcome) {
+	opts := &bulk.ImportOptions{HashPasswords: true, HashCost: 4, Progress: ip, OnOutcome: func(bulk.ImportOutcome) {
 		mu.Lock()
 		p.add(false)
 		mu.Unlock()
 	}}
-	sum, err := c.Identities.Import(t.Context(), items, opts)
+	sum, err := bulk.Import(t.Context(), c, items, opts)
 	require.NoError(t, err)
 	require.Equal(t, 40, sum.Created)
 	assert.Regexp(t, `^hashing: 0/40 done \(0%\); \d+ hashed, [\d,]+/s$`, hashingLine)
 	assert.Equal(t, 40, ip.Hashed())
 	assert.Equal(t, 40, ip.Sent())
-	assert.Equal(t, client.ImportPhaseSending, ip.Phase())
+	assert.Equal(t, bulk.ImportPhaseSending, ip.Phase())
 
 	// Again: every item conflicts, and a walk settles them.
-	ip2 := &client.ImportProgress{}
+	ip2 := &bulk.ImportProgress{}
 	mu.Lock()
 	p = newProgress(io.Discard, true, "done", 40)
 	p.imp = ip2
 	walkLines = nil
 	mu.Unlock()
 	opts.Progress = ip2
-	sum, err = c.Identities.Import(t.Context(), items, opts)
+	sum, err = bulk.Import(t.Context(), c, items, opts)
 	require.NoError(t, err)
 	require.Equal(t, 40, sum.AlreadyPresent)
 	require.NotEmpty(t, walkLines)

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/bulk"
 )
 
 // progress draws a one-line status (count, rate, ETA) on a terminal, and
@@ -29,7 +29,7 @@ type progress struct {
 	lastDraw time.Time
 	drawn    bool
 
-	imp  *client.ImportProgress // nil: not an import
+	imp  *bulk.ImportProgress // nil: not an import
 	stop chan struct{}
 	tick sync.WaitGroup
 }
@@ -44,7 +44,7 @@ func newProgress(w io.Writer, enabled bool, verb string, total int) *progress {
 
 // watch shows an import's phase from ip and redraws every redrawEvery
 // until finish.
-func (p *progress) watch(ip *client.ImportProgress) {
+func (p *progress) watch(ip *bulk.ImportProgress) {
 	p.imp = ip
 	if !p.enabled {
 		return
@@ -147,13 +147,13 @@ func (p *progress) line(now time.Time) string {
 	}
 	if p.imp != nil {
 		switch p.imp.Phase() {
-		case client.ImportPhaseHashing:
+		case bulk.ImportPhaseHashing:
 			hashed := p.imp.Hashed()
 			fmt.Fprintf(&b, "; %s hashed", thousands(hashed))
 			if elapsed > 0 {
 				fmt.Fprintf(&b, ", %s/s", thousands(int(float64(hashed)/elapsed.Seconds()+0.5)))
 			}
-		case client.ImportPhaseSettling:
+		case bulk.ImportPhaseSettling:
 			fmt.Fprintf(&b, "; %s to settle", thousands(p.imp.Settling()))
 		}
 	}

@@ -43,6 +43,7 @@
 //	                         only credentials of these count as first factors
 //	--faster-session-extend  extendSession answers 204, as with Kratos' feature flag
 //	--log-requests           log every request on stderr
+//	--journal-size N         requests the journal keeps (default 1000)
 //
 // When both ports listen it prints one line on stdout, then serves until
 // SIGINT or SIGTERM:
@@ -54,6 +55,56 @@
 // requests in flight and exits 0. A bad flag or file exits 2, a port that
 // cannot be opened 1. Answers of the fake that break the API spec (bugs of
 // kratostest) are logged on stderr and answered 500.
+//
+// # Control API
+//
+// Test suites in any language steer the fake over HTTP on the admin
+// address, under /_fake/ (no Kratos route starts with it), JSON in and
+// out, errors in Kratos' shape ({"error":{"code","status","message"}}).
+// With --token, these need the token too (401 without it). Each is a
+// method of kratostest.Server, which Go tests call directly:
+//
+//	POST   /_fake/reset     back to the start state: the --identities seeded as they
+//	                        were (same ids), no other identity, no session, no login
+//	                        flow; answers {"identities":N}. Faults and journal stay.
+//	GET    /_fake/requests  the journal of requests served on both ports, oldest first:
+//	                        {"requests":[{"time","api","method","path","query","status",
+//	                        "fault"}...],"dropped":N,"capacity":N}; ?bodies=true adds
+//	                        "request_body" and "response_body" (16 KiB each at most).
+//	                        Status 0: the connection was dropped. At most --journal-size
+//	                        requests, the oldest dropped; /_fake/ requests are not in it.
+//	DELETE /_fake/requests  empties the journal.
+//	POST   /_fake/faults    adds a fault rule, or an array of them (all or none):
+//	                        {"method":"GET","path":"/admin/identities/*","status":503,
+//	                         "message":"...","headers":{"Retry-After":"1"},
+//	                         "latency":"250ms","drop":false,"after_apply":false,"times":1}
+//	                        method empty: any; path: segments matched as path.Match,
+//	                        a last "**" matches any rest; status (400-599) answers a
+//	                        Kratos error body; drop closes the connection unanswered;
+//	                        latency delays; after_apply applies the request first and
+//	                        then answers the status or drops (a write whose answer is
+//	                        lost); times 0: every match. The first matching rule with
+//	                        times left applies. Answers 201 {"faults":[rule...]}.
+//	GET    /_fake/faults    the rules with "id", "hits" and "remaining" (-1: no limit).
+//	DELETE /_fake/faults    removes every rule.
+//	POST   /_fake/sessions  a session without a login, for an active identity:
+//	                        {"identity_id","active":true,"aal":"aal1",
+//	                         "authenticated_at","expires_at","methods":[{"method","aal"}],
+//	                         "devices":[{"ip_address","user_agent","location"}]}
+//	                        (all but identity_id optional); answers 201
+//	                        {"session_token","session"} as the login does. The session
+//	                        is read, listed and disabled through the admin API.
+//
+// For example, with curl:
+//
+//	curl -X POST $ADMIN/_fake/faults -d '{"method":"POST","path":"/admin/identities","status":503,"times":1}'
+//	curl "$ADMIN/_fake/requests?bodies=true"
+//	curl -X POST $ADMIN/_fake/reset
+//
+// Limits: request bodies of 1 MiB; request headers must arrive within 10
+// s and a body within a minute; idle keep-alive connections close after 2
+// minutes; at most 10,000 unfinished login flows are kept (the oldest is
+// forgotten). The token is compared in constant time.
 //
 // All state is in memory and lost at exit. The fake's known differences
 // from Kratos are listed in the kratostest package documentation.

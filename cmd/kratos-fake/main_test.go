@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/internal/fakeprog"
 	"github.com/kratosadmin/sdk/kratostest"
@@ -54,6 +55,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"admin port in use", []string{"--admin", busy.Addr().String(), "--public", "127.0.0.1:0"}, exitFailure, "kratos-fake: admin: listen tcp"},
 		{"public port in use", []string{"--admin", "127.0.0.1:0", "--public", busy.Addr().String()}, exitFailure, "kratos-fake: public: listen tcp"},
 		{"unknown method", []string{"--enabled-methods", "password,smoke"}, exitUsage, `WithEnabledMethods: unknown method "smoke"`},
+		{"journal of no size", []string{"--journal-size", "0"}, exitUsage, "WithJournalSize: 0 is not positive"},
 		{"help", []string{"--help"}, exitOK, "usage: kratos-fake [flags]"},
 	}
 	for _, tc := range cases {
@@ -177,7 +179,7 @@ func TestProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	var export bytes.Buffer
-	if n, err := src.Client().Identities.ExportJSONL(ctx, &export, &client.ExportOptions{Credentials: true}); err != nil || n != 2 {
+	if n, err := bulk.ExportJSONL(ctx, src.Client(), &export, &bulk.ExportOptions{Credentials: true}); err != nil || n != 2 {
 		t.Fatalf("export: %d %v", n, err)
 	}
 	seed := writeFile(t, "seed.jsonl", export.String())
@@ -233,7 +235,20 @@ func TestProgram(t *testing.T) {
 		t.Errorf("wrong password: %d, want 400", status)
 	}
 
+	// A faulted request is logged too, with its rule.
+	req, _ := http.NewRequest(http.MethodPost, p.AdminURL+"/_fake/faults", strings.NewReader(`{"method":"GET","path":"/health/ready","status":503,"times":1}`))
+	req.Header.Set("Authorization", "Bearer secret-token")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("add a fault: %v %v", err, resp)
+	}
+	if resp, err := http.Get(p.AdminURL + "/health/ready"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("faulted health check: %v %v", err, resp)
+	}
+
 	stderr := p.Stop(t)
+	if !strings.Contains(stderr, `uri=/health/ready status=503 fault=1`) || strings.Contains(stderr, "uri=/_fake/") {
+		t.Errorf("request log of the fault:\n%s", stderr)
+	}
 	if !strings.Contains(stderr, "kratos-fake: stopped") || !strings.Contains(stderr, `uri=/admin/identities/by/external/crm-1 status=200`) {
 		t.Errorf("stderr:\n%s", stderr)
 	}

@@ -8,11 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/kratostest"
 )
@@ -44,6 +44,7 @@ type options struct {
 	methods                     string
 	fasterExtend                bool
 	logRequests                 bool
+	journalSize                 int
 }
 
 const usage = `usage: kratos-fake [flags]
@@ -78,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	fs.StringVar(&o.methods, "enabled-methods", "", "comma-separated sign-in `methods` the server has enabled, for the last-first-factor rule of credential deletion (default: all; ../shared/kratos behaves like password,code,oidc)")
 	fs.BoolVar(&o.fasterExtend, "faster-session-extend", false, "extendSession answers 204, as with Kratos' faster_session_extend flag")
 	fs.BoolVar(&o.logRequests, "log-requests", false, "log every request on stderr")
+	fs.IntVar(&o.journalSize, "journal-size", kratostest.DefaultJournalSize, "requests the journal (GET /_fake/requests) keeps; the oldest are dropped beyond it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -167,8 +169,9 @@ func (o *options) serverOptions(logger *slog.Logger) ([]kratostest.Option, int, 
 	if o.fasterExtend {
 		opts = append(opts, kratostest.WithFasterSessionExtend())
 	}
+	opts = append(opts, kratostest.WithJournalSize(o.journalSize))
 	if o.logRequests {
-		opts = append(opts, kratostest.WithMiddleware(logRequests(logger)))
+		opts = append(opts, kratostest.WithRequestLog(logRequest(logger)))
 	}
 	n := 0
 	if o.identities != "" {
@@ -192,7 +195,7 @@ func readIdentities(name string) ([]client.CreateIdentityBody, error) {
 	defer f.Close()
 	var bodies []client.CreateIdentityBody
 	var errs []error
-	for body, err := range client.ReadJSONL(f) {
+	for body, err := range bulk.ReadJSONL(f) {
 		if err != nil {
 			errs = append(errs, err)
 			if len(errs) == 10 {
@@ -209,33 +212,15 @@ func readIdentities(name string) ([]client.CreateIdentityBody, error) {
 	return bodies, nil
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// logRequests logs each request's method, path, status and duration.
-func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
-			next.ServeHTTP(sw, r)
-			logger.Info("request", "method", r.Method, "host", r.Host, "uri", r.URL.RequestURI(), "status", sw.status, "duration", time.Since(start))
-		})
+// logRequest logs a request the journal recorded: the port, method,
+// escaped path and query, status (0: dropped), the fault rule that changed
+// it, and the time it took.
+func logRequest(logger *slog.Logger) func(kratostest.Request) {
+	return func(r kratostest.Request) {
+		uri := r.Path
+		if r.Query != "" {
+			uri += "?" + r.Query
+		}
+		logger.Info("request", "api", r.API, "method", r.Method, "uri", uri, "status", r.Status, "fault", r.Fault, "duration", time.Since(r.Time))
 	}
 }

@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
+	"strings"
+	"time"
 
+	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 )
 
@@ -44,6 +48,31 @@ func main() {
 		log.Fatal(err)
 	}
 
+	// One call with its own timeout, no retries, and its raw answer.
+	var resp *http.Response
+	_, err = c.Identities.Get(ctx, created.ID, nil,
+		client.WithRequestTimeout(5*time.Second), client.WithMaxRetries(0), client.WithResponseInto(&resp))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("get:", resp.StatusCode)
+
+	// Import many identities (package bulk): batched, every line accounted
+	// for; ada is found already present, not created twice.
+	var imported []string
+	sum, err := bulk.ImportJSONL(ctx, c, strings.NewReader(
+		`{"schema_id":"default","traits":{"email":"lin@example.org"}}`+"\n"+
+			`{"schema_id":"default","traits":{"email":"ada@example.org"}}`+"\n"),
+		&bulk.ImportOptions{OnOutcome: func(o bulk.ImportOutcome) {
+			if o.Status == bulk.ImportCreated {
+				imported = append(imported, o.IdentityID)
+			}
+		}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("import:", sum.Created, "created,", sum.AlreadyPresent, "already present")
+
 	// Walk every identity, page by page (250 per request here).
 	for identity, err := range c.Identities.List(ctx, &client.ListIdentitiesParams{PageSize: 250}) {
 		if err != nil {
@@ -53,14 +82,16 @@ func main() {
 		fmt.Println(identity.ID, traits.Email)
 	}
 
-	// Sessions of the identity, then delete it.
+	// Sessions of the identity, then delete what was created.
 	for s, err := range c.Identities.ListSessions(ctx, created.ID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
 		fmt.Println(s.ID, s.Active)
 	}
-	if err := c.Identities.Delete(ctx, created.ID); err != nil {
-		log.Fatal(err)
+	for _, id := range append(imported, created.ID) {
+		if err := c.Identities.Delete(ctx, id); err != nil {
+			log.Fatal(err)
+		}
 	}
 }

@@ -1,0 +1,302 @@
+package bulk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/kratosadmin/sdk/client"
+	"github.com/kratosadmin/sdk/internal/retry"
+)
+
+// process sends a batch and settles every item in it, splitting and
+// retrying as the failure calls for (see handle).
+func (im *importer) process(items []*importItem) {
+	for attempt := 1; ; attempt++ {
+		items = im.dropUnknown(items)
+		if len(items) == 0 {
+			return
+		}
+		if im.ctx.Err() != nil {
+			im.abandon(items)
+			return
+		}
+		if im.resize(items) {
+			return
+		}
+		kind, err := im.attempt(items)
+		if err == nil {
+			return // settled
+		}
+		var resend bool
+		if items, resend = im.handle(kind, items, err, attempt); !resend {
+			return
+		}
+		if !im.waitToResend(items, attempt, err) {
+			return
+		}
+	}
+}
+
+// resize sends items formed before a timeout taught a smaller size in
+// batches of that size; it reports whether it did.
+func (im *importer) resize(items []*importItem) bool {
+	size := im.sizer.get()
+	if len(items) <= size {
+		return false
+	}
+	for len(items) > 0 {
+		n := min(size, len(items))
+		im.process(items[:n])
+		items = items[n:]
+	}
+	return true
+}
+
+// handle acts on a failed attempt of items as kind calls for. It returns
+// the items to send again as they are, after the engine's wait, or false
+// when it settled, split or abandoned them.
+func (im *importer) handle(kind failureKind, items []*importItem, err error, attempt int) ([]*importItem, bool) {
+	switch kind {
+	case failItems:
+		im.resolveOrFail(items, err)
+	case failRun:
+		im.cancel(err)
+		im.resolveOrFail(items, err)
+	case requestAborted:
+		markMaybeApplied(items)
+		im.abandon(items)
+	case splitRefused:
+		im.splitRefused(items, err)
+	case splitAmbiguous:
+		return im.splitAmbiguous(items)
+	case retryMaybe:
+		return im.retryMaybe(items, attempt)
+	default: // retrySame
+		return items, true
+	}
+	return nil, false
+}
+
+// splitRefused splits a batch refused as a whole to find the item at fault
+// (a single item fails); a 413 also teaches a smaller batch size.
+func (im *importer) splitRefused(items []*importItem, err error) {
+	if len(items) == 1 {
+		im.resolveOrFail(items, err)
+		return
+	}
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusRequestEntityTooLarge {
+		im.sizer.shrink(len(items))
+	}
+	im.split(items)
+}
+
+// splitAmbiguous handles a batch whose answer was lost: after a pause,
+// what the server applied is found with one walk, not by sending it again
+// to collect conflicts (which a real Kratos answers as slowly as
+// creations); the rest is split, or sent again when it is one item.
+func (im *importer) splitAmbiguous(items []*importItem) ([]*importItem, bool) {
+	markMaybeApplied(items)
+	im.sizer.shrink(len(items))
+	if !im.retry.Pause(im.ctx) {
+		im.abandon(items)
+		return nil, false
+	}
+	if items = im.settle.probe(items); len(items) == 0 {
+		return nil, false
+	}
+	if len(items) > 1 {
+		im.split(items)
+		return nil, false
+	}
+	return items, true
+}
+
+// retryMaybe handles a 5xx answer, after which the batch may have been
+// applied: it is sent again once; a 5xx that outlives a resend may come
+// from one item (a password the server's bcrypt refuses answers 500 for
+// the whole request), so the batch is then split to isolate it. What was
+// applied is found by the conflict check on resend.
+func (im *importer) retryMaybe(items []*importItem, attempt int) ([]*importItem, bool) {
+	markMaybeApplied(items)
+	if len(items) == 1 || attempt < 2 {
+		return items, true
+	}
+	if !im.retry.Pause(im.ctx) {
+		im.abandon(items)
+		return nil, false
+	}
+	im.split(items)
+	return nil, false
+}
+
+// waitToResend waits before items are sent again as the retry engine
+// decides, and reports whether to send them; otherwise it settles them.
+func (im *importer) waitToResend(items []*importItem, attempt int, err error) bool {
+	f := retry.Failure{Transient: true}
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) {
+		f.RetryAfter = apiErr.RetryAfter
+	}
+	switch im.retry.After(im.ctx, attempt, f) {
+	case retry.Stop, retry.Deadline:
+		im.resolveOrFail(items, err)
+	case retry.TooLong:
+		im.resolveOrFail(items, fmt.Errorf("%w (the server asked to wait longer than %s)", err, im.retry.Policy.MaxRetryAfter))
+	case retry.Cancelled:
+		im.abandon(items)
+	default:
+		return true
+	}
+	return false
+}
+
+// attempt sends items once. It returns a nil error when every item was
+// settled (created, present or failed from the per-item answers, or after
+// a 409 for the whole batch), and otherwise the failure to act upon.
+func (im *importer) attempt(items []*importItem) (failureKind, error) {
+	ctx, done := im.requestContext()
+	defer done()
+	patches := make([]client.IdentityPatch, len(items))
+	for i, it := range items {
+		patches[i].Create = it.body
+	}
+	im.batches.Add(1)
+	start := time.Now()
+	res, err := im.c.Identities.BatchCreate(ctx, patches, client.WithMaxRetries(0)) // the importer decides about resending
+	var batchErr *client.BatchError
+	if err != nil && !errors.As(err, &batchErr) {
+		if ctx.Err() != nil {
+			return requestAborted, err // the cancellation grace ran out
+		}
+		kind := classify(err)
+		if kind != conflictAll {
+			return kind, err
+		}
+		for _, it := range items {
+			im.settleConflict(it, err)
+		}
+		return 0, nil
+	}
+	im.sizer.ok(len(items))
+	im.opts.Progress.addSent(len(items))
+	conflicts := 0
+	for i, r := range res.Items {
+		it := items[i]
+		switch {
+		case r.Err == nil:
+			im.emit(it.outcome(ImportCreated, r.IdentityID, nil))
+		case errors.Is(r.Err, client.ErrConflict):
+			conflicts++
+			im.settleConflict(it, r.Err)
+		default:
+			im.emit(it.outcome(ImportFailed, "", r.Err))
+		}
+	}
+	im.settle.batchAnswered(len(items), conflicts, time.Since(start))
+	return 0, nil
+}
+
+func (im *importer) split(items []*importItem) {
+	half := len(items) / 2
+	im.process(items[:half])
+	im.process(items[half:])
+}
+
+func markMaybeApplied(items []*importItem) {
+	for _, it := range items {
+		it.maybeApplied = true
+	}
+}
+
+// dropUnknown fails the items that may already exist and cannot be
+// checked, so that they are never sent twice.
+func (im *importer) dropUnknown(items []*importItem) []*importItem {
+	keep := items[:0:0]
+	for _, it := range items {
+		if it.maybeApplied && !it.checkable() {
+			im.emit(it.outcome(ImportFailed, "", fmt.Errorf("%w; the identity has no credential identifier and no external id to check whether it was created, so it is not sent again", ErrOutcomeUnknown)))
+			continue
+		}
+		keep = append(keep, it)
+	}
+	return keep
+}
+
+// resolveOrFail settles items whose last attempt failed: those that may
+// have been applied wait for the bulk check (see settler), the rest fail
+// with err.
+func (im *importer) resolveOrFail(items []*importItem, err error) {
+	for _, it := range items {
+		if !it.maybeApplied {
+			im.emit(it.outcome(ImportFailed, "", err))
+			continue
+		}
+		im.settle.add(it, settleLost, err)
+	}
+}
+
+// settleConflict checks an item the server refused as a conflict: it waits
+// for the bulk check (see settler), which finds the identity it conflicts
+// with.
+func (im *importer) settleConflict(it *importItem, conflict error) {
+	if !it.checkable() {
+		im.emit(it.outcome(ImportFailed, "", conflict))
+		return
+	}
+	im.settle.add(it, settleConflict, conflict)
+}
+
+// settleFound reports an item found on the server: already present when it
+// is the same identity, a conflict otherwise.
+func (im *importer) settleFound(it *importItem, found *client.Identity, cause error) {
+	if diff := identityDifference(found, &it.body); diff != "" {
+		if !errors.Is(cause, client.ErrConflict) {
+			cause = fmt.Errorf("%w (after: %v)", client.ErrConflict, cause)
+		}
+		im.emit(it.outcome(ImportFailed, "", &ConflictError{ExistingID: found.ID, Difference: diff, Err: cause}))
+		return
+	}
+	im.emit(it.outcome(ImportAlreadyPresent, found.ID, nil))
+}
+
+// identityDifference says how an existing identity differs from a body to
+// create ("" when it is the same identity).
+func identityDifference(found *client.Identity, body *client.CreateIdentityBody) string {
+	switch {
+	case found.SchemaID != body.SchemaID:
+		return fmt.Sprintf("schema_id is %q, not %q", found.SchemaID, body.SchemaID)
+	case found.ExternalID != body.ExternalID:
+		return fmt.Sprintf("external_id is %q, not %q", found.ExternalID, body.ExternalID)
+	case !jsonEqual(found.Traits, body.Traits):
+		return "traits differ"
+	}
+	return ""
+}
+
+// requestContext is the context of one batch and the look-ups that settle
+// it. It outlives the run's context by CancelGrace, so that a request in
+// flight when the import is cancelled can still settle its items.
+func (im *importer) requestContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(im.parent))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stop := context.AfterFunc(im.ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(im.opts.CancelGrace, cancel)
+	})
+	return ctx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
+}
