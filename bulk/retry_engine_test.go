@@ -15,16 +15,20 @@ import (
 	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/gen"
+	"github.com/kratosadmin/sdk/internal/orynet"
 	"github.com/kratosadmin/sdk/kratostest"
 )
 
 // gate answers the requests it matches with a scripted 503 (with an
-// optional Retry-After) and lets the rest through to the fake, recording
-// when each matched request arrived.
+// optional Retry-After), or a 429 as Ory Network sends it, and lets the
+// rest through to the fake, recording when each matched request arrived.
 type gate struct {
 	match      func(*http.Request) bool
 	fails      int    // matched requests answered 503 before passing (-1: all)
 	retryAfter string // the 503's Retry-After, "" for none
+	// oryReset, when set, makes the failures 429s as Ory Network answers
+	// them: no Retry-After, no body, and this x-ratelimit-reset.
+	oryReset string
 
 	mu       sync.Mutex
 	arrivals []time.Time
@@ -41,6 +45,10 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		n := len(g.arrivals)
 		g.mu.Unlock()
 		if g.fails < 0 || n <= g.fails {
+			if g.oryReset != "" {
+				orynet.Refuse(w, g.oryReset)
+				return
+			}
 			if g.retryAfter != "" {
 				w.Header().Set("Retry-After", g.retryAfter)
 			}
@@ -171,6 +179,37 @@ func TestRetryEngineSharedByAllPaths(t *testing.T) {
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, 503, e.StatusCode)
 			assert.Equal(t, 10*time.Second, e.RetryAfter)
+			assert.Equal(t, 1, n, "requests")
+		})
+	})
+
+	t.Run("x-ratelimit-reset 0 on a 429", func(t *testing.T) {
+		// Ory Network's burst buckets report 0: the window turns within
+		// the second, so the engine waits a second (not a backoff of a
+		// few milliseconds, which would be refused again).
+		forEachPath(t, func(t *testing.T, p enginePath) {
+			c, srv, g, id := setup(t, p, 1, "")
+			g.oryReset = "0"
+			err := p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id)
+			n, gap := g.seen()
+			assert.NoError(t, err)
+			assert.Equal(t, 2, n, "requests")
+			assert.GreaterOrEqual(t, gap, time.Second, "least gap between requests")
+		})
+	})
+
+	t.Run("x-ratelimit-reset over the cap", func(t *testing.T) {
+		forEachPath(t, func(t *testing.T, p enginePath) {
+			c, srv, g, id := setup(t, p, -1, "")
+			g.oryReset = "10"
+			var err error
+			within(t, 2*time.Second, func() { err = p.send(ctxTimeout(t, 10*time.Second), t, c, srv, id) })
+			n, _ := g.seen()
+			var e *client.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 429, e.StatusCode)
+			require.NotNil(t, e.RateLimit)
+			assert.Equal(t, client.RateLimit{Remaining: 0, Reset: 10 * time.Second}, *e.RateLimit)
 			assert.Equal(t, 1, n, "requests")
 		})
 	})

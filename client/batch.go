@@ -113,6 +113,16 @@ func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPat
 	if err != nil {
 		return nil, err
 	}
+	for i := range items {
+		if err := s.c.requireCreateFeatures(ctx, op, &items[i].Create); err != nil {
+			return nil, err
+		}
+	}
+	// How to read the answer depends on the release: learn it first.
+	rel, err := s.c.release(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cl.body = b
 	var out gen.BatchPatchIdentitiesResponse
 	resp, err := s.c.do(ctx, cl)
@@ -128,10 +138,74 @@ func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPat
 		return nil, &ResponseError{Method: cl.method, Path: cl.path, StatusCode: resp.status, ContentType: resp.header.Get("Content-Type"), Err: err}
 	}
 	if result.FailedCount() > 0 {
+		if err := s.checkRolledBack(ctx, rel, result); err != nil {
+			return result, err
+		}
 		return result, &BatchError{Result: result}
 	}
 	return result, nil
 }
+
+// checkRolledBack makes a batch with failed items tell the truth on a
+// release that rolls the whole request back when one item conflicts
+// (v1.3.1 answers "create" with an id for the others and stores none of
+// them): it lists the ids the server answered (one request per 500) and
+// marks each item the server does not hold with a *RolledBackError.
+// Releases with FeatureBatchPerItem, and a release the server did not
+// name, are taken at their word.
+func (s *IdentitiesService) checkRolledBack(ctx context.Context, r release, result *BatchResult) error {
+	if r.has(FeatureBatchPerItem) {
+		return nil
+	}
+	var created []int
+	for i, it := range result.Items {
+		if it.Err == nil {
+			created = append(created, i)
+		}
+	}
+	for len(created) > 0 {
+		chunk := created[:min(len(created), 500)]
+		created = created[len(chunk):]
+		p := &ListIdentitiesParams{IDs: make([]string, len(chunk)), PageSize: MaxIdentitiesPageSize}
+		for k, i := range chunk {
+			p.IDs[k] = result.Items[i].IdentityID
+		}
+		cl, err := s.c.listIdentitiesCall("Identities.BatchCreate", p)
+		if err != nil {
+			return err
+		}
+		page, err := listPage[Identity](ctx, s.c, cl)
+		if err != nil {
+			return fmt.Errorf("kratos: batch: some items failed, and checking whether the server (%s) kept the others failed: %w", r.name, err)
+		}
+		held := make(map[string]bool, len(page.Items))
+		for _, id := range page.Items {
+			held[id.ID] = true
+		}
+		for _, i := range chunk {
+			if it := &result.Items[i]; !held[it.IdentityID] {
+				it.Err = &RolledBackError{IdentityID: it.IdentityID, Release: r.name}
+				it.IdentityID = ""
+			}
+		}
+	}
+	return nil
+}
+
+// RolledBackError is a batch item the server answered as created but did
+// not keep: Kratos before v25.4 rolls the whole batch back when one item
+// conflicts. Sending the item again creates it. It matches ErrRolledBack.
+type RolledBackError struct {
+	IdentityID string // the id the server answered and then rolled back
+	Release    string // the server's release, "v1.3.1"
+}
+
+func (e *RolledBackError) Error() string {
+	return fmt.Sprintf("kratos: batch item rolled back: the server (Kratos %s) answered create with id %s but undid the whole batch because another item failed; send it again", e.Release, e.IdentityID)
+}
+
+// Is makes errors.Is(err, ErrRolledBack) hold.
+func (e *RolledBackError) Is(target error) bool { return target == ErrRolledBack }
 
 // batchResult pairs the server's per-item results with the request: by
 // position, checking that echoed patch ids agree.

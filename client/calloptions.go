@@ -37,6 +37,7 @@ type callConfig struct {
 	hasRetries bool
 	header     http.Header
 	respInto   **http.Response
+	hooks      *Hooks
 }
 
 // WithResponseInto stores the final attempt's *http.Response in *dst when

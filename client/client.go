@@ -34,6 +34,7 @@ type Client struct {
 
 	cfg       *config
 	generated *gen.Client
+	version   *versionState // the server's release, learned on first need
 }
 
 type config struct {
@@ -47,6 +48,8 @@ type config struct {
 	timeout   time.Duration
 	maxBody   int64
 	logger    *slog.Logger
+	hooks     *Hooks
+	release   *release // stated with WithKratosVersion
 }
 
 type endpoint struct {
@@ -83,7 +86,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.doer == nil {
 		cfg.doer = &http.Client{Transport: defaultTransport, CheckRedirect: noRedirects}
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, version: new(versionState)}
 	c.generated = &gen.Client{Server: cfg.admin.server, Client: generatedDoer{c}}
 	c.Identities = &IdentitiesService{c}
 	c.Sessions = &SessionsService{c}
@@ -175,6 +178,7 @@ type call struct {
 	op     string // for errors: "Identities.Get"
 	method string
 	public bool        // schema endpoint: public URL, no auth needed
+	page   int32       // the page's number in an iterator's walk, 0 otherwise (beside public: no bigger call)
 	path   string      // decoded path below the base, e.g. /admin/identities/ID
 	url    *url.URL    // the generated builder's URL: path and query
 	header http.Header // headers the builder set (header parameters)
@@ -290,21 +294,36 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	if ctx == nil {
 		return nil, &ArgumentError{Op: cl.op, Argument: "ctx", Reason: "nil context"}
 	}
+	obs := c.observersOf(cl)
+	if obs.active() {
+		ctx = obs.begin(ctx, c.callInfo(cl))
+	}
+	resp, err := c.doObserved(ctx, cl, &obs)
+	obs.end(ctx, err)
+	return resp, err
+}
+
+// doObserved is do after the call's hooks started it.
+func (c *Client) doObserved(ctx context.Context, cl *call, obs *observers) (*response, error) {
 	var ok *response
 	var last *http.Response // the final attempt's answer, for WithResponseInto
 	r := newRetrier(cl.retryPolicy(c), cl.method, true)
 	v, failure := r.Run(ctx, func(n int) error {
+		start := obs.attemptStart()
 		resp, err := c.attempt(ctx, cl, n)
 		if err != nil {
 			last = nil
+			obs.attempt(ctx, n, 0, start, err)
 			return err
 		}
 		last = resp.raw
 		if resp.status < 200 || resp.status >= 300 {
 			apiErr := c.errorFor(cl, resp)
 			resp.release()
+			obs.attempt(ctx, n, apiErr.StatusCode, start, apiErr)
 			return apiErr
 		}
+		obs.attempt(ctx, n, resp.status, start, nil)
 		ok = resp
 		return nil
 	}, nil, func(err error) retry.Failure { return failureOf(ctx, err) })
@@ -511,8 +530,8 @@ func newError(method, path string, status int, header http.Header, body []byte) 
 		Path:        path,
 		ContentType: header.Get("Content-Type"),
 		Request:     header.Get("X-Request-Id"),
-		RetryAfter:  parseRetryAfter(header.Get("Retry-After"), time.Now()),
 	}
+	e.setWaitHints(header)
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]
 	}
@@ -566,7 +585,7 @@ func CheckResponse(resp *http.Response) error {
 // reading the body included. Retries go through the same engine as the
 // typed methods'; when the context ends during a wait between attempts, the
 // error matches both the context's error and the last answer's *Error.
-func (c *Client) Do(req *http.Request) (*http.Response, error) {
+func (c *Client) Do(req *http.Request) (_ *http.Response, err error) {
 	if req == nil || req.URL == nil {
 		return nil, &ArgumentError{Op: "Do", Argument: "req", Reason: "nil request or URL"}
 	}
@@ -575,6 +594,11 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if _, has := ctx.Deadline(); !has && c.cfg.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 	}
+	obs := observers{client: c.cfg.hooks}
+	if obs.active() {
+		ctx = obs.begin(ctx, c.doCallInfo(req.Method, req.URL))
+	}
+	defer func() { obs.end(ctx, err) }()
 	req = req.Clone(ctx)
 	if req.Header == nil {
 		req.Header = make(http.Header) // http.Client accepts a request without one
@@ -610,6 +634,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			final = fmt.Errorf("kratos: %s: request editor: %w", op, err)
 			return nil
 		}
+		observed := obs.attemptStart()
 		start := time.Now()
 		res, err := c.send(rq)
 		status := 0
@@ -619,11 +644,16 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		c.log(rq, attempt, status, start, err)
 		resp = res
 		if err != nil {
+			obs.attempt(ctx, attempt, 0, observed, err)
 			return err
 		}
 		if retryableStatus(res.StatusCode) {
-			return &Error{StatusCode: res.StatusCode, Method: rq.Method, Path: rq.URL.Path, RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now())}
+			e := &Error{StatusCode: res.StatusCode, Method: rq.Method, Path: rq.URL.Path}
+			e.setWaitHints(res.Header)
+			obs.attempt(ctx, attempt, status, observed, e)
+			return e
 		}
+		obs.attempt(ctx, attempt, status, observed, nil)
 		return nil
 	}, func() {
 		if resp != nil {

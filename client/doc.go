@@ -77,12 +77,23 @@
 // # Reliability
 //
 // GET, PUT and DELETE are retried on 429, 502, 503, 504 and transient
-// transport errors with jittered exponential backoff, honouring Retry-After
-// and the context (see RetryPolicy; WithoutRetries turns it off, and
+// transport errors with jittered exponential backoff, honouring Retry-After,
+// Ory Network's x-ratelimit-reset on a 429 without it (see RateLimit), and
+// the context (see RetryPolicy; WithoutRetries turns it off, and
 // WithMaxRetries changes it for one call). POST and PATCH are not retried. Each attempt is bounded by a timeout (30 s by
 // default, WithTimeout) and response bodies by a size limit
 // (WithMaxResponseBytes). Redirects are followed by the client itself, and
 // the bearer token never leaves the configured origins.
+//
+// # Observing calls
+//
+// Hooks (WithHooks for the client, WithCallHooks for one call) are told of
+// every call and every attempt: the spec's operationId, the path template,
+// the attempt, status, duration and error; each page of an iterator is a
+// call, and Do, Generated and the bulk importer's batches are seen too. The
+// module github.com/kratosadmin/sdk/otelkratos turns them into
+// OpenTelemetry spans and metrics. A client without hooks pays nothing for
+// them.
 //
 // # Models
 //

@@ -40,6 +40,11 @@ var (
 	// accepted in which at least one item failed.
 	ErrBatchItemsFailed = errors.New("kratos: batch items failed")
 
+	// ErrRolledBack is matched by a *RolledBackError: a batch item the
+	// server answered as created but rolled back with the rest of the
+	// batch (Kratos before v25.4, when another item conflicted).
+	ErrRolledBack = errors.New("kratos: batch item rolled back with the rest of the batch")
+
 	// ErrBatchItemNotApplied is a batch item's error when the server
 	// answered null for it and did nothing: Kratos does so for an item
 	// without a create body.
@@ -76,6 +81,10 @@ type Error struct {
 	Body []byte
 	// RetryAfter is the server's Retry-After, zero when absent.
 	RetryAfter time.Duration
+	// RateLimit is what Ory Network's x-ratelimit-remaining and
+	// x-ratelimit-reset headers said, nil when the response had neither.
+	// A 429 without Retry-After is retried after its Reset.
+	RateLimit *RateLimit
 }
 
 func (e *Error) Error() string {

@@ -106,7 +106,7 @@ func FuzzResponses(f *testing.F) {
 		o := typedCalls[int(op)%len(typedCalls)]
 		d := &fuzzDoer{status: status, contentType: contentType, link: link, location: location, retryAfter: retryAfter, body: body}
 		c, err := client.New("http://127.0.0.1:4434",
-			client.WithDoer(d), client.WithBearerToken("fuzz-token"),
+			client.WithDoer(d), client.WithBearerToken("fuzz-token"), client.WithKratosVersion(client.KratosV26_2),
 			// Two attempts, no real waiting: any Retry-After ends the retries.
 			client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 2, MaxBackoff: time.Microsecond}))
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strings"
 
 	"github.com/kratosadmin/sdk/gen"
 )
@@ -65,6 +66,9 @@ func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID stri
 	if err != nil {
 		return nil, err
 	}
+	if err := s.c.require(ctx, op, FeatureGetByExternalID); err != nil {
+		return nil, err
+	}
 	out := new(Identity)
 	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
@@ -79,9 +83,15 @@ func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID stri
 //
 // It corresponds to GET /admin/identities.
 func (s *IdentitiesService) ListPage(ctx context.Context, params *ListIdentitiesParams, opts ...CallOption) (*Page[Identity], error) {
-	cl, err := s.c.listIdentitiesCall("Identities.ListPage", params, opts...)
+	const op = "Identities.ListPage"
+	cl, err := s.c.listIdentitiesCall(op, params, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if params != nil && params.OrganizationID != "" {
+		if err := s.c.require(ctx, op, FeatureOrganizationID); err != nil {
+			return nil, err
+		}
 	}
 	return listPage[Identity](ctx, s.c, cl)
 }
@@ -104,7 +114,13 @@ func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesPara
 		p = *params
 	}
 	return listAll[Identity](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
-		func() (*call, error) { return s.c.listIdentitiesCall(op, &p, opts...) })
+		func() (*call, error) {
+			cl, err := s.c.listIdentitiesCall(op, &p, opts...)
+			if err == nil && p.OrganizationID != "" {
+				err = s.c.require(ctx, op, FeatureOrganizationID)
+			}
+			return cl, err
+		})
 }
 
 func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams, opts ...CallOption) (*call, error) {
@@ -127,6 +143,14 @@ func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams, opts ...
 		if err := checkCredentialTypes(op, "params.IncludeCredential", p.IncludeCredential); err != nil {
 			return nil, err
 		}
+	}
+	if p != nil && (p.PageSize < 0 || p.PageSize > MaxIdentitiesPageSize) {
+		// The same page on every release: v25.4 and later read a negative
+		// size as the default and clamp above 500; v1.3.1 honours any size
+		// and its handler dies on a negative one.
+		q := *p
+		q.PageSize = max(0, min(q.PageSize, MaxIdentitiesPageSize))
+		p = &q
 	}
 	req, err := gen.NewListIdentitiesRequest(c.server(false), p)
 	return c.newCall(op, false, req, err, opts...)
@@ -152,12 +176,34 @@ func (s *IdentitiesService) Create(ctx context.Context, body *CreateIdentityBody
 	if err != nil {
 		return nil, err
 	}
+	if err := s.c.requireCreateFeatures(ctx, op, body); err != nil {
+		return nil, err
+	}
 	cl.body = b
 	out := new(Identity)
 	if err := s.c.invoke(ctx, cl, out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// requireCreateFeatures checks a create body's fields against the
+// connected release.
+func (c *Client) requireCreateFeatures(ctx context.Context, op string, body *CreateIdentityBody) error {
+	if body.ExternalID != "" {
+		if err := c.require(ctx, op, FeatureExternalID); err != nil {
+			return err
+		}
+	}
+	if body.OrganizationID.IsSpecified() {
+		if err := c.require(ctx, op, FeatureOrganizationID); err != nil {
+			return err
+		}
+	}
+	if len(body.Credentials.SAML.Config.Providers) > 0 {
+		return c.require(ctx, op, FeatureSAMLImport)
+	}
+	return nil
 }
 
 // CheckCreateIdentityBody checks body as Create and BatchCreate do before
@@ -230,6 +276,16 @@ func (s *IdentitiesService) Update(ctx context.Context, id string, body *UpdateI
 	if err != nil {
 		return nil, err
 	}
+	if body.ExternalID != "" {
+		if err := s.c.require(ctx, op, FeatureExternalID); err != nil {
+			return nil, err
+		}
+	}
+	if len(body.Credentials.SAML.Config.Providers) > 0 {
+		if err := s.c.require(ctx, op, FeatureSAMLImport); err != nil {
+			return nil, err
+		}
+	}
 	cl.body = b
 	out := new(Identity)
 	if err := s.c.invoke(ctx, cl, out); err != nil {
@@ -256,6 +312,14 @@ func (s *IdentitiesService) Patch(ctx context.Context, id string, ops []JSONPatc
 	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range ops {
+		if o.Path == "/external_id" || strings.HasPrefix(o.Path, "/external_id/") {
+			if err := s.c.require(ctx, op, FeatureExternalID); err != nil {
+				return nil, err
+			}
+			break
+		}
 	}
 	cl.body = b
 	out := new(Identity)
@@ -300,6 +364,11 @@ func (s *IdentitiesService) DeleteCredentials(ctx context.Context, id string, ty
 	cl, err := s.c.newCall(op, false, req, err, opts...)
 	if err != nil {
 		return err
+	}
+	if typ == CredentialsTypePassword {
+		if err := s.c.require(ctx, op, FeatureDeleteFirstFactor); err != nil {
+			return err
+		}
 	}
 	return s.c.invoke(ctx, cl, nil)
 }

@@ -173,12 +173,13 @@ func listAll[T any](ctx context.Context, c *Client, op string, legacy bool, toke
 	if _, err := build(); err != nil {
 		return failSeq[T](err)
 	}
-	return walk(*token, func(t string) (*Page[T], error) {
+	return walk(*token, func(t string, page int) (*Page[T], error) {
 		*token = t
 		cl, err := build()
 		if err != nil {
 			return nil, err
 		}
+		cl.page = int32(min(page, 1<<31-1))
 		return listPage[T](ctx, c, cl)
 	})
 }
@@ -188,15 +189,16 @@ func failSeq[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
 }
 
-// walk yields every item of every page, starting at token. It stops when
+// walk yields every item of every page, starting at token; fetch gets the
+// page's token and its number in this walk (from 1). It stops when
 // yield returns false, after an empty page or a page without a next token,
 // and after yielding an error once. A token the server already handed out
 // ends the walk with ErrPaginationLoop instead of looping forever.
-func walk[T any](token string, fetch func(token string) (*Page[T], error)) iter.Seq2[*T, error] {
+func walk[T any](token string, fetch func(token string, n int) (*Page[T], error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		seen := map[string]struct{}{token: {}}
-		for {
-			page, err := fetch(token)
+		for n := 1; ; n++ {
+			page, err := fetch(token, n)
 			if err != nil {
 				yield(nil, &PageError{PageToken: token, Err: err})
 				return

@@ -22,7 +22,10 @@ import (
 // POST and PATCH are not retried unless RetryNonIdempotent is set: a batch
 // import or a recovery code sent twice is not the same as sent once. The
 // wait between attempts grows exponentially from MinBackoff to MaxBackoff
-// with jitter; a Retry-After header from the server replaces it. Retrying
+// with jitter; a Retry-After header from the server replaces it, and so
+// does, on a 429 without Retry-After, Ory Network's x-ratelimit-reset (the
+// window's reset plus the second it is truncated by: see RateLimit).
+// Retrying
 // stops at once when the caller's context ends, or when the next wait would
 // outlive the context's deadline.
 type RetryPolicy struct {
@@ -32,8 +35,9 @@ type RetryPolicy struct {
 	// MinBackoff and MaxBackoff bound the exponential backoff.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
-	// MaxRetryAfter is the longest Retry-After the client waits for; a
-	// longer one ends the retries and returns the error (whose RetryAfter
+	// MaxRetryAfter is the longest Retry-After (or, on a 429 without one,
+	// x-ratelimit-reset) the client waits for; a longer one ends the
+	// retries and returns the error (whose RetryAfter, or RateLimit.Reset,
 	// says how long the server asked for).
 	MaxRetryAfter time.Duration
 	// RetryNonIdempotent also retries POST and PATCH requests. Only set it
@@ -137,12 +141,12 @@ func failureOf(ctx context.Context, err error) retry.Failure {
 	if ctx.Err() != nil {
 		return retry.Failure{} // the caller gave up
 	}
-	f := retry.Failure{Transient: ClassifyFailure(err).Transient()}
+	transient := ClassifyFailure(err).Transient()
 	var apiErr *Error
 	if errors.As(err, &apiErr) {
-		f.RetryAfter = apiErr.RetryAfter
+		return retry.Answered(transient, apiErr.StatusCode, apiErr.RetryAfter, apiErr.rateLimitReset())
 	}
-	return f
+	return retry.Failure{Transient: transient}
 }
 
 // retryableStatus reports the statuses worth another try.

@@ -172,7 +172,7 @@ type ClientInterface interface {
 	//
 	// Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 	// `preview_credentials_identifier_similar`, `organization_id`) cannot be
-	// combined: the server answers 400. Keyset pagination uses `page_size` and
+	// combined: the server answers 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and
 	// `page_token`; the legacy `page`/`per_page` mode is deprecated and is the
 	// only mode that sends `X-Total-Count`.
 	//
@@ -232,6 +232,9 @@ type ClientInterface interface {
 	CreateIdentity(ctx context.Context, body CreateIdentityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIdentityByExternalID Get an identity by its external id
+	//
+	// Kratos v25.4.0 and later; before it the route does not exist and the
+	// router answers a text/plain `404 page not found`.
 	//
 	// Corresponds with GET /admin/identities/by/external/{externalID} (the `GetIdentityByExternalID` operationId).
 	GetIdentityByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -399,6 +402,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/sessions/{id}/extend (the `ExtendSession` operationId).
 	ExtendSession(ctx context.Context, id SessionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetVersion Get the server's release
+	//
+	// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`).
+	// The Go client asks it once, on the first call whose behaviour depends
+	// on the release. A proxy may hide it.
+	//
+	// Corresponds with GET /admin/version (the `GetVersion` operationId).
+	GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListIdentitySchemas List identity schemas
 	//
 	// Lists the identity schemas in use. Served by the public port without
@@ -421,7 +433,7 @@ type ClientInterface interface {
 //
 // Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 // `preview_credentials_identifier_similar`, `organization_id`) cannot be
-// combined: the server answers 400. Keyset pagination uses `page_size` and
+// combined: the server answers 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and
 // `page_token`; the legacy `page`/`per_page` mode is deprecated and is the
 // only mode that sends `X-Total-Count`.
 //
@@ -531,6 +543,9 @@ func (c *Client) CreateIdentity(ctx context.Context, body CreateIdentityJSONRequ
 }
 
 // GetIdentityByExternalID Get an identity by its external id
+//
+// Kratos v25.4.0 and later; before it the route does not exist and the
+// router answers a text/plain `404 page not found`.
 //
 // Corresponds with GET /admin/identities/by/external/{externalID} (the `GetIdentityByExternalID` operationId).
 func (c *Client) GetIdentityByExternalID(ctx context.Context, externalID string, params *GetIdentityByExternalIDParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -868,6 +883,25 @@ func (c *Client) GetSession(ctx context.Context, id SessionID, params *GetSessio
 // Corresponds with PATCH /admin/sessions/{id}/extend (the `ExtendSession` operationId).
 func (c *Client) ExtendSession(ctx context.Context, id SessionID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExtendSessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVersion Get the server's release
+//
+// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`).
+// The Go client asks it once, on the first call whose behaviour depends
+// on the release. A proxy may hide it.
+//
+// Corresponds with GET /admin/version (the `GetVersion` operationId).
+func (c *Client) GetVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVersionRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2176,6 +2210,35 @@ func NewExtendSessionRequest(server string, id SessionID) (*http.Request, error)
 	return req, nil
 }
 
+// NewGetVersionRequest constructs an http.Request for the GetVersion method
+func NewGetVersionRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := parseServerURL(server)
+	if err != nil {
+		return nil, err
+	}
+
+	// The path relative to the server URL: serverURL.Parse("." + path).
+	queryURL, err := resolveOperation(serverURL, "/admin/version")
+	if err != nil {
+		return nil, err
+	}
+
+	// The URL is used as resolved, not printed and parsed again.
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        queryURL,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       strings.TrimSuffix(queryURL.Host, ":"),
+	}
+
+	return req, nil
+}
+
 // NewListIdentitySchemasRequest constructs an http.Request for the ListIdentitySchemas method
 func NewListIdentitySchemasRequest(server string, params *ListIdentitySchemasParams) (*http.Request, error) {
 	var err error
@@ -2338,3 +2401,35 @@ func (c *Client) applyEditors(ctx context.Context, req *http.Request, additional
 }
 
 // ClientWithResponses is not generated: see api/templates/client-with-responses.tmpl.
+
+// SpecOperation is one operation of the spec: its operationId, HTTP method
+// and path template.
+type SpecOperation struct {
+	ID     string // the spec's operationId, e.g. "getIdentity"
+	Method string // e.g. "GET"
+	Path   string // the path template, e.g. "/admin/identities/{id}"
+}
+
+// SpecOperations lists every operation of the spec.
+var SpecOperations = []SpecOperation{
+	{ID: "listIdentities", Method: "GET", Path: "/admin/identities"},
+	{ID: "batchPatchIdentities", Method: "PATCH", Path: "/admin/identities"},
+	{ID: "createIdentity", Method: "POST", Path: "/admin/identities"},
+	{ID: "getIdentityByExternalID", Method: "GET", Path: "/admin/identities/by/external/{externalID}"},
+	{ID: "deleteIdentity", Method: "DELETE", Path: "/admin/identities/{id}"},
+	{ID: "getIdentity", Method: "GET", Path: "/admin/identities/{id}"},
+	{ID: "patchIdentity", Method: "PATCH", Path: "/admin/identities/{id}"},
+	{ID: "updateIdentity", Method: "PUT", Path: "/admin/identities/{id}"},
+	{ID: "deleteIdentityCredentials", Method: "DELETE", Path: "/admin/identities/{id}/credentials/{type}"},
+	{ID: "deleteIdentitySessions", Method: "DELETE", Path: "/admin/identities/{id}/sessions"},
+	{ID: "listIdentitySessions", Method: "GET", Path: "/admin/identities/{id}/sessions"},
+	{ID: "createRecoveryCodeForIdentity", Method: "POST", Path: "/admin/recovery/code"},
+	{ID: "createRecoveryLinkForIdentity", Method: "POST", Path: "/admin/recovery/link"},
+	{ID: "listSessions", Method: "GET", Path: "/admin/sessions"},
+	{ID: "disableSession", Method: "DELETE", Path: "/admin/sessions/{id}"},
+	{ID: "getSession", Method: "GET", Path: "/admin/sessions/{id}"},
+	{ID: "extendSession", Method: "PATCH", Path: "/admin/sessions/{id}/extend"},
+	{ID: "getVersion", Method: "GET", Path: "/admin/version"},
+	{ID: "listIdentitySchemas", Method: "GET", Path: "/schemas"},
+	{ID: "getIdentitySchema", Method: "GET", Path: "/schemas/{id}"},
+}

@@ -1198,6 +1198,34 @@ func DecodeJSON(data []byte, v any) error {
 		}
 		*p = nil
 		jsonwire.NoteFallback()
+	case *Version:
+		*p = Version{}
+		if p.decodeJSON(d) == nil && d.End() == nil {
+			d.Flush(jsonwire.Mark{})
+			return nil
+		}
+		*p = Version{}
+		jsonwire.NoteFallback()
+	case *[]Version:
+		*p = nil
+		sp := versionScratch.Get().(*[]Version)
+		ok := decodeSliceVersion(d, sp) == nil && d.End() == nil
+		if ok {
+			d.Flush(jsonwire.Mark{})
+		}
+		if ok && *sp != nil {
+			*p = slices.Clone(*sp)
+		}
+		if cap(*sp) <= maxScratch {
+			clear((*sp)[:cap(*sp)])
+			*sp = (*sp)[:0]
+			versionScratch.Put(sp)
+		}
+		if ok {
+			return nil
+		}
+		*p = nil
+		jsonwire.NoteFallback()
 	}
 	return json.Unmarshal(data, v)
 }
@@ -1248,6 +1276,7 @@ var (
 	sessionDeviceScratch                     = sync.Pool{New: func() any { return new([]SessionDevice) }}
 	updateIdentityBodyScratch                = sync.Pool{New: func() any { return new([]UpdateIdentityBody) }}
 	verifiableIdentityAddressScratch         = sync.Pool{New: func() any { return new([]VerifiableIdentityAddress) }}
+	versionScratch                           = sync.Pool{New: func() any { return new([]Version) }}
 )
 
 // EncodeJSON encodes v as json.Marshal does, with the same bytes and the
@@ -1551,6 +1580,13 @@ func EncodeJSON(v any) ([]byte, error) {
 		}
 		*buf, err = p.appendJSON((*buf)[:0])
 	case VerifiableIdentityAddress:
+		*buf, err = p.appendJSON((*buf)[:0])
+	case *Version:
+		if p == nil {
+			return []byte("null"), nil
+		}
+		*buf, err = p.appendJSON((*buf)[:0])
+	case Version:
 		*buf, err = p.appendJSON((*buf)[:0])
 	default:
 		return json.Marshal(v)
@@ -6285,6 +6321,70 @@ func (v *VerifiableIdentityAddress) isZeroJSON() bool {
 		v.Via == ""
 }
 
+var versionJSONNames = []string{
+	"version",
+}
+
+func (v *Version) decodeJSON(d *jsonwire.Decoder) error {
+	if d.Null() {
+		return nil
+	}
+	empty, err := d.ObjectStart()
+	if err != nil || empty {
+		return err
+	}
+	var seen uint64
+	for {
+		k, err := d.Key()
+		if err != nil {
+			return err
+		}
+		switch string(k) {
+		case "version":
+			if seen&(1<<0) != 0 {
+				return jsonwire.ErrFallback
+			}
+			seen |= 1 << 0
+			err = d.StringLater(&v.Version)
+		default:
+			if jsonwire.FoldsToAny(k, versionJSONNames) {
+				return jsonwire.ErrFallback
+			}
+			err = d.Skip()
+		}
+		if err != nil {
+			return err
+		}
+		more, err := d.ObjectNext()
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+func (v *Version) appendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	c := byte('{')
+	{
+		b = append(b, c)
+		c = ','
+		b = append(b, "\"version\":"...)
+		b = jsonwire.AppendString(b, string(v.Version))
+	}
+	if c == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}'), nil
+}
+
+func (v *Version) isZeroJSON() bool {
+	return v.Version == ""
+}
+
 func decodeSlicePtrIdentityPatchResponse(d *jsonwire.Decoder, p *[]*IdentityPatchResponse) error {
 	if d.Null() {
 		*p = nil
@@ -7610,6 +7710,37 @@ func decodeSliceVerifiableIdentityAddress(d *jsonwire.Decoder, p *[]VerifiableId
 	s := *p
 	for {
 		s = append(s, VerifiableIdentityAddress{})
+		mark := d.Mark()
+		err = s[len(s)-1].decodeJSON(d)
+		if err != nil {
+			*p = s
+			return err
+		}
+		d.Flush(mark)
+		more, err := d.ArrayNext()
+		if err != nil || !more {
+			*p = s
+			return err
+		}
+	}
+}
+
+func decodeSliceVersion(d *jsonwire.Decoder, p *[]Version) error {
+	if d.Null() {
+		*p = nil
+		return nil
+	}
+	empty, err := d.ArrayStart()
+	if err != nil {
+		return err
+	}
+	if empty {
+		*p = []Version{}
+		return nil
+	}
+	s := *p
+	for {
+		s = append(s, Version{})
 		mark := d.Mark()
 		err = s[len(s)-1].decodeJSON(d)
 		if err != nil {

@@ -224,13 +224,16 @@ type CreateIdentityBody struct {
 	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
 	// imports password, oidc and saml: a create or batch item naming
 	// totp, lookup_secret, webauthn or passkey is refused as an unknown
-	// field, an update ignores them.
+	// field, an update ignores them. v1.3.1 does not import saml (400
+	// `json: unknown field "saml"`).
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
 
-	// ExternalID An id from another system; unique. Null is the same as left out.
-	ExternalID        string                    `json:"external_id,omitempty,omitzero"`
-	MetadataAdmin     json.RawMessage           `json:"metadata_admin,omitempty,omitzero"`
-	MetadataPublic    json.RawMessage           `json:"metadata_public,omitempty,omitzero"`
+	// ExternalID An id from another system; unique. Null is the same as left out. Kratos v25.4.0 and later (v1.3.1 refuses the field, even null).
+	ExternalID     string          `json:"external_id,omitempty,omitzero"`
+	MetadataAdmin  json.RawMessage `json:"metadata_admin,omitempty,omitzero"`
+	MetadataPublic json.RawMessage `json:"metadata_public,omitempty,omitzero"`
+
+	// OrganizationID Kratos v25.4.0 and later (v1.3.1 refuses the field, even null).
 	OrganizationID    nullable.Nullable[string] `json:"organization_id,omitempty,omitzero"`
 	RecoveryAddresses []RecoveryIdentityAddress `json:"recovery_addresses,omitempty,omitzero"`
 
@@ -417,7 +420,8 @@ type IdentityState string
 // IdentityWithCredentials Credentials to import with an identity (null: none). Kratos v26.2
 // imports password, oidc and saml: a create or batch item naming
 // totp, lookup_secret, webauthn or passkey is refused as an unknown
-// field, an update ignores them.
+// field, an update ignores them. v1.3.1 does not import saml (400
+// `json: unknown field "saml"`).
 type IdentityWithCredentials struct {
 	LookupSecret ImportLookupSecretCredentials `json:"lookup_secret,omitempty,omitzero"`
 	OIDC         ImportOIDCCredentials         `json:"oidc,omitempty,omitzero"`
@@ -689,9 +693,12 @@ type UpdateIdentityBody struct {
 	// Credentials Credentials to import with an identity (null: none). Kratos v26.2
 	// imports password, oidc and saml: a create or batch item naming
 	// totp, lookup_secret, webauthn or passkey is refused as an unknown
-	// field, an update ignores them.
+	// field, an update ignores them. v1.3.1 does not import saml (400
+	// `json: unknown field "saml"`).
 	Credentials IdentityWithCredentials `json:"credentials,omitempty,omitzero"`
-	ExternalID  string                  `json:"external_id,omitempty,omitzero"`
+
+	// ExternalID Kratos v25.4.0 and later (v1.3.1 ignores the field and keeps no external id).
+	ExternalID string `json:"external_id,omitempty,omitzero"`
 
 	// MetadataAdmin Left out or null clears it.
 	MetadataAdmin json.RawMessage `json:"metadata_admin,omitempty,omitzero"`
@@ -733,6 +740,12 @@ type VerifiableIdentityAddress struct {
 
 // VerifiableIdentityAddressVia The channel.
 type VerifiableIdentityAddressVia string
+
+// Version The server's release.
+type Version struct {
+	// Version The release, like `v26.2.0`.
+	Version string `json:"version"`
+}
 
 // Active defines model for Active.
 type Active = bool
@@ -808,7 +821,8 @@ type ListIdentitiesParams struct {
 	// hash, for `oidc` the initial tokens).
 	IncludeCredential IncludeCredential `form:"include_credential,omitempty" json:"include_credential,omitempty,omitzero"`
 
-	// OrganizationID Only return identities that belong to this organization.
+	// OrganizationID Only return identities that belong to this organization. Kratos
+	// v25.4.0 and later; v1.3.1 ignores it and lists every identity.
 	OrganizationID string `form:"organization_id,omitempty" json:"organization_id,omitempty,omitzero"`
 }
 

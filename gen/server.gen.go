@@ -66,6 +66,9 @@ type ServerInterface interface {
 	// ExtendSession Extend a session
 	// (PATCH /admin/sessions/{id}/extend)
 	ExtendSession(w http.ResponseWriter, r *http.Request, id SessionID)
+	// GetVersion Get the server's release
+	// (GET /admin/version)
+	GetVersion(w http.ResponseWriter, r *http.Request)
 	// ListIdentitySchemas List identity schemas
 	// (GET /schemas)
 	ListIdentitySchemas(w http.ResponseWriter, r *http.Request, params ListIdentitySchemasParams)
@@ -807,6 +810,20 @@ func (siw *ServerInterfaceWrapper) ExtendSession(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// GetVersion operation middleware
+func (siw *ServerInterfaceWrapper) GetVersion(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetVersion(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListIdentitySchemas operation middleware
 func (siw *ServerInterfaceWrapper) ListIdentitySchemas(w http.ResponseWriter, r *http.Request) {
 
@@ -1042,6 +1059,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/admin/sessions/{id}/extend", wrapper.ExtendSession)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/admin/recovery/code", wrapper.CreateRecoveryCodeForIdentity)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/admin/recovery/link", wrapper.CreateRecoveryLinkForIdentity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/version", wrapper.GetVersion)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/schemas", wrapper.ListIdentitySchemas)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/schemas/{id}", wrapper.GetIdentitySchema)
 

@@ -229,7 +229,13 @@ func (s *Server) getSchema(w http.ResponseWriter, _ *http.Request, id string) {
 		}
 	}
 	if sch == nil {
-		writeError(w, errNotFound(fmt.Sprintf("Identity schema `%s` could not be found.", id)))
+		name := id
+		if dec, err := base64.RawURLEncoding.DecodeString(id); err == nil && s.before(ReleaseV26_2) {
+			// Before v26.2 an id that is valid base64 is decoded first
+			// and the reason names the decoded bytes.
+			name = invalidBytesReplaced(dec)
+		}
+		writeError(w, errNotFound(fmt.Sprintf("Identity schema `%s` could not be found.", name)))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -515,6 +515,9 @@ func headAsGet(r *http.Request) *http.Request {
 
 // serveAdmin routes the admin port.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if s.before(ReleaseV26_2) {
+		w = s.olderReleaseHeaders(w)
+	}
 	setCacheControl(w, r)
 	r = headAsGet(r)
 	// Dot segments are cleaned away with a redirect, as Kratos' router
@@ -540,6 +543,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			methodNotAllowed(w, http.MethodGet)
 			return
 		}
+		if s.before(ReleaseV26_2) && seg[0] != "admin" {
+			// Before v26.2 the admin port sends /schemas to /admin/schemas
+			// first (a relative 307, without Cache-Control).
+			w.Header().Del("Cache-Control")
+			target := "/admin/" + escapePath(seg)
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+			return
+		}
 		target := s.PublicURL + "/" + escapePath(seg[len(seg)-schemaPathLen(seg):])
 		if r.URL.RawQuery != "" {
 			target += "?" + r.URL.RawQuery
@@ -553,6 +567,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.authorized(r) {
 		writeError(w, errUnauthorized("The request did not carry a valid bearer token in the Authorization header."))
+		return
+	}
+	if s.before(ReleaseV26_2) && s.serveOlderRelease(w, r, seg) {
 		return
 	}
 	s.routes.serve(w, r, seg)
@@ -588,6 +605,9 @@ func isHealthPath(seg []string) bool {
 // servePublic routes the public port: the schema endpoints, the native
 // login flow with the password method (login.go) and the health checks.
 func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
+	if s.before(ReleaseV25_4) {
+		w = &publicV13Writer{ResponseWriter: w, schema: strings.HasPrefix(r.URL.Path, "/schemas/")}
+	}
 	setCacheControl(w, r)
 	r = headAsGet(r)
 	seg := segments(r)

@@ -106,7 +106,8 @@ type Invoker interface {
 	GetIdentity(ctx context.Context, params GetIdentityParams) (GetIdentityRes, error)
 	// GetIdentityByExternalID invokes getIdentityByExternalID operation.
 	//
-	// Get an identity by its external id.
+	// Kratos v25.4.0 and later; before it the route does not exist and the router answers a text/plain
+	// `404 page not found`.
 	//
 	// GET /admin/identities/by/external/{externalID}
 	GetIdentityByExternalID(ctx context.Context, params GetIdentityByExternalIDParams) (GetIdentityByExternalIDRes, error)
@@ -123,12 +124,19 @@ type Invoker interface {
 	//
 	// GET /admin/sessions/{id}
 	GetSession(ctx context.Context, params GetSessionParams) (GetSessionRes, error)
+	// GetVersion invokes getVersion operation.
+	//
+	// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`). The Go client asks it once, on
+	// the first call whose behaviour depends on the release. A proxy may hide it.
+	//
+	// GET /admin/version
+	GetVersion(ctx context.Context) (*Version, error)
 	// ListIdentities invokes listIdentities operation.
 	//
 	// Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 	// `preview_credentials_identifier_similar`, `organization_id`) cannot be combined: the server answers
-	// 400. Keyset pagination uses `page_size` and `page_token`; the legacy `page`/`per_page` mode is
-	// deprecated and is the only mode that sends `X-Total-Count`.
+	// 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and `page_token`; the legacy
+	// `page`/`per_page` mode is deprecated and is the only mode that sends `X-Total-Count`.
 	//
 	// GET /admin/identities
 	ListIdentities(ctx context.Context, params ListIdentitiesParams) (ListIdentitiesRes, error)
@@ -1572,7 +1580,8 @@ func (c *Client) sendGetIdentity(ctx context.Context, params GetIdentityParams) 
 
 // GetIdentityByExternalID invokes getIdentityByExternalID operation.
 //
-// Get an identity by its external id.
+// Kratos v25.4.0 and later; before it the route does not exist and the router answers a text/plain
+// `404 page not found`.
 //
 // GET /admin/identities/by/external/{externalID}
 func (c *Client) GetIdentityByExternalID(ctx context.Context, params GetIdentityByExternalIDParams) (GetIdentityByExternalIDRes, error) {
@@ -1991,12 +2000,126 @@ func (c *Client) sendGetSession(ctx context.Context, params GetSessionParams) (r
 	return result, nil
 }
 
+// GetVersion invokes getVersion operation.
+//
+// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`). The Go client asks it once, on
+// the first call whose behaviour depends on the release. A proxy may hide it.
+//
+// GET /admin/version
+func (c *Client) GetVersion(ctx context.Context) (*Version, error) {
+	res, err := c.sendGetVersion(ctx)
+	return res, err
+}
+
+func (c *Client) sendGetVersion(ctx context.Context) (res *Version, err error) {
+	otelAttrs := []attribute.KeyValue{
+		otelogen.OperationID("getVersion"),
+		semconv.HTTPRequestMethodKey.String("GET"),
+		semconv.URLTemplateKey.String("/admin/version"),
+	}
+	otelAttrs = append(otelAttrs, c.cfg.Attributes...)
+
+	// Run stopwatch.
+	startTime := time.Now()
+	defer func() {
+		// Use floating point division here for higher precision (instead of Millisecond method).
+		elapsedDuration := time.Since(startTime)
+		c.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), metric.WithAttributes(otelAttrs...))
+	}()
+
+	// Increment request counter.
+	c.requests.Add(ctx, 1, metric.WithAttributes(otelAttrs...))
+
+	// Start a span for this request.
+	ctx, span := c.cfg.Tracer.Start(ctx, GetVersionOperation,
+		trace.WithAttributes(otelAttrs...),
+		clientSpanKind,
+	)
+	// Track stage for error reporting.
+	var stage string
+	defer func() {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, stage)
+			c.errors.Add(ctx, 1, metric.WithAttributes(otelAttrs...))
+		}
+		span.End()
+	}()
+
+	stage = "BuildURL"
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/admin/version"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	stage = "EncodeRequest"
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+			stage = "Security:OryAccessToken"
+			switch err := c.securityOryAccessToken(ctx, GetVersionOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OryAccessToken\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	stage = "SendRequest"
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	stage = "DecodeResponse"
+	result, err := decodeGetVersionResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // ListIdentities invokes listIdentities operation.
 //
 // Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 // `preview_credentials_identifier_similar`, `organization_id`) cannot be combined: the server answers
-// 400. Keyset pagination uses `page_size` and `page_token`; the legacy `page`/`per_page` mode is
-// deprecated and is the only mode that sends `X-Total-Count`.
+// 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and `page_token`; the legacy
+// `page`/`per_page` mode is deprecated and is the only mode that sends `X-Total-Count`.
 //
 // GET /admin/identities
 func (c *Client) ListIdentities(ctx context.Context, params ListIdentitiesParams) (ListIdentitiesRes, error) {

@@ -19,6 +19,7 @@ const (
 	GetIdentityByExternalIDOperation       OperationName = "GetIdentityByExternalID"
 	GetIdentitySchemaOperation             OperationName = "GetIdentitySchema"
 	GetSessionOperation                    OperationName = "GetSession"
+	GetVersionOperation                    OperationName = "GetVersion"
 	ListIdentitiesOperation                OperationName = "ListIdentities"
 	ListIdentitySchemasOperation           OperationName = "ListIdentitySchemas"
 	ListIdentitySessionsOperation          OperationName = "ListIdentitySessions"

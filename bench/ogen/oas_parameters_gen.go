@@ -1071,7 +1071,8 @@ type ListIdentitiesParams struct {
 	// Credential types whose configuration to include (for `password` the hash, for `oidc` the initial
 	// tokens).
 	IncludeCredential []IdentityCredentialsType `json:",omitempty"`
-	// Only return identities that belong to this organization.
+	// Only return identities that belong to this organization. Kratos v25.4.0 and later; v1.3.1 ignores it
+	// and lists every identity.
 	OrganizationID OptUUID `json:",omitempty,omitzero"`
 }
 

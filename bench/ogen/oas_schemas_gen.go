@@ -109,11 +109,13 @@ type CreateIdentityBody struct {
 	SchemaID OptString `json:"schema_id"`
 	// The traits, validated against the schema; left out, they are validated (and stored) as {}.
 	Traits jx.Raw `json:"traits"`
-	// An id from another system; unique. Null is the same as left out.
-	ExternalID     OptNilString                  `json:"external_id"`
-	State          OptNilIdentityState           `json:"state"`
-	MetadataPublic jx.Raw                        `json:"metadata_public"`
-	MetadataAdmin  jx.Raw                        `json:"metadata_admin"`
+	// An id from another system; unique. Null is the same as left out. Kratos v25.4.0 and later (v1.3.1
+	// refuses the field, even null).
+	ExternalID     OptNilString        `json:"external_id"`
+	State          OptNilIdentityState `json:"state"`
+	MetadataPublic jx.Raw              `json:"metadata_public"`
+	MetadataAdmin  jx.Raw              `json:"metadata_admin"`
+	// Kratos v25.4.0 and later (v1.3.1 refuses the field, even null).
 	OrganizationID OptNilUUID                    `json:"organization_id"`
 	Credentials    OptNilIdentityWithCredentials `json:"credentials"`
 	// Addresses to import, for example already verified ones. Addresses the schema derives from the traits
@@ -569,6 +571,8 @@ func (s *ErrorGeneric) SetError(val GenericError) {
 	s.Error = val
 }
 
+func (*ErrorGeneric) getIdentityByExternalIDRes() {}
+
 // ErrorGenericStatusCode wraps ErrorGeneric with StatusCode.
 type ErrorGenericStatusCode struct {
 	StatusCode int
@@ -595,10 +599,11 @@ func (s *ErrorGenericStatusCode) SetResponse(val ErrorGeneric) {
 	s.Response = val
 }
 
-func (*ErrorGenericStatusCode) deleteIdentityRes()    {}
-func (*ErrorGenericStatusCode) getIdentitySchemaRes() {}
-func (*ErrorGenericStatusCode) listIdentitiesRes()    {}
-func (*ErrorGenericStatusCode) listSessionsRes()      {}
+func (*ErrorGenericStatusCode) deleteIdentityRes()          {}
+func (*ErrorGenericStatusCode) getIdentityByExternalIDRes() {}
+func (*ErrorGenericStatusCode) getIdentitySchemaRes()       {}
+func (*ErrorGenericStatusCode) listIdentitiesRes()          {}
+func (*ErrorGenericStatusCode) listSessionsRes()            {}
 
 type ExtendSessionBadRequest ErrorGenericStatusCode
 
@@ -730,13 +735,21 @@ type GetIdentityBadRequest ErrorGenericStatusCode
 
 func (*GetIdentityBadRequest) getIdentityRes() {}
 
-type GetIdentityByExternalIDBadRequest ErrorGenericStatusCode
+type GetIdentityByExternalIDNotFoundTextPlain struct {
+	Data io.Reader
+}
 
-func (*GetIdentityByExternalIDBadRequest) getIdentityByExternalIDRes() {}
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s GetIdentityByExternalIDNotFoundTextPlain) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
 
-type GetIdentityByExternalIDNotFound ErrorGenericStatusCode
-
-func (*GetIdentityByExternalIDNotFound) getIdentityByExternalIDRes() {}
+func (*GetIdentityByExternalIDNotFoundTextPlain) getIdentityByExternalIDRes() {}
 
 type GetIdentityNotFound ErrorGenericStatusCode
 
@@ -1362,7 +1375,7 @@ func (s *IdentityState) UnmarshalText(data []byte) error {
 
 // Credentials to import with an identity (null: none). Kratos v26.2 imports password, oidc and saml: a
 // create or batch item naming totp, lookup_secret, webauthn or passkey is refused as an unknown field,
-// an update ignores them.
+// an update ignores them. v1.3.1 does not import saml (400 `json: unknown field "saml"`).
 // Ref: #/components/schemas/IdentityWithCredentials
 type IdentityWithCredentials struct {
 	Password     OptNilImportPasswordCredentials  `json:"password"`
@@ -4675,7 +4688,8 @@ type UpdateIdentityBody struct {
 	// Left out or empty keeps the identity's schema.
 	SchemaID OptString `json:"schema_id"`
 	// Left out replaces the traits with {} (validated as such).
-	Traits     jx.Raw              `json:"traits"`
+	Traits jx.Raw `json:"traits"`
+	// Kratos v25.4.0 and later (v1.3.1 ignores the field and keeps no external id).
 	ExternalID OptString           `json:"external_id"`
 	State      OptNilIdentityState `json:"state"`
 	// Left out or null clears it.
@@ -4901,4 +4915,21 @@ func (s *VerifiableIdentityAddressVia) UnmarshalText(data []byte) error {
 	default:
 		return errors.Errorf("invalid value: %q", data)
 	}
+}
+
+// The server's release.
+// Ref: #/components/schemas/Version
+type Version struct {
+	// The release, like `v26.2.0`.
+	Version string `json:"version"`
+}
+
+// GetVersion returns the value of Version.
+func (s *Version) GetVersion() string {
+	return s.Version
+}
+
+// SetVersion sets the value of Version.
+func (s *Version) SetVersion(val string) {
+	s.Version = val
 }

@@ -47,6 +47,7 @@ var operationRolesOryAccessToken = map[string][]string{
 	GetIdentityOperation:                   []string{},
 	GetIdentityByExternalIDOperation:       []string{},
 	GetSessionOperation:                    []string{},
+	GetVersionOperation:                    []string{},
 	ListIdentitiesOperation:                []string{},
 	ListIdentitySessionsOperation:          []string{},
 	ListSessionsOperation:                  []string{},

@@ -85,7 +85,8 @@ type Handler interface {
 	GetIdentity(ctx context.Context, params GetIdentityParams) (GetIdentityRes, error)
 	// GetIdentityByExternalID implements getIdentityByExternalID operation.
 	//
-	// Get an identity by its external id.
+	// Kratos v25.4.0 and later; before it the route does not exist and the router answers a text/plain
+	// `404 page not found`.
 	//
 	// GET /admin/identities/by/external/{externalID}
 	GetIdentityByExternalID(ctx context.Context, params GetIdentityByExternalIDParams) (GetIdentityByExternalIDRes, error)
@@ -102,12 +103,19 @@ type Handler interface {
 	//
 	// GET /admin/sessions/{id}
 	GetSession(ctx context.Context, params GetSessionParams) (GetSessionRes, error)
+	// GetVersion implements getVersion operation.
+	//
+	// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`). The Go client asks it once, on
+	// the first call whose behaviour depends on the release. A proxy may hide it.
+	//
+	// GET /admin/version
+	GetVersion(ctx context.Context) (*Version, error)
 	// ListIdentities implements listIdentities operation.
 	//
 	// Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 	// `preview_credentials_identifier_similar`, `organization_id`) cannot be combined: the server answers
-	// 400. Keyset pagination uses `page_size` and `page_token`; the legacy `page`/`per_page` mode is
-	// deprecated and is the only mode that sends `X-Total-Count`.
+	// 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and `page_token`; the legacy
+	// `page`/`per_page` mode is deprecated and is the only mode that sends `X-Total-Count`.
 	//
 	// GET /admin/identities
 	ListIdentities(ctx context.Context, params ListIdentitiesParams) (ListIdentitiesRes, error)

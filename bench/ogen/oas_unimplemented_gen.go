@@ -120,7 +120,8 @@ func (UnimplementedHandler) GetIdentity(ctx context.Context, params GetIdentityP
 
 // GetIdentityByExternalID implements getIdentityByExternalID operation.
 //
-// Get an identity by its external id.
+// Kratos v25.4.0 and later; before it the route does not exist and the router answers a text/plain
+// `404 page not found`.
 //
 // GET /admin/identities/by/external/{externalID}
 func (UnimplementedHandler) GetIdentityByExternalID(ctx context.Context, params GetIdentityByExternalIDParams) (r GetIdentityByExternalIDRes, _ error) {
@@ -146,12 +147,22 @@ func (UnimplementedHandler) GetSession(ctx context.Context, params GetSessionPar
 	return r, ht.ErrNotImplemented
 }
 
+// GetVersion implements getVersion operation.
+//
+// The Kratos release the server runs (`v1.3.1`, `v25.4.0`, `v26.2.0`). The Go client asks it once, on
+// the first call whose behaviour depends on the release. A proxy may hide it.
+//
+// GET /admin/version
+func (UnimplementedHandler) GetVersion(ctx context.Context) (r *Version, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // ListIdentities implements listIdentities operation.
 //
 // Lists identities ordered by id. Filters (`ids`, `credentials_identifier`,
 // `preview_credentials_identifier_similar`, `organization_id`) cannot be combined: the server answers
-// 400. Keyset pagination uses `page_size` and `page_token`; the legacy `page`/`per_page` mode is
-// deprecated and is the only mode that sends `X-Total-Count`.
+// 400 (v1.3.1 applies them together). Keyset pagination uses `page_size` and `page_token`; the legacy
+// `page`/`per_page` mode is deprecated and is the only mode that sends `X-Total-Count`.
 //
 // GET /admin/identities
 func (UnimplementedHandler) ListIdentities(ctx context.Context, params ListIdentitiesParams) (r ListIdentitiesRes, _ error) {

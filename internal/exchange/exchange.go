@@ -46,6 +46,24 @@ func Dir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "exchanges")
 }
 
+// Releases lists the Kratos releases with recordings of their own in
+// testdata/exchanges/<release>/ (internal/recorder's TestRecordRelease),
+// sorted; the recordings in Dir itself are v26.2.0's.
+func Releases() []string {
+	dirs, _ := filepath.Glob(filepath.Join(Dir(), "v*"))
+	out := make([]string, 0, len(dirs))
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			out = append(out, filepath.Base(d))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ReleaseDir is the folder of one release's recordings.
+func ReleaseDir(release string) string { return filepath.Join(Dir(), release) }
+
 // LoadAll reads every NNN-*.json exchange in dir, in file order.
 func LoadAll(dir string) ([]*Exchange, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9]-*.json"))

@@ -72,8 +72,14 @@ func Copy(t testing.TB, root string) *Module {
 		if rel == "." {
 			return nil
 		}
-		if d.IsDir() && skipped[rel] {
-			return filepath.SkipDir
+		if skipped[rel] {
+			// .git is a file in a git worktree (it names the repository's
+			// directory): a copy that kept it would run git commands
+			// against the original repository.
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		target := filepath.Join(dst, rel)
 		if d.IsDir() {

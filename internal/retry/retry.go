@@ -2,7 +2,9 @@
 // calls, its raw requests (Client.Do, and so Generated) and the bulk
 // importer's batches all ask it, after a failed attempt, whether to send
 // again and how long to wait first, and wait through it: Retry-After up to
-// the policy's MaxRetryAfter, the jittered capped backoff, the attempt
+// the policy's MaxRetryAfter, Ory Network's x-ratelimit-reset on a 429
+// without Retry-After (up to the same cap), the jittered capped backoff,
+// the attempt
 // count, the caller's deadline and cancellation are decided here and
 // nowhere else. Which failures are worth another try is the client's
 // classification (client.ClassifyFailure); the engine is told the answer.
@@ -58,16 +60,36 @@ func (p Policy) Backoff(attempt int) time.Duration {
 }
 
 // wait is how long to wait before the next attempt, and whether to retry
-// at all: the server's Retry-After when it sent one (over MaxRetryAfter
-// stops retrying), else the backoff.
-func (p Policy) wait(attempt int, retryAfter time.Duration) (time.Duration, bool) {
-	if retryAfter > 0 {
-		if retryAfter > p.MaxRetryAfter {
+// at all: the server's Retry-After when it sent one, else a rate limit's
+// reset when the failure has one (either over MaxRetryAfter stops
+// retrying), else the backoff.
+func (p Policy) wait(attempt int, f Failure) (time.Duration, bool) {
+	switch {
+	case f.RetryAfter > 0:
+		if f.RetryAfter > p.MaxRetryAfter {
 			return 0, false
 		}
-		return retryAfter, true
+		return f.RetryAfter, true
+	case f.HasReset:
+		if f.Reset > p.MaxRetryAfter {
+			return 0, false
+		}
+		return min(p.resetWait(attempt, f.Reset), p.MaxRetryAfter), true
 	}
 	return p.Backoff(attempt), true
+}
+
+// resetWait is the wait after a 429 whose x-ratelimit-reset said reset.
+// The header counts whole seconds, truncated (Ory Network sends 0 for a
+// burst bucket of under a second), so the window has turned only after
+// reset plus one second; a wait of reset alone would spend every retry
+// inside the same window. The backoff is a floor too, so repeated 429s
+// space out as other failures do, and a jitter of up to a quarter (at most
+// a second) is added, never subtracted, so that callers refused together
+// (the importer's workers) do not come back together.
+func (p Policy) resetWait(attempt int, reset time.Duration) time.Duration {
+	d := max(UntilReset(reset), p.Backoff(attempt))
+	return d + rand.N(min(d/4, time.Second)+1)
 }
 
 // Engine decides about the attempts of one request (or of one batch).
@@ -112,17 +134,39 @@ type Verdict int
 const (
 	Again     Verdict = iota // the wait is over: send again
 	Stop                     // final: not transient, not resendable, or the attempts are used up
-	TooLong                  // the server's Retry-After exceeds the policy's MaxRetryAfter
+	TooLong                  // the server's Retry-After (or rate-limit reset) exceeds the policy's MaxRetryAfter
 	Deadline                 // the wait would outlive the context's deadline
 	Cancelled                // the context ended during the wait
 )
 
 // Failure is a failed attempt as the engine sees it: whether it is
-// transient (the caller's classification) and the server's Retry-After.
+// transient (the caller's classification), the server's Retry-After, and
+// for a 429 the reset of its rate limit (Ory Network's x-ratelimit-reset:
+// whole seconds until the window resets, truncated).
 type Failure struct {
 	Transient  bool
 	RetryAfter time.Duration
+	Reset      time.Duration
+	HasReset   bool
 }
+
+// Answered is the Failure of an attempt whose answer had the HTTP status,
+// the Retry-After and the rate-limit reset given (a negative reset: the
+// answer had none). A reset counts on a 429 only: it is when the bucket
+// that refused the request has room again.
+func Answered(transient bool, status int, retryAfter, reset time.Duration) Failure {
+	f := Failure{Transient: transient, RetryAfter: retryAfter}
+	if status == http.StatusTooManyRequests && reset >= 0 {
+		f.Reset, f.HasReset = reset, true
+	}
+	return f
+}
+
+// UntilReset is how long until a rate-limit window whose x-ratelimit-reset
+// said reset has surely turned: the header counts whole seconds, truncated
+// (Ory Network sends 0 for a window that ends within the second), so one
+// second more.
+func UntilReset(reset time.Duration) time.Duration { return reset + time.Second }
 
 // Decide says what follows failed attempt number attempt (1-based) and,
 // when that is another attempt, how long to wait first.
@@ -130,7 +174,7 @@ func (r *Engine) Decide(ctx context.Context, attempt int, f Failure) (time.Durat
 	if !r.Resend || !f.Transient || attempt >= r.Max {
 		return 0, Stop
 	}
-	wait, ok := r.Policy.wait(attempt, f.RetryAfter)
+	wait, ok := r.Policy.wait(attempt, f)
 	if !ok {
 		return 0, TooLong
 	}

@@ -108,3 +108,45 @@ func TestRetrierRunKeepsTheFailure(t *testing.T) {
 		t.Errorf("verdict %d, %v; want cancelled with the 503", v, err)
 	}
 }
+
+// TestDecideRateLimitReset pins the waits after a 429 that carries Ory
+// Network's x-ratelimit-reset and no Retry-After: the reset plus the
+// second it was truncated by, at least the backoff, plus a jitter of up to
+// a quarter (at most a second), never over MaxRetryAfter; a reset over it
+// stops; a Retry-After, or a status other than 429, decides as before.
+func TestDecideRateLimitReset(t *testing.T) {
+	p := Policy{MaxAttempts: 8, MinBackoff: 100 * time.Millisecond, MaxBackoff: 4 * time.Second, MaxRetryAfter: 10 * time.Second}
+	ory := func(status int, retryAfter, reset time.Duration) Failure {
+		return Answered(true, status, retryAfter, reset)
+	}
+	bg := context.Background()
+	cases := []struct {
+		name     string
+		attempt  int
+		failure  Failure
+		want     Verdict
+		min, max time.Duration
+	}{
+		{"reset 0: a second, not a backoff", 1, ory(429, 0, 0), Again, time.Second, 1250 * time.Millisecond},
+		{"reset 5", 1, ory(429, 0, 5*time.Second), Again, 6 * time.Second, 7 * time.Second},
+		{"backoff over the reset", 7, ory(429, 0, 0), Again, 2 * time.Second, 5 * time.Second}, // backoff 2-4s
+		{"reset at the cap: the cap", 1, ory(429, 0, 10*time.Second), Again, 10 * time.Second, 10 * time.Second},
+		{"reset over the cap", 1, ory(429, 0, 11*time.Second), TooLong, 0, 0},
+		{"Retry-After first", 1, ory(429, 2*time.Second, 9*time.Second), Again, 2 * time.Second, 2 * time.Second},
+		{"503: the backoff", 1, ory(503, 0, 9*time.Second), Again, 50 * time.Millisecond, 100 * time.Millisecond},
+		{"reset not reported", 1, ory(429, 0, -1), Again, 50 * time.Millisecond, 100 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		for range 20 { // the jitter
+			r := New(p, http.MethodGet, true)
+			wait, v := r.Decide(bg, tc.attempt, tc.failure)
+			if v != tc.want || (v == Again && (wait < tc.min || wait > tc.max)) {
+				t.Errorf("%s: %s, verdict %d; want %d within [%s, %s]", tc.name, wait, v, tc.want, tc.min, tc.max)
+				break
+			}
+		}
+	}
+	if UntilReset(0) != time.Second || UntilReset(37*time.Second) != 38*time.Second {
+		t.Errorf("UntilReset: %s, %s", UntilReset(0), UntilReset(37*time.Second))
+	}
+}
