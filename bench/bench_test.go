@@ -13,18 +13,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	ory "github.com/ory/client-go"
 
+	ogen "github.com/kratosadmin/sdk/bench/ogen"
 	"github.com/kratosadmin/sdk/client"
 )
 
-// Each benchmark runs one case three ways, as sub-benchmarks:
+// Each benchmark runs one case four ways, as sub-benchmarks:
 //
 //	sdk        this SDK (github.com/kratosadmin/sdk/client), default options
 //	oryclient  github.com/ory/client-go, the official generated SDK
+//	ogen       the client github.com/ogen-go/ogen generates from the SDK's
+//	           spec, with its own generated jx codecs (package ./ogen)
 //	floor      hand-written net/http + encoding/json into the SDK's structs
 //
-// All three authenticate with the same bearer token against the same
+// All four authenticate with the same bearer token against the same
 // server process and must return the same result on every iteration.
 
 func BenchmarkGetIdentity(b *testing.B)        { run(b, getIdentityCase) }
@@ -32,6 +36,7 @@ func BenchmarkListIdentitiesPage(b *testing.B) { run(b, listPageCase) }
 func BenchmarkWalkIdentities(b *testing.B)     { run(b, walkCase) }
 func BenchmarkCreateIdentity(b *testing.B)     { run(b, createCase) }
 func BenchmarkGetSession(b *testing.B)         { run(b, getSessionCase) }
+func BenchmarkBatchCreate(b *testing.B)        { run(b, batchCase) }
 
 // summary is what a call returned, enough to check that every
 // implementation did the whole work: the object's id (the last item's for
@@ -45,32 +50,46 @@ type summary struct {
 type op func() (summary, error)
 
 type benchCase struct {
-	sdk, oryclient, floor op
-	want                  summary
+	sdk, oryclient, ogen, floor op
+	want                        summary
 }
 
-// clients are the three implementations, set up as their users would.
+// impls are the implementations of c in the order they run.
+func (c benchCase) impls() []struct {
+	name string
+	op   op
+} {
+	return []struct {
+		name string
+		op   op
+	}{{"sdk", c.sdk}, {"oryclient", c.oryclient}, {"ogen", c.ogen}, {"floor", c.floor}}
+}
+
+// clients are the four implementations, set up as their users would.
 type clients struct {
 	sdk    *client.Client
 	ory    *ory.APIClient
 	oryCtx context.Context // carries ory's bearer token
+	ogen   *ogen.Client
 	floor  *floor
 	ctx    context.Context
 }
 
-// With -inmemory all three get an *http.Client whose transport answers
+// With -inmemory all four get an *http.Client whose transport answers
 // in-process; otherwise each uses its default: the SDK its own pooled
-// transport, ory/client-go and the floor http.DefaultTransport.
+// transport, ory/client-go, ogen and the floor http.DefaultTransport.
 func newClients() *clients {
 	opts := []client.Option{client.WithBearerToken(benchToken)}
 	cfg := ory.NewConfiguration()
 	cfg.Servers = ory.ServerConfigurations{{URL: serverURL}}
 	fl := newFloor(serverURL, benchToken)
+	var ogenHC *http.Client
 	if *inMemory {
 		hc := &http.Client{Transport: memoryTransport{memoryHandler()}}
 		opts = append(opts, client.WithHTTPClient(hc))
 		cfg.HTTPClient = hc
 		fl.hc = hc
+		ogenHC = hc
 	}
 	sdk, err := client.New(serverURL, opts...)
 	if err != nil {
@@ -81,6 +100,7 @@ func newClients() *clients {
 		sdk:    sdk,
 		ory:    ory.NewAPIClient(cfg),
 		oryCtx: context.WithValue(ctx, ory.ContextAccessToken, benchToken),
+		ogen:   newOgen(ogenHC),
 		floor:  fl,
 		ctx:    ctx,
 	}
@@ -91,14 +111,11 @@ var memoryHandler = sync.OnceValue(func() http.Handler { return newHandler() })
 // reverse runs the implementations in the opposite order (floor first);
 // run.sh sets it on every other round so that drift on the machine and the
 // position within a case favour neither side.
-var reverse = flag.Bool("reverse", false, "run floor, oryclient, sdk instead of sdk, oryclient, floor")
+var reverse = flag.Bool("reverse", false, "run floor, ogen, oryclient, sdk instead of sdk, oryclient, ogen, floor")
 
 func run(b *testing.B, newCase func(*clients) benchCase) {
 	c := newCase(newClients())
-	impls := []struct {
-		name string
-		op   op
-	}{{"sdk", c.sdk}, {"oryclient", c.oryclient}, {"floor", c.floor}}
+	impls := c.impls()
 	if *reverse {
 		slices.Reverse(impls)
 	}
@@ -139,7 +156,8 @@ func warmUp() {
 	c := newClients()
 	for _, newCase := range allCases {
 		bc := newCase(c)
-		for _, op := range []op{bc.sdk, bc.oryclient, bc.floor} {
+		for _, impl := range bc.impls() {
+			op := impl.op
 			for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
 				if _, err := op(); err != nil {
 					panic(err)
@@ -152,6 +170,7 @@ func warmUp() {
 var allCases = map[string]func(*clients) benchCase{
 	"GetIdentity": getIdentityCase, "ListIdentitiesPage": listPageCase,
 	"WalkIdentities": walkCase, "CreateIdentity": createCase, "GetSession": getSessionCase,
+	"BatchCreate": batchCase,
 }
 
 // TestCasesAgree runs every case once per implementation and checks the
@@ -160,12 +179,12 @@ var allCases = map[string]func(*clients) benchCase{
 func TestCasesAgree(t *testing.T) {
 	for name, newCase := range allCases {
 		c := newCase(newClients())
-		for impl, op := range map[string]op{"sdk": c.sdk, "oryclient": c.oryclient, "floor": c.floor} {
-			got, err := op()
+		for _, impl := range c.impls() {
+			got, err := impl.op()
 			if err != nil {
-				t.Errorf("%s/%s: %v", name, impl, err)
+				t.Errorf("%s/%s: %v", name, impl.name, err)
 			} else if got != c.want {
-				t.Errorf("%s/%s: got %+v, want %+v", name, impl, got, c.want)
+				t.Errorf("%s/%s: got %+v, want %+v", name, impl.name, got, c.want)
 			}
 		}
 	}
@@ -187,6 +206,13 @@ func getIdentityCase(c *clients) benchCase {
 				return summary{}, err
 			}
 			return summary{ID: id.Id, N: len(*id.Credentials)}, nil
+		},
+		ogen: func() (summary, error) {
+			id, err := ogenGetIdentity(c)
+			if err != nil {
+				return summary{}, err
+			}
+			return summary{ID: id.ID.String(), N: len(id.Credentials.Value)}, nil
 		},
 		floor: func() (summary, error) {
 			id, err := c.floor.getIdentity(c.ctx, getIdentityID)
@@ -215,6 +241,13 @@ func listPageCase(c *clients) benchCase {
 				return summary{}, err
 			}
 			return summarize(items, func(i *ory.Identity) string { return i.Id }, nextPageToken(resp.Header)), nil
+		},
+		ogen: func() (summary, error) {
+			items, next, err := ogenListPage(c, "")
+			if err != nil {
+				return summary{}, err
+			}
+			return summarize(items, func(i *ogen.Identity) string { return i.ID.String() }, next), nil
 		},
 		floor: func() (summary, error) {
 			items, next, err := c.floor.listIdentities(c.ctx, pageSize, "")
@@ -267,6 +300,24 @@ func walkCase(c *clients) benchCase {
 				}
 			}
 		},
+		ogen: func() (summary, error) {
+			var s summary
+			var last uuid.UUID // converted once at the end: ogen's ids are uuid.UUID
+			token := ""
+			for {
+				items, next, err := ogenListPage(c, token)
+				if err != nil {
+					return s, err
+				}
+				for i := range items {
+					last, s.N = items[i].ID, s.N+1
+				}
+				if token = next; token == "" || len(items) == 0 {
+					s.ID = last.String()
+					return s, nil
+				}
+			}
+		},
 		floor: func() (summary, error) {
 			var s summary
 			token := ""
@@ -312,6 +363,7 @@ func createCase(c *clients) benchCase {
 			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: ory.PtrString(createPassword)},
 		}},
 	}
+	ogenBody := ogenCreateBody()
 	return benchCase{
 		want: summary{ID: createdIdentityID, N: 2},
 		sdk: func() (summary, error) {
@@ -327,6 +379,17 @@ func createCase(c *clients) benchCase {
 				return summary{}, err
 			}
 			return summary{ID: id.Id, N: len(*id.Credentials)}, nil
+		},
+		ogen: func() (summary, error) {
+			res, err := c.ogen.CreateIdentity(c.ctx, ogenBody)
+			if err != nil {
+				return summary{}, err
+			}
+			id, ok := res.(*ogen.IdentityHeaders)
+			if !ok {
+				return summary{}, fmt.Errorf("ogen: createIdentity answered %T", res)
+			}
+			return summary{ID: id.Response.ID.String(), N: len(id.Response.Credentials.Value)}, nil
 		},
 		floor: func() (summary, error) {
 			id, err := c.floor.createIdentity(c.ctx, body)
@@ -361,6 +424,16 @@ func getSessionCase(c *clients) benchCase {
 				return summary{}, fmt.Errorf("identity not expanded")
 			}
 			return summary{ID: s.Id, N: len(s.Devices), Next: s.Identity.Id}, nil
+		},
+		ogen: func() (summary, error) {
+			s, err := ogenGetSession(c)
+			if err != nil {
+				return summary{}, err
+			}
+			if s.Identity.Null {
+				return summary{}, fmt.Errorf("identity not expanded")
+			}
+			return summary{ID: s.ID.String(), N: len(s.Devices), Next: s.Identity.Value.ID.String()}, nil
 		},
 		floor: func() (summary, error) {
 			s, err := c.floor.getSession(c.ctx, sessionID)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the benchmarks in rounds and prints the SDK's ratios against the
-# floor and ory/client-go (see README.md).
+# floor, ory/client-go and ogen (see README.md).
 #
 #   bench/run.sh                      20 rounds of every case, 500ms each
 #   COUNT=40 BENCHTIME=1s bench/run.sh
@@ -9,7 +9,7 @@
 #   CHECK=1 bench/run.sh              exit 1 when a target is missed
 #
 # Each round runs the test binary once (-test.count=1), so that sdk,
-# oryclient and floor of a case run back to back and every ratio compares
+# oryclient, ogen and floor of a case run back to back and every ratio compares
 # figures taken moments apart on this (noisy) machine; every other round
 # runs them in reverse order (-reverse), so that neither always goes first.
 # The raw results go to bench/results.txt (ignored by git), which benchstat
@@ -46,4 +46,4 @@ while [ "$i" -le "$COUNT" ]; do
 done
 rm -f bench.test
 echo
-go run ./cmd/ratios ${CHECK:+-check} "$OUT"
+go run ./cmd/ratios ${CHECK:+-check} -transport "$TRANSPORT" "$OUT"

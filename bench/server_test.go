@@ -90,8 +90,8 @@ func serveUntilStdinCloses() {
 //
 // Every request must carry the bearer token.
 type handler struct {
-	identity, created, session []byte
-	pages                      map[string]*page // by page_token ("" for the first)
+	identity, created, session, batch []byte
+	pages                             map[string]*page // by page_token ("" for the first)
 }
 
 type page struct {
@@ -111,6 +111,7 @@ func newHandler() *handler {
 		identity: appendIdentity(nil, getIdentityID, 7, true, true),
 		created:  appendIdentity(nil, createdIdentityID, 8, true, true),
 		session:  sessionJSON(),
+		batch:    batchResponse(),
 		pages:    make(map[string]*page),
 	}
 	token := ""
@@ -141,6 +142,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header()["Link"] = p.link
 		h.write(w, http.StatusOK, p.body)
+	case path == "/admin/identities" && r.Method == http.MethodPatch:
+		if n, _ := io.Copy(io.Discard, r.Body); n == 0 {
+			http.Error(w, `{"error":{"code":400,"status":"Bad Request"}}`, http.StatusBadRequest)
+			return
+		}
+		h.write(w, http.StatusOK, h.batch)
 	case path == "/admin/identities" && r.Method == http.MethodPost:
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header()["Location"] = hdrCreatedAt

@@ -86,6 +86,39 @@ type ImportSummary struct {
 	// included (in a dry run: the number of batches that would be sent).
 	Batches  int
 	Duration time.Duration
+	// Settling says how conflicts, lost answers and a re-run's input were
+	// looked for on the server, and why (zero when nothing was).
+	Settling ImportSettling
+}
+
+// ImportSettleMethod is how an import looks for identities on the server.
+type ImportSettleMethod string
+
+const (
+	// ImportSettleByLookups: one lookup per item, by external id and
+	// credential identifier, several in flight (cheap where the server
+	// indexes identifiers, as Kratos on PostgreSQL does).
+	ImportSettleByLookups ImportSettleMethod = "lookups"
+	// ImportSettleByWalk: one walk of every stored identity settles every
+	// waiting item (cheap where a lookup scans the store, as Kratos on
+	// SQLite does, or when many items wait).
+	ImportSettleByWalk ImportSettleMethod = "walk"
+)
+
+// ImportSettling says how an import settled conflicts, lost answers and
+// a re-run's input. The importer measures the server the first time it
+// has items to settle (the time of a page of the walk, the store's size
+// estimated from the page, the time of a lookup) and settles each group
+// of items the cheaper way.
+type ImportSettling struct {
+	// Method and Reason: the choice made for the largest group of items,
+	// with the measured costs behind it.
+	Method ImportSettleMethod
+	Reason string
+	// Lookups is the number of lookup requests sent, Walks the number of
+	// walks of the store.
+	Lookups int
+	Walks   int
 }
 
 // OK reports whether every item was imported, found present or skipped.
@@ -235,7 +268,7 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 //
 // It never loses an identity and never creates one twice:
 //   - a batch answered 504, timed out or cut off is looked for on the
-//     server with one walk (see below), and what was not applied is split
+//     server (see below), and what was not applied is split
 //     in halves and sent again, down to single identities (a bounded
 //     number of times); a 5xx twice is split the same way;
 //     429, 502 and 503 are waited out (Retry-After is honoured) and the
@@ -245,9 +278,12 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 //     or credential identifier has the same schema, traits and external
 //     id, the item is reported ImportAlreadyPresent with its id, so that
 //     importing the same input again is harmless. Conflicts and lost
-//     answers are checked in bulk, by one walk of the identities for all
-//     waiting items (never one lookup per item, which a real Kratos
-//     answers by scanning its store), so their outcomes come late;
+//     answers are looked for the way the server makes cheaper, measured
+//     the first time it is needed (ImportSummary.Settling): by lookups,
+//     several in flight, where one costs less than its share of a walk
+//     (Kratos on PostgreSQL), else by one walk of the identities for all
+//     waiting items (Kratos on SQLite, which answers a lookup by
+//     identifier by scanning its store; their outcomes come late);
 //   - an item without identifiers and external id cannot be checked, so
 //     after a lost answer it is never sent again: it fails with
 //     ErrOutcomeUnknown;
@@ -258,9 +294,10 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // returns the summary with ctx's error. A 401, 403, 404 or 405 answer to a
 // batch stops the import the same way, returning that error. Failed items
 // alone are no error: check the summary. Memory use does not grow with the
-// input, except for the set of identifiers seen and the items waiting for
-// the bulk check (at most 10,000 before a walk settles them); it never
-// grows with the number of identities on the server.
+// input, except for the set of identifiers seen and the items waiting to
+// be looked for (at most 10,000 waiting for a walk, and in a re-run a
+// window of at most 100,000 input items); it never grows with the number
+// of identities on the server.
 func Import(ctx context.Context, c *client.Client, items iter.Seq2[client.CreateIdentityBody, error], opts *ImportOptions) (*ImportSummary, error) {
 	if items == nil {
 		return nil, &client.ArgumentError{Op: "bulk.Import", Argument: "items", Reason: "nil"}
@@ -463,13 +500,29 @@ func (im *importer) run(src iter.Seq[inputElem]) (*ImportSummary, error) {
 		}
 		close(toBatch)
 		senders.Wait()
-		im.settle.flush()
+		// Items waiting for a walk are settled now; what it did not find
+		// of the lost batches is sent again, and what is lost again waits
+		// for one more walk, up to MaxAttempts rounds.
+		for round := 1; ; round++ {
+			left := im.settle.flush()
+			if len(left) == 0 {
+				break
+			}
+			if round > im.opts.MaxAttempts {
+				for _, it := range left {
+					im.emit(it.outcome(ImportFailed, "", fmt.Errorf("%w; the import gave up after %d rounds of lost answers", ErrOutcomeUnknown, im.opts.MaxAttempts)))
+				}
+				break
+			}
+			im.resend(left)
+		}
 	}
 	close(im.outcomes)
 	<-collected
 
 	sum.Duration = time.Since(start)
 	sum.Batches = int(im.batches.Load())
+	sum.Settling = im.settle.summary()
 	if im.opts.DryRun {
 		sum.Batches = planned
 	}

@@ -46,8 +46,9 @@ func (b *batchBuilder) take() []*importItem {
 //
 // After the first batch it holds items back in a window until that batch
 // is answered; when the answer was mostly conflicts (a re-run, see
-// settler), windows of input are probed with one walk each and only the
-// items not found are sent.
+// settler), windows of input are probed (by lookups or one walk each,
+// whichever the server makes cheaper) and only the items not found are
+// sent.
 func (im *importer) batcher(in <-chan *importItem, out chan<- []*importItem) {
 	defer close(out)
 	bt := &batcher{im: im, out: out, answered: im.firstAnswered}
@@ -73,7 +74,7 @@ type batcher struct {
 	b         batchBuilder
 	firstSent bool
 	// window holds items back: until the first batch is answered
-	// (holding), or to be probed with one walk in a re-run.
+	// (holding), or to be probed in a re-run.
 	window   []*importItem
 	holding  bool
 	answered <-chan struct{} // the first answer; nil once it came
@@ -96,10 +97,10 @@ func (bt *batcher) next(in <-chan *importItem) (*importItem, bool) {
 
 // firstAnswer ends holding once the first batch is answered: the window
 // is sent, unless the answer showed a re-run, when it goes on filling so
-// that one walk covers as much as it may.
+// that one probe covers as much as it may.
 func (bt *batcher) firstAnswer() {
 	bt.answered, bt.holding = nil, false
-	if !bt.im.settle.shouldProbe(settleWindow) {
+	if !bt.im.settle.shouldProbe() {
 		bt.release(false)
 	}
 }
@@ -109,12 +110,12 @@ func (bt *batcher) take(it *importItem) {
 	if bt.firstSent && bt.answered != nil {
 		bt.holding = true
 	}
-	if !bt.holding && bt.window == nil && !bt.im.settle.shouldProbe(settleWindow) {
+	if !bt.holding && bt.window == nil && !bt.im.settle.shouldProbe() {
 		bt.add(it)
 		return
 	}
 	// While holding, no more than would be in flight anyway.
-	limit := settleWindow
+	limit := settleRerunWindow
 	if bt.holding {
 		limit = min(limit, bt.im.opts.BatchSize*bt.im.opts.Concurrency)
 	}
@@ -144,8 +145,8 @@ func (bt *batcher) release(wait bool) {
 	bt.holding = false
 	items := bt.window
 	bt.window = nil
-	if len(items) > 0 && im.ctx.Err() == nil && im.settle.shouldProbe(len(items)) {
-		items = im.settle.probe(items)
+	if len(items) > 0 && im.ctx.Err() == nil && im.settle.shouldProbe() {
+		items = im.settle.probe(items, false)
 	}
 	for _, it := range items {
 		bt.add(it)

@@ -11,8 +11,9 @@ const (
 	ImportPhaseHashing ImportPhase = "hashing"
 	// ImportPhaseSending: batch requests are being sent.
 	ImportPhaseSending ImportPhase = "sending"
-	// ImportPhaseSettling: a walk of the identities on the server settles
-	// conflicts and lost answers, or probes the input of a re-run.
+	// ImportPhaseSettling: lookups or a walk of the identities on the
+	// server settle conflicts and lost answers, or probe the input of a
+	// re-run (SettleMethod says which).
 	ImportPhaseSettling ImportPhase = "settling"
 )
 
@@ -26,6 +27,20 @@ type ImportProgress struct {
 	settling atomic.Int64
 	walks    atomic.Int64 // walks under way
 	hashing  atomic.Bool
+	method   atomic.Value // ImportSettleMethod
+}
+
+// SettleMethod is how the import looks for identities on the server
+// since it last had to ("" before it had to): see ImportSettling.
+func (p *ImportProgress) SettleMethod() ImportSettleMethod {
+	m, _ := p.method.Load().(ImportSettleMethod)
+	return m
+}
+
+func (p *ImportProgress) setSettleMethod(m ImportSettleMethod) {
+	if p != nil {
+		p.method.Store(m)
+	}
 }
 
 // Hashed is the number of items whose passwords were pre-hashed (or left
@@ -36,10 +51,12 @@ func (p *ImportProgress) Hashed() int { return int(p.hashed.Load()) }
 // resends included.
 func (p *ImportProgress) Sent() int { return int(p.sent.Load()) }
 
-// Settling is the number of items waiting for a walk or in one.
+// Settling is the number of items waiting to be looked for, or being
+// looked for.
 func (p *ImportProgress) Settling() int { return int(p.settling.Load()) }
 
-// Phase is what the import is busy with now: settling while a walk runs,
+// Phase is what the import is busy with now: settling while items are
+// looked for,
 // else hashing while passwords are hashed, else sending.
 func (p *ImportProgress) Phase() ImportPhase {
 	switch {

@@ -102,8 +102,9 @@ func (im *importer) splitRefused(items []*importItem, err error) {
 }
 
 // splitAmbiguous handles a batch whose answer was lost: after a pause,
-// what the server applied is found with one walk, not by sending it again
-// to collect conflicts (which a real Kratos answers as slowly as
+// what the server applied is looked for (by lookups, or with the next
+// walk, which the lost answers of a run share: see settler), not sent
+// again to collect conflicts (which a real Kratos answers as slowly as
 // creations); the rest is split, or sent again when it is one item.
 func (im *importer) splitAmbiguous(items []*importItem) ([]*importItem, bool) {
 	markMaybeApplied(items)
@@ -112,7 +113,7 @@ func (im *importer) splitAmbiguous(items []*importItem) ([]*importItem, bool) {
 		im.abandon(items)
 		return nil, false
 	}
-	if items = im.settle.probe(items); len(items) == 0 {
+	if items = im.settle.probe(items, true); len(items) == 0 {
 		return nil, false
 	}
 	if len(items) > 1 {
@@ -176,7 +177,6 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		patches[i].Create = it.body
 	}
 	im.batches.Add(1)
-	start := time.Now()
 	var answer *http.Response
 	res, err := im.c.Identities.BatchCreate(ctx, patches,
 		client.WithMaxRetries(0), // the importer decides about resending
@@ -193,14 +193,12 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 		if kind != conflictAll {
 			return kind, err
 		}
-		for _, it := range items {
-			im.settleConflict(it, err)
-		}
+		im.settleConflicts(items, err)
 		return 0, nil
 	}
 	im.sizer.ok(len(items))
 	im.opts.Progress.addSent(len(items))
-	conflicts := 0
+	var conflicts []pendingSettle
 	var rolledBack []*importItem
 	for i, r := range res.Items {
 		it := items[i]
@@ -211,14 +209,14 @@ func (im *importer) attempt(items []*importItem) (failureKind, error) {
 			// Kratos before v25.4 undid the whole batch for another
 			// item's conflict: the server holds nothing of this item.
 			rolledBack = append(rolledBack, it)
-		case errors.Is(r.Err, client.ErrConflict):
-			conflicts++
-			im.settleConflict(it, r.Err)
-		default:
+		case errors.Is(r.Err, client.ErrConflict) && it.checkable():
+			conflicts = append(conflicts, pendingSettle{it: it, kind: settleConflict, cause: r.Err})
+		default: // a conflict without identifiers or external id cannot be checked
 			im.emit(it.outcome(ImportFailed, "", r.Err))
 		}
 	}
-	im.settle.batchAnswered(len(items), conflicts, time.Since(start))
+	im.settle.batchAnswered(len(items), len(conflicts))
+	im.settle.addAll(conflicts)
 	if len(rolledBack) > 0 {
 		// Send them again without the items that failed: each round
 		// settles at least the item that caused the rollback, so this ends.
@@ -254,27 +252,41 @@ func (im *importer) dropUnknown(items []*importItem) []*importItem {
 }
 
 // resolveOrFail settles items whose last attempt failed: those that may
-// have been applied wait for the bulk check (see settler), the rest fail
-// with err.
+// have been applied are looked for (see settler), the rest fail with err.
 func (im *importer) resolveOrFail(items []*importItem, err error) {
+	var lost []pendingSettle
 	for _, it := range items {
 		if !it.maybeApplied {
 			im.emit(it.outcome(ImportFailed, "", err))
 			continue
 		}
-		im.settle.add(it, settleLost, err)
+		lost = append(lost, pendingSettle{it: it, kind: settleLost, cause: err})
 	}
+	im.settle.addAll(lost)
 }
 
-// settleConflict checks an item the server refused as a conflict: it waits
-// for the bulk check (see settler), which finds the identity it conflicts
-// with.
-func (im *importer) settleConflict(it *importItem, conflict error) {
-	if !it.checkable() {
-		im.emit(it.outcome(ImportFailed, "", conflict))
-		return
+// settleConflicts checks items the server refused as conflicts (see
+// settler), which finds the identity each conflicts with.
+func (im *importer) settleConflicts(items []*importItem, conflict error) {
+	var check []pendingSettle
+	for _, it := range items {
+		if !it.checkable() {
+			im.emit(it.outcome(ImportFailed, "", conflict))
+			continue
+		}
+		check = append(check, pendingSettle{it: it, kind: settleConflict, cause: conflict})
 	}
-	im.settle.add(it, settleConflict, conflict)
+	im.settle.addAll(check)
+}
+
+// resend sends items that settling did not find on the server again, in
+// batches of the current size.
+func (im *importer) resend(items []*importItem) {
+	for len(items) > 0 {
+		n := min(im.sizer.get(), len(items))
+		im.process(items[:n])
+		items = items[n:]
+	}
 }
 
 // settleFound reports an item found on the server: already present when it

@@ -9,6 +9,8 @@ package bulk_test
 //
 // Knobs (environment):
 //   LIVE_IMPORT_N     identities per import proof (default 10000)
+//   LIVE_FAULT_N      identities per lost-answer proof, imported onto what
+//                     the earlier proofs stored (default 5000)
 //   LIVE_HASH_N       identities with plaintext passwords (default 10000)
 //   LIVE_HASH_COST    bcrypt cost for --hash-passwords (default 8, the cost
 //                     ../shared/kratos configures; 10 is the importer's default)
@@ -207,7 +209,13 @@ func liveImport(t *testing.T, c *client.Client, data []byte, opts bulk.ImportOpt
 	t.Helper()
 	o := &outcomes{}
 	opts.OnOutcome = o.add
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	// Until a minute before go test's deadline (LIVE_TIMEOUT), so that an
+	// import that cannot finish fails with its summary, not a stack dump:
+	// on a loaded machine one import may take many minutes.
+	ctx, cancel := t.Context(), context.CancelFunc(func() {})
+	if dl, ok := t.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(t.Context(), dl.Add(-time.Minute))
+	}
 	defer cancel()
 	sum, err := bulk.ImportJSONL(ctx, c, bytes.NewReader(data), &opts)
 	if err != nil {
@@ -457,6 +465,7 @@ func TestLiveImport(t *testing.T) {
 		t.Skip("curl is needed for the baseline")
 	}
 	n := liveEnvInt(t, "LIVE_IMPORT_N", 10000)
+	faultN := liveEnvInt(t, "LIVE_FAULT_N", 5000)
 	hashN := liveEnvInt(t, "LIVE_HASH_N", 10000)
 	hashCost := liveEnvInt(t, "LIVE_HASH_COST", 8)
 	smallN := liveEnvInt(t, "LIVE_SMALL_N", 1000)
@@ -476,6 +485,7 @@ func TestLiveImport(t *testing.T) {
 		t.Fatalf("the server at %s does not answer: %v", admin, err)
 	}
 	figs := &liveFigures{}
+	targets := liveTargets()
 	check := &liveCheck{t: t, tol: tol, f: figs}
 	dir := t.TempDir()
 	tag := fmt.Sprintf("r%d", time.Now().UnixNano()%1e9)
@@ -484,8 +494,8 @@ func TestLiveImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		fmt.Printf("\n== live-import figures: %s, %s, %d cores (GOMAXPROCS %d), tolerance %.0f%%\n",
-			admin, time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.GOMAXPROCS(0), tol*100)
+		fmt.Printf("\n== live-import figures: %s (%s), %s, %d cores (GOMAXPROCS %d), tolerance %.0f%%\n",
+			admin, liveDB(), time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.GOMAXPROCS(0), tol*100)
 		for _, r := range figs.rows {
 			fmt.Println("  " + r)
 		}
@@ -515,7 +525,7 @@ func TestLiveImport(t *testing.T) {
 	impIDs := checkExactlyOnce(t, c, impSet, n, m, bulk.ImportCreated)
 	figs.add("%-58s %6.1fs  %5.0f/s  (baseline)", fmt.Sprintf("curl: %d pre-hashed in raw batches of 1,000", n), curlTime.Seconds(), float64(n)/curlTime.Seconds())
 	figs.add("%-58s %6.1fs  %5.0f/s  %d requests", fmt.Sprintf("import: %d pre-hashed", n), impTime.Seconds(), float64(n)/impTime.Seconds(), sum.Batches)
-	check.atLeast("import throughput vs curl", curlTime.Seconds()/impTime.Seconds(), 0.8)
+	check.atLeast("import throughput vs curl", curlTime.Seconds()/impTime.Seconds(), targets.throughput)
 
 	// 2. The same file again: all present, none created or failed.
 	start = time.Now()
@@ -531,6 +541,7 @@ func TestLiveImport(t *testing.T) {
 		}
 	}
 	figs.add("%-58s %6.1fs  %.2fx the first import's time", fmt.Sprintf("re-run: the same %d again, all already present", n), rerun.Seconds(), rerun.Seconds()/impTime.Seconds())
+	figs.add("%-58s %s", "  re-run settled", settledBy(sum))
 	check.atMost("re-run time", rerun.Seconds(), 60, "s")
 
 	// 3. Export with credentials against a raw page walk of the same store
@@ -587,32 +598,56 @@ func TestLiveImport(t *testing.T) {
 		t.Errorf("export: the live heap grew %.1f MiB (limit 16 MiB) while exporting %d identities (%.1f MiB of JSON): memory is not constant", float64(maxLive)/(1<<20), exported, float64(written.n)/(1<<20))
 	}
 
-	// 4. Lost answers through a fault proxy: every input identity on the
-	// server exactly once, every outcome right, in under twice the
-	// fault-free import's time.
+	// 4. Lost answers through a fault proxy that forwards every batch and
+	// loses the answer of every 2nd: every input identity on the server
+	// exactly once, every outcome right, in at most 1.5x the time of a
+	// fault-free import of as many onto the same store (one before the
+	// fault runs and one after, averaged). Their cost follows the lost
+	// batches, not the store: where lookups are cheap (Kratos on
+	// PostgreSQL) the lost items are looked up; where they are not
+	// (SQLite) one walk at the end finds them all.
 	target, _ := url.Parse(admin)
+	faultFree := func(name string) time.Duration {
+		set := liveSet{tag: tag, name: name, hashed: string(hash)}
+		start := time.Now()
+		sum, m := liveImport(t, c, set.jsonl(t, 0, faultN), bulk.ImportOptions{})
+		d := time.Since(start)
+		if sum.Created != faultN {
+			t.Errorf("fault-free import: %+v, want %d created", *sum, faultN)
+		}
+		checkExactlyOnce(t, c, set, faultN, m, bulk.ImportCreated)
+		return d
+	}
+	base1 := faultFree("faultbase1")
+	var faultTimes []time.Duration
 	for _, mode := range []string{"drop", "504"} {
 		set := liveSet{tag: tag, name: "fault" + mode, hashed: string(hash)}
-		p := &faultProxy{mode: mode, target: target, fault: func(call int) bool { return call == 2 || call == 6 || n <= client.MaxBatchSize && call == 1 }}
+		p := &faultProxy{mode: mode, target: target, fault: func(call int) bool { return call%2 == 0 || faultN <= client.MaxBatchSize && call == 1 }}
 		srv := httptest.NewServer(p)
 		pc, err := client.New(srv.URL, client.WithTimeout(2*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		sum, m := liveImport(t, pc, set.jsonl(t, 0, n), bulk.ImportOptions{})
+		sum, m := liveImport(t, pc, set.jsonl(t, 0, faultN), bulk.ImportOptions{})
 		d := time.Since(start)
 		srv.Close()
+		faultTimes = append(faultTimes, d)
 		if p.faults.Load() == 0 {
 			t.Errorf("%s: the proxy made no fault", mode)
 		}
-		checkExactlyOnce(t, c, set, n, m, bulk.ImportCreated, bulk.ImportAlreadyPresent)
-		if sum.Created+sum.AlreadyPresent != n || sum.AlreadyPresent == 0 {
-			t.Errorf("%s: %+v: want all %d created or present, some present", mode, *sum, n)
+		checkExactlyOnce(t, c, set, faultN, m, bulk.ImportCreated, bulk.ImportAlreadyPresent)
+		if sum.Created+sum.AlreadyPresent != faultN || sum.AlreadyPresent == 0 {
+			t.Errorf("%s: %+v: want all %d created or present, some present", mode, *sum, faultN)
 		}
-		figs.add("%-58s %6.1fs  %d faults, %d requests, %d found present", fmt.Sprintf("import of %d, proxy answers %s after forwarding", n, map[string]string{"drop": "a dropped connection", "504": "504"}[mode]),
+		figs.add("%-58s %6.1fs  %d faults, %d requests, %d found present", fmt.Sprintf("import of %d, proxy answers %s after forwarding", faultN, map[string]string{"drop": "a dropped connection", "504": "504"}[mode]),
 			d.Seconds(), p.faults.Load(), sum.Batches, sum.AlreadyPresent)
-		check.atMost(fmt.Sprintf("%s: time vs the fault-free import", mode), d.Seconds()/impTime.Seconds(), 2, "x")
+		figs.add("%-58s %s", "  lost answers settled", settledBy(sum))
+	}
+	baseTime := (base1 + faultFree("faultbase2")) / 2
+	figs.add("%-58s %6.1fs  (baseline: %.1fs before, the rest after)", fmt.Sprintf("import of %d onto the same store, no faults", faultN), baseTime.Seconds(), base1.Seconds())
+	for i, mode := range []string{"drop", "504"} {
+		check.atMost(fmt.Sprintf("%s: time vs the fault-free import", mode), faultTimes[i].Seconds()/baseTime.Seconds(), targets.faults, "x")
 	}
 
 	// 5. Plaintext passwords hashed here, against the same hashing alone
@@ -729,6 +764,39 @@ func TestLiveImport(t *testing.T) {
 	figs.add("%-58s %6.2fs  %.2fx this importer's time", fmt.Sprintf("kratos import identities: %d without passwords", small), kratosTime.Seconds(), kratosTime.Seconds()/smallTime.Seconds())
 	figs.add("%-58s %6.2fs", fmt.Sprintf("import: %d without passwords", small), smallTime.Seconds())
 	figs.add("%-58s %6.2fs  this importer at %.2fx its throughput", fmt.Sprintf("curl: one raw batch of %d", small), oneCurl.Seconds(), oneCurl.Seconds()/smallTime.Seconds())
+}
+
+// liveDB names the server's database when ../shared/kratos started it
+// (KRATOS_DSN is exported for PostgreSQL only).
+func liveDB() string {
+	if strings.HasPrefix(os.Getenv("KRATOS_DSN"), "postgres") {
+		return "PostgreSQL"
+	}
+	if os.Getenv("KRATOS_STATE") != "" {
+		return "SQLite"
+	}
+	return "database unknown"
+}
+
+// liveTargets are the speed targets for the server's database: issue 16's
+// on PostgreSQL, where batches run in parallel inside the server; issue
+// 10's on SQLite, one writer at a time (and on a server of unknown kind).
+func liveTargets() (t struct{ throughput, faults float64 }) {
+	if liveDB() == "PostgreSQL" {
+		t.throughput, t.faults = 1.2, 1.5
+	} else {
+		t.throughput, t.faults = 0.8, 2
+	}
+	return t
+}
+
+// settledBy says how an import settled, for the figures.
+func settledBy(sum *bulk.ImportSummary) string {
+	s := sum.Settling
+	if s.Method == "" {
+		return "nothing to settle"
+	}
+	return fmt.Sprintf("%d lookups, %d walks; %s", s.Lookups, s.Walks, s.Reason)
 }
 
 type countingWriter struct{ n int64 }

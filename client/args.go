@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/kratosadmin/sdk/internal/jsonwire"
 )
 
 // isUUID reports whether s is a UUID in one of the text forms Kratos
@@ -99,7 +101,7 @@ func checkState(op, arg string, s IdentityState) error {
 }
 
 func checkOptionalJSON(op, arg string, raw json.RawMessage) error {
-	if len(raw) > 0 && !json.Valid(raw) {
+	if len(raw) > 0 && !jsonwire.Valid(raw) { // json.Valid's answer, faster
 		return &ArgumentError{Op: op, Argument: arg, Reason: "not valid JSON"}
 	}
 	return nil

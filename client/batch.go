@@ -87,14 +87,12 @@ func (s *IdentitiesService) BatchCreate(ctx context.Context, items []IdentityPat
 	}
 	plaintext := 0
 	for i := range items {
-		arg := fmt.Sprintf("items[%d]", i)
-		if err := checkCreateBody(op, arg+".Create", &items[i].Create); err != nil {
-			return nil, err
+		// Argument names only for an error: a batch holds a thousand items.
+		if checkCreateBody(op, "", &items[i].Create) != nil {
+			return nil, checkCreateBody(op, fmt.Sprintf("items[%d].Create", i), &items[i].Create)
 		}
-		if items[i].PatchID != "" {
-			if err := checkUUID(op, arg+".PatchID", items[i].PatchID); err != nil {
-				return nil, err
-			}
+		if items[i].PatchID != "" && checkUUID(op, "", items[i].PatchID) != nil {
+			return nil, checkUUID(op, fmt.Sprintf("items[%d].PatchID", i), items[i].PatchID)
 		}
 		if items[i].Create.Credentials.Password.Config.Password != "" {
 			plaintext++

@@ -1036,7 +1036,9 @@ func (c *Client) decode(cl *call, r *response, out any) error {
 	case string(trimmed) == "null":
 		return fail(errors.New("body is JSON null, want a value"))
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	// The generated decoders read the body once; what they do not take
+	// goes to encoding/json, so values and errors are json.Unmarshal's.
+	if err := gen.DecodeJSON(body, out); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
@@ -1065,7 +1067,7 @@ func (c *Client) invoke(ctx context.Context, cl *call, out any) error {
 
 // marshal encodes a request body, reporting failures as argument errors.
 func marshal(op, arg string, v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+	b, err := gen.EncodeJSON(v) // json.Marshal's bytes, from the generated encoders
 	if err != nil {
 		return nil, &ArgumentError{Op: op, Argument: arg, Reason: "cannot be encoded as JSON: " + err.Error()}
 	}

@@ -225,22 +225,26 @@ func checkCreateBody(op, arg string, body *CreateIdentityBody) error {
 		return &ArgumentError{Op: op, Argument: arg, Reason: "nil"}
 	}
 	// SchemaID and Traits may be left out: Kratos then uses the default
-	// schema, and validates the traits as {}.
-	if err := checkOptionalJSON(op, arg+".Traits", body.Traits); err != nil {
-		return err
+	// schema, and validates the traits as {}. The argument names are built
+	// only for an error: a batch checks a thousand bodies.
+	if checkOptionalJSON(op, "", body.Traits) != nil {
+		return checkOptionalJSON(op, arg+".Traits", body.Traits)
 	}
-	if err := checkOptionalJSON(op, arg+".MetadataPublic", body.MetadataPublic); err != nil {
-		return err
+	if checkOptionalJSON(op, "", body.MetadataPublic) != nil {
+		return checkOptionalJSON(op, arg+".MetadataPublic", body.MetadataPublic)
 	}
-	if err := checkOptionalJSON(op, arg+".MetadataAdmin", body.MetadataAdmin); err != nil {
-		return err
+	if checkOptionalJSON(op, "", body.MetadataAdmin) != nil {
+		return checkOptionalJSON(op, arg+".MetadataAdmin", body.MetadataAdmin)
 	}
 	if org, err := body.OrganizationID.Get(); err == nil && org != "" {
 		if err := checkUUID(op, arg+".OrganizationID", org); err != nil {
 			return err
 		}
 	}
-	return checkState(op, arg+".State", body.State)
+	if checkState(op, "", body.State) != nil {
+		return checkState(op, arg+".State", body.State)
+	}
+	return nil
 }
 
 // Update replaces an identity's traits, metadata, state and external id

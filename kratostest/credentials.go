@@ -3,8 +3,8 @@ package kratostest
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -42,27 +42,14 @@ type providerImport struct {
 	Organization nullUUID `json:"organization"`
 }
 
-// bcryptCost is the cost of the hashes the fake makes from plaintext
-// passwords: the minimum, it is a test double.
-const bcryptCost = bcrypt.MinCost
+// knownHashFormat matches the password hash formats Kratos v26.2.0
+// imports (its hash.IsValidHashFormat, checked one by one against the
+// real server); the fake checks the format's prefix only, as Kratos does.
+var knownHashFormat = regexp.MustCompile(`^(\$2[abzy]?\$|\$argon2id?\$|\$pbkdf2-sha[0-9]{1,3}\$|\$scrypt\$|\$firescrypt\$|` +
+	`\{SSHA(256|512)?\}|\$sha(1|256|512)\$|\$md5\$|\$md5-crypt\$|\$sha(256|512)-crypt\$|` +
+	`\$hmac-(md4|md5|sha1|sha224|sha256|sha384|sha512)\$)`)
 
-// knownHashPrefixes are the password hash formats Kratos imports
-// (hash.IsValidHashFormat); the fake checks the prefix only.
-var knownHashPrefixes = []string{
-	"$2a$", "$2b$", "$2y$", "$argon2id$", "$argon2i$", "$pbkdf2-sha1$", "$pbkdf2-sha256$", "$pbkdf2-sha512$",
-	"$scrypt$", "$sscrypt$", "$firescrypt$", "{SSHA}", "{SSHA256}", "{SSHA512}", "$sha1$", "$sha256$", "$sha512$",
-	"$md5$", "$md5-crypt$", "$sha256-crypt$", "$sha512-crypt$", "$hmac-md5$", "$hmac-sha1$", "$hmac-sha256$",
-	"$hmac-sha512$", "$1$", "$5$", "$6$",
-}
-
-func validHashFormat(h string) bool {
-	for _, p := range knownHashPrefixes {
-		if strings.HasPrefix(h, p) {
-			return true
-		}
-	}
-	return false
-}
+func validHashFormat(h string) bool { return knownHashFormat.MatchString(h) }
 
 // checkPassword is the part of the password import that can fail, without
 // the (slow) hashing: Kratos refuses passwords bcrypt cannot hash, and
@@ -80,12 +67,12 @@ func checkPassword(c *passwordImportConfig) *apiError {
 	return nil
 }
 
-// hashPassword replaces a plaintext password by its bcrypt hash.
-func hashPassword(c *passwordImportConfig) *apiError {
+// hashPassword replaces a plaintext password by its bcrypt hash at cost.
+func hashPassword(c *passwordImportConfig, cost int) *apiError {
 	if c.Password == "" {
 		return nil
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(c.Password), bcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(c.Password), cost)
 	if err != nil {
 		return errInternal(http.StatusInternalServerError, err.Error())
 	}
@@ -100,7 +87,7 @@ func (s *Server) importCredentials(i *identity, creds *identityWithCredentials, 
 		if err := checkPassword(&creds.Password.Config); err != nil {
 			return err
 		}
-		if err := hashPassword(&creds.Password.Config); err != nil {
+		if err := hashPassword(&creds.Password.Config, s.cfg.bcryptCost); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ type apiError struct {
 	httpStatus int
 	code       int
 	reason     string
+	details    map[string]string
 	message    string
 }
 
@@ -79,17 +80,26 @@ func errUnauthorized(reason string) *apiError {
 	return &apiError{httpStatus: http.StatusUnauthorized, code: http.StatusUnauthorized, reason: reason, message: msgUnauthorized}
 }
 
+// errIdentityDisabled is the 401 of a login that names an inactive
+// identity with its right password (Kratos v26.2.0; a wrong password is
+// the usual 400 with message 4000006).
+func errIdentityDisabled(identityID string) *apiError {
+	return &apiError{httpStatus: http.StatusUnauthorized, code: http.StatusUnauthorized, reason: "This account was disabled.",
+		details: map[string]string{"identity_id": identityID}, message: "identity is disabled"}
+}
+
 // errorObject is the inner error object, also used bare in batch items.
 type errorObject struct {
-	ID      string `json:"id,omitempty"`
-	Code    int    `json:"code"`
-	Status  string `json:"status"`
-	Reason  string `json:"reason,omitempty"`
-	Message string `json:"message"`
+	ID      string            `json:"id,omitempty"`
+	Code    int               `json:"code"`
+	Status  string            `json:"status"`
+	Reason  string            `json:"reason,omitempty"`
+	Details map[string]string `json:"details,omitempty"`
+	Message string            `json:"message"`
 }
 
 func (e *apiError) object() errorObject {
-	return errorObject{ID: e.id, Code: e.code, Status: http.StatusText(e.code), Reason: e.reason, Message: e.message}
+	return errorObject{ID: e.id, Code: e.code, Status: http.StatusText(e.code), Reason: e.reason, Details: e.details, Message: e.message}
 }
 
 // writeError answers with e the way herodot does: Content-Type

@@ -256,8 +256,10 @@ func (f *identityFilter) match(i *identity) bool {
 	case f.identifier != "":
 		want := strings.ToLower(strings.TrimSpace(f.identifier))
 		for _, c := range i.Credentials {
-			if slices.Contains(c.Identifiers, want) {
-				return true
+			for _, id := range c.Identifiers {
+				if strings.TrimSpace(id) == want {
+					return true
+				}
 			}
 		}
 		return false
@@ -395,7 +397,7 @@ func (s *Server) update(w http.ResponseWriter, _ *http.Request, rawID string, ur
 	var importErr *apiError
 	if ur.Credentials != nil && ur.Credentials.Password != nil {
 		if importErr = checkPassword(&ur.Credentials.Password.Config); importErr == nil {
-			importErr = hashPassword(&ur.Credentials.Password.Config)
+			importErr = hashPassword(&ur.Credentials.Password.Config, s.cfg.bcryptCost)
 		}
 	}
 	s.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -125,7 +126,9 @@ func (i *identity) uniqueKeys() []string {
 			continue
 		}
 		for _, id := range c.Identifiers {
-			keys = append(keys, "identifier\x00"+typ+"\x00"+id)
+			// Kratos indexes identifiers trimmed: " a@example.org" (a
+			// password identifier shown untrimmed) is a@example.org.
+			keys = append(keys, "identifier\x00"+typ+"\x00"+strings.TrimSpace(id))
 		}
 	}
 	for _, a := range i.Verifiable {

@@ -20,10 +20,11 @@ import (
 //	                                         -> 200 {"session_token","session","continue_with":null}
 //
 // Wrong credentials answer 400 with the flow and Kratos' message 4000006;
-// an unknown flow 404. The flow has the nodes of Kratos' password and
-// code methods (the code method itself is not served). Only bcrypt hashes (what the fake makes from
-// plaintext passwords, and imported $2a$/$2b$/$2y$ hashes) can be
-// verified; an identity with a hash in another format cannot sign in.
+// an unknown flow 404; the right password of an inactive identity 401
+// "identity is disabled" (the flow stays usable). The flow has the nodes
+// of Kratos' password and code methods (the code method itself is not
+// served). Every hash format Kratos imports signs in (hashes.go); a hash that is not bcrypt is replaced by a bcrypt hash
+// at the server's cost once the password matched, as Kratos does.
 
 // loginFlowLifespan is selfservice.flows.login.lifespan's default.
 const loginFlowLifespan = 10 * time.Minute
@@ -218,23 +219,37 @@ func (s *Server) submitLoginFlow(w http.ResponseWriter, r *http.Request) {
 	identifier := strings.ToLower(strings.TrimSpace(in.Identifier))
 	s.mu.Lock()
 	var hash, identityID string
+	active := false
 	if id, ok := s.unique["identifier\x00password\x00"+identifier]; ok {
-		if i := s.identities[id]; i != nil && i.State == "active" {
+		if i := s.identities[id]; i != nil {
 			if c := i.Credentials["password"]; c != nil {
 				var cfg struct {
 					HashedPassword string `json:"hashed_password"`
 				}
 				_ = json.Unmarshal(c.Config, &cfg)
-				hash, identityID = cfg.HashedPassword, id
+				hash, identityID, active = cfg.HashedPassword, id, i.State == "active"
 			}
 		}
 	}
 	s.mu.Unlock()
-	if identityID == "" || bcrypt.CompareHashAndPassword([]byte(hash), []byte(in.Password)) != nil {
+	ok := false
+	if identityID != "" {
+		ok, _ = hashMatches(hash, in.Password)
+	}
+	if !ok {
 		s.mu.Lock()
 		out := s.renderLoginFlow(f, in.Identifier, []uiText{msgInvalidCredentials})
 		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, out)
+		return
+	}
+	if !isBcryptHash(hash) {
+		// Kratos replaces a hash its hasher does not use by its own, once
+		// the password matched, and before it looks at the state.
+		s.rehashPassword(identityID, hash, in.Password)
+	}
+	if !active {
+		writeError(w, errIdentityDisabled(identityID))
 		return
 	}
 	ip := r.RemoteAddr
@@ -268,4 +283,31 @@ func serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// rehashPassword stores a bcrypt hash of password at the server's cost in
+// place of the identity's password hash old, as Kratos does after a login
+// with a hash in another format. The hash is made outside the lock; a
+// credential changed meanwhile is left alone.
+func (s *Server) rehashPassword(identityID, old, password string) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.bcryptCost)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.identities[identityID]
+	if i == nil || i.Credentials["password"] == nil {
+		return
+	}
+	c := i.Credentials["password"]
+	var cfg map[string]any
+	if json.Unmarshal(c.Config, &cfg) != nil || cfg["hashed_password"] != old {
+		return
+	}
+	cfg["hashed_password"] = string(h)
+	c.Config, _ = json.Marshal(cfg)
+	// Both times move, as on Kratos v26.2.0.
+	micro := s.now().Truncate(time.Microsecond)
+	c.UpdatedAt, i.UpdatedAt = micro, micro
 }

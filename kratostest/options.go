@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kratosadmin/sdk/client"
 )
 
@@ -30,6 +32,7 @@ type config struct {
 	sessionLifespan   time.Duration
 	recoveryLifespan  time.Duration
 	recoveryUIURL     string
+	bcryptCost        int
 	allowedReturnURLs []string
 	idGen             func(kind string) string
 	logger            *slog.Logger
@@ -61,6 +64,7 @@ func defaultConfig() config {
 		recoveryLifespan:  time.Hour,
 		logger:            slog.Default(),
 		maxLoginFlows:     DefaultMaxLoginFlows,
+		bcryptCost:        DefaultBcryptCost,
 		journalSize:       DefaultJournalSize,
 		release:           ReleaseV26_2,
 		readHeaderTimeout: readHeaderTimeout,
@@ -206,10 +210,38 @@ func WithRecoveryLifespan(d time.Duration) Option {
 }
 
 // WithRecoveryUIURL sets the recovery UI URL that recovery codes link to
-// (selfservice.flows.recovery.ui_url); the default is the public URL
-// followed by /ui/recovery.
+// (selfservice.flows.recovery.ui_url), an absolute http or https URL; the
+// default is the public URL followed by /ui/recovery.
 func WithRecoveryUIURL(u string) Option {
-	return func(c *config) { c.recoveryUIURL = u }
+	return func(c *config) {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			c.errs = append(c.errs, fmt.Errorf("WithRecoveryUIURL: %q is not an absolute http or https URL", u))
+			return
+		}
+		c.recoveryUIURL = u
+	}
+}
+
+// DefaultBcryptCost is the bcrypt cost of the hashes the fake makes from
+// plaintext passwords (imported, or rehashed at login) unless
+// WithBcryptCost says otherwise: the minimum, 4, so that tests importing
+// hundreds of passwords stay fast (a hash at cost 8 takes 16 times as
+// long). Kratos uses its hashers.bcrypt.cost (12 by default; 8 on
+// ../shared/kratos), which shows in the hashes read back with
+// include_credential=password ("$2a$04$" here, "$2a$08$" there).
+const DefaultBcryptCost = bcrypt.MinCost
+
+// WithBcryptCost sets the bcrypt cost of the hashes the fake makes
+// (Kratos' hashers.bcrypt.cost), between 4 and 31.
+func WithBcryptCost(cost int) Option {
+	return func(c *config) {
+		if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+			c.errs = append(c.errs, fmt.Errorf("WithBcryptCost: %d is not between %d and %d", cost, bcrypt.MinCost, bcrypt.MaxCost))
+			return
+		}
+		c.bcryptCost = cost
+	}
 }
 
 // WithAllowedReturnURLs sets the return_to URLs recovery links accept

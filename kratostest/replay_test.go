@@ -186,6 +186,22 @@ func TestReplayRecordedExchanges(t *testing.T) {
 					_ = json.Unmarshal(x.Response.Body, &want)
 					compareBodies(t, rep, want.Session, gotJSON)
 				}
+				if inst := instanceOf(x); inst != recAdmin && x.Response.Status != http.StatusOK {
+					// A refused recorder login: the same submission to a
+					// flow of the fake answers the same.
+					f := fakes[inst]
+					st, _, b := send(t, http.MethodGet, f.PublicURL+"/self-service/login/api", "")
+					var flow struct{ ID string }
+					if st != http.StatusOK || json.Unmarshal([]byte(b), &flow) != nil {
+						t.Fatalf("login flow: %d %s", st, b)
+					}
+					st, _, b = send(t, http.MethodPost, f.PublicURL+"/self-service/login?flow="+flow.ID, string(x.RequestBody()))
+					if st != x.Response.Status {
+						t.Fatalf("status %d, recorded %d: %s", st, x.Response.Status, b)
+					}
+					compareBodies(t, rep, x.ResponseBody(), []byte(b))
+					return
+				}
 				if inst := instanceOf(x); inst != recAdmin {
 					// A recorder login: the fake makes the same session,
 					// with the device the real server saw.

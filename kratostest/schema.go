@@ -75,7 +75,7 @@ func compileSchema(id string, raw []byte) (*identitySchema, error) {
 
 // validateEmail is the email format of Kratos' ory/jsonschema: at most
 // 254 bytes, a local part of at most 64, a host name after the last @, and
-// an address net/mail parses as exactly itself. Unlike santhosh-tekuri's,
+// an address net/mail parses. Unlike santhosh-tekuri's,
 // it takes non-ASCII local parts ("jörg@example.org", recorded 312).
 func validateEmail(v any) error {
 	s, ok := v.(string)
@@ -93,23 +93,24 @@ func validateEmail(v any) error {
 	case !isHostname(s[at+1:]):
 		return errors.New("invalid domain")
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return err
-	}
-	if a.Address != s || a.Name != "" {
-		return errors.New("not a bare address")
-	}
-	return nil
+	// Whatever net/mail parses: a quoted local part ("a b"@example.org),
+	// leading white space, as Kratos v26.2.0 (TestEmailFormats). A display
+	// name or angle brackets never get here: the domain check refuses them.
+	_, err := mail.ParseAddress(s)
+	return err
 }
 
+// isHostname is the host name check of Kratos v26.2.0's email format:
+// labels of 1 to 63 letters, digits and hyphens, none ending with a
+// hyphen, and only the first one refused for starting with one
+// ("x@a.-b.org" is a valid email there, "x@-b.org" is not).
 func isHostname(h string) bool {
 	h = strings.TrimSuffix(h, ".")
-	if h == "" || len(h) > 253 {
+	if h == "" || len(h) > 253 || h[0] == '-' {
 		return false
 	}
 	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		if label == "" || len(label) > 63 || label[len(label)-1] == '-' {
 			return false
 		}
 		for _, ch := range label {
@@ -549,11 +550,14 @@ func applyExtension(ext map[string]any, value any, res *extensionResult) {
 		return
 	}
 	if creds, ok := ext["credentials"].(map[string]any); ok {
+		// Password identifiers keep their white space, lower-cased; code
+		// identifiers and addresses are trimmed (recorded 543). Lookups
+		// and uniqueness use the trimmed value on both (uniqueKeys).
 		if isIdentifier(creds["password"]) {
-			res.passwordIdentifiers = append(res.passwordIdentifiers, v)
+			res.passwordIdentifiers = append(res.passwordIdentifiers, strings.ToLower(s))
 		}
 		if isIdentifier(creds["webauthn"]) {
-			res.webauthnIdentifiers = append(res.webauthnIdentifiers, v)
+			res.webauthnIdentifiers = append(res.webauthnIdentifiers, v) // trimmed: not observed
 		}
 		if c, ok := creds["code"].(map[string]any); ok && c["identifier"] == true {
 			via, _ := c["via"].(string)

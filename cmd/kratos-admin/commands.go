@@ -254,6 +254,9 @@ func printImportSummary(w io.Writer, s *bulk.ImportSummary, dryRun bool) {
 	fmt.Fprintf(w, "%s items: %s created, %s already present, %s skipped, %s failed, %s not attempted (%s requests, %s)\n",
 		thousands(s.Total), thousands(s.Created), thousands(s.AlreadyPresent), thousands(s.Skipped),
 		thousands(s.Failed), thousands(s.NotAttempted), thousands(s.Batches), s.Duration.Round(time.Millisecond))
+	if st := s.Settling; st.Method != "" {
+		fmt.Fprintf(w, "settled by %s (%s lookups, %s walks): %s\n", st.Method, thousands(st.Lookups), thousands(st.Walks), st.Reason)
+	}
 }
 
 var exportCommand = &command{

@@ -247,6 +247,8 @@ func TestImportEndToEnd(t *testing.T) {
 	// Importing the same file again: everything good is already there.
 	r = kratosAdmin(t, t.Context(), envFor(f), "", "import", "--max-errors", "1", in)
 	assert.Contains(t, r.stdout, "0 created, 3 already present")
+	// and how they were found, with the measured reason.
+	assert.Regexp(t, `settled by (walk|lookups) \(\d+ lookups, \d+ walks\): (walk|lookups) for \d+ items: a lookup takes`, r.stdout)
 	assert.Equal(t, 2, strings.Count(r.stderr, "\n"), "one failure shown, then a count: %s", r.stderr)
 	assert.Contains(t, r.stderr, "... and 3 more failed items (use --report to see them all)")
 	assert.Equal(t, 3, f.IdentityCount())
@@ -530,5 +532,8 @@ func TestProgressLineShowsImportPhase(t *testing.T) {
 	require.Equal(t, 40, sum.AlreadyPresent)
 	require.NotEmpty(t, walkLines)
 	assert.Regexp(t, `^settling: 0/40 done \(0%\); 40 to settle$`, walkLines[0])
+	// Once measured, the line says how the items are looked for.
+	assert.Regexp(t, `^settling: 0/40 done \(0%\); 40 to settle by (walk|lookups)$`, walkLines[len(walkLines)-1])
+	assert.Equal(t, sum.Settling.Method, ip2.SettleMethod())
 	assert.Zero(t, ip2.Settling())
 }

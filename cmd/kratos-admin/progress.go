@@ -119,7 +119,8 @@ func (p *progress) clear() {
 
 // line is the status: "1,200/10,000 imported (12%), 950/s, ETA 9s, 3 failed";
 // for an import with the phase first ("hashing: ...") and, while hashing,
-// the passwords hashed and their rate, while settling the items waiting.
+// the passwords hashed and their rate, while settling the items waiting
+// and how they are looked for ("; 1,000 to settle by lookups").
 func (p *progress) line(now time.Time) string {
 	var b strings.Builder
 	if p.imp != nil {
@@ -155,6 +156,9 @@ func (p *progress) line(now time.Time) string {
 			}
 		case bulk.ImportPhaseSettling:
 			fmt.Fprintf(&b, "; %s to settle", thousands(p.imp.Settling()))
+			if m := p.imp.SettleMethod(); m != "" {
+				fmt.Fprintf(&b, " by %s", m)
+			}
 		}
 	}
 	return b.String()

@@ -42,6 +42,10 @@
 //	--enabled-methods LIST   sign-in methods enabled, e.g. password,code (default: all);
 //	                         only credentials of these count as first factors
 //	--faster-session-extend  extendSession answers 204, as with Kratos' feature flag
+//	--recovery-ui-url URL    the recovery UI code-recovery answers link to (Kratos'
+//	                         selfservice.flows.recovery.ui_url; default PUBLIC/ui/recovery)
+//	--bcrypt-cost N          bcrypt cost of the hashes it makes (Kratos' hashers.bcrypt.cost;
+//	                         default 4, fast; ../shared/kratos uses 8)
 //	--log-requests           log every request on stderr
 //	--journal-size N         requests the journal keeps (default 1000)
 //

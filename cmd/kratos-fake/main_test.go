@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -56,6 +57,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"public port in use", []string{"--admin", "127.0.0.1:0", "--public", busy.Addr().String()}, exitFailure, "kratos-fake: public: listen tcp"},
 		{"unknown method", []string{"--enabled-methods", "password,smoke"}, exitUsage, `WithEnabledMethods: unknown method "smoke"`},
 		{"journal of no size", []string{"--journal-size", "0"}, exitUsage, "WithJournalSize: 0 is not positive"},
+		{"relative recovery ui url", []string{"--recovery-ui-url", "/recovery"}, exitUsage, `WithRecoveryUIURL: "/recovery" is not an absolute http or https URL`},
+		{"bcrypt cost too low", []string{"--bcrypt-cost", "3"}, exitUsage, "WithBcryptCost: 3 is not between 4 and 31"},
 		{"help", []string{"--help"}, exitOK, "usage: kratos-fake [flags]"},
 	}
 	for _, tc := range cases {
@@ -311,4 +314,54 @@ func postLogin(t *testing.T, public, identifier, password string) (int, []byte) 
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, out
+}
+
+// TestRecoveryUIURLAndBcryptCostFlags: --recovery-ui-url is the link of
+// code-recovery answers, --bcrypt-cost the cost of the hashes made from
+// plaintext passwords.
+func TestRecoveryUIURLAndBcryptCostFlags(t *testing.T) {
+	o := options{recoveryUIURL: "http://127.0.0.1:4455/recovery", bcryptCost: 6, journalSize: kratostest.DefaultJournalSize}
+	opts, _, err := o.serverOptions(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := kratostest.NewServer(t, opts...)
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d %v %v", path, resp.StatusCode, err, out)
+		}
+		return out
+	}
+	i := post("/admin/identities", `{"schema_id":"default","traits":{"email":"flags@example.org"},"credentials":{"password":{"config":{"password":"a-long-enough-password"}}}}`)
+	code := post("/admin/recovery/code", fmt.Sprintf(`{"identity_id":%q}`, i["id"]))
+	if link, _ := code["recovery_link"].(string); !strings.HasPrefix(link, "http://127.0.0.1:4455/recovery?flow=") {
+		t.Errorf("recovery_link %q, want it on --recovery-ui-url", link)
+	}
+	resp, err := http.Get(srv.URL + "/admin/identities/" + i["id"].(string) + "?include_credential=password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Credentials struct {
+			Password struct {
+				Config struct {
+					HashedPassword string `json:"hashed_password"`
+				} `json:"config"`
+			} `json:"password"`
+		} `json:"credentials"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if h := got.Credentials.Password.Config.HashedPassword; !strings.HasPrefix(h, "$2a$06$") {
+		t.Errorf("hash %.7q..., want cost 6", h)
+	}
 }

@@ -44,6 +44,8 @@ type options struct {
 	methods                     string
 	fasterExtend                bool
 	kratosVersion               string
+	recoveryUIURL               string
+	bcryptCost                  int
 	logRequests                 bool
 	journalSize                 int
 }
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	fs.StringVar(&o.methods, "enabled-methods", "", "comma-separated sign-in `methods` the server has enabled, for the last-first-factor rule of credential deletion (default: all; ../shared/kratos behaves like password,code,oidc)")
 	fs.BoolVar(&o.fasterExtend, "faster-session-extend", false, "extendSession answers 204, as with Kratos' faster_session_extend flag")
 	fs.StringVar(&o.kratosVersion, "kratos-version", kratostest.ReleaseV26_2, "the Kratos `release` to emulate: v1.3.1, v25.4.0 or v26.2.0 (docs/compatibility.md)")
+	fs.StringVar(&o.recoveryUIURL, "recovery-ui-url", "", "`URL` of the recovery UI that code-recovery answers link to, as Kratos' selfservice.flows.recovery.ui_url (default: the public URL + /ui/recovery)")
+	fs.IntVar(&o.bcryptCost, "bcrypt-cost", kratostest.DefaultBcryptCost, "bcrypt `cost` of the hashes made from plaintext passwords and at login, as Kratos' hashers.bcrypt.cost (4 to 31)")
 	fs.BoolVar(&o.logRequests, "log-requests", false, "log every request on stderr")
 	fs.IntVar(&o.journalSize, "journal-size", kratostest.DefaultJournalSize, "requests the journal (GET /_fake/requests) keeps; the oldest are dropped beyond it")
 	if err := fs.Parse(args); err != nil {
@@ -168,10 +172,16 @@ func (o *options) serverOptions(logger *slog.Logger) ([]kratostest.Option, int, 
 		}
 		opts = append(opts, kratostest.WithEnabledMethods(ms...))
 	}
-	opts = append(opts, kratostest.WithVersion(o.kratosVersion))
+	if o.kratosVersion != "" { // the flag's default; empty in options built by hand
+		opts = append(opts, kratostest.WithVersion(o.kratosVersion))
+	}
 	if o.fasterExtend {
 		opts = append(opts, kratostest.WithFasterSessionExtend())
 	}
+	if o.recoveryUIURL != "" {
+		opts = append(opts, kratostest.WithRecoveryUIURL(o.recoveryUIURL))
+	}
+	opts = append(opts, kratostest.WithBcryptCost(o.bcryptCost))
 	opts = append(opts, kratostest.WithJournalSize(o.journalSize))
 	if o.logRequests {
 		opts = append(opts, kratostest.WithRequestLog(logRequest(logger)))

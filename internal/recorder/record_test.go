@@ -1,6 +1,8 @@
 package recorder_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/pbkdf2"
 
 	"github.com/kratosadmin/sdk/internal/exchange"
 	"github.com/kratosadmin/sdk/internal/recorder"
@@ -23,7 +27,12 @@ import (
 //
 // KRATOS_RECORD is the number of the first file to write; files numbered
 // from there on are removed first, so a run replaces the previous run's
-// recordings ("next" appends after the highest file instead). The server
+// recordings ("next" appends after the highest file instead).
+// KRATOS_RECORD_ONLY=name,... runs only the named scripts (with "next",
+// to add one script's recordings without rewriting the others):
+//
+//	KRATOS_RECORD=next KRATOS_RECORD_ONLY=loginFidelity go test ./internal/recorder -run TestRecord -count=1 -v The server
+//
 // must be fresh (no identities), with its admin port one above its public
 // port: the replay test pairs a recording's admin and public URLs that way
 // and gives every pair its own fake.
@@ -53,23 +62,40 @@ func TestRecord(t *testing.T) {
 	if strings.TrimSpace(string(probe.Body)) != "[]" {
 		t.Fatalf("the server is not empty: %s", probe.Body)
 	}
-	s.nullMetadata()
-	s.verifiedRules()
-	s.credentialTypes()
-	s.hashFormats()
-	s.credentialPatches()
-	s.credentialDeletion()
-	s.recovery()
-	s.identifiers()
-	s.parameters()
-	s.sessions()
-	s.pageWalks()
-	s.errors()
-	s.credentialsByPatch()
-	s.batchCredentials()
-	s.moreParameters()
-	s.inactiveIdentitySessions()
-	s.scalarMetadata()
+	scripts := []struct {
+		name string
+		run  func()
+	}{
+		{"nullMetadata", s.nullMetadata},
+		{"verifiedRules", s.verifiedRules},
+		{"credentialTypes", s.credentialTypes},
+		{"hashFormats", s.hashFormats},
+		{"credentialPatches", s.credentialPatches},
+		{"credentialDeletion", s.credentialDeletion},
+		{"recovery", s.recovery},
+		{"identifiers", s.identifiers},
+		{"parameters", s.parameters},
+		{"sessions", s.sessions},
+		{"pageWalks", s.pageWalks},
+		{"errors", s.errors},
+		{"credentialsByPatch", s.credentialsByPatch},
+		{"batchCredentials", s.batchCredentials},
+		{"moreParameters", s.moreParameters},
+		{"inactiveIdentitySessions", s.inactiveIdentitySessions},
+		{"scalarMetadata", s.scalarMetadata},
+		{"loginFidelity", s.loginFidelity},
+	}
+	only := map[string]bool{}
+	for _, name := range strings.Split(os.Getenv("KRATOS_RECORD_ONLY"), ",") {
+		if name != "" {
+			only[name] = true
+		}
+	}
+	for _, sc := range scripts {
+		if len(only) == 0 || only[sc.name] {
+			sc.run()
+		}
+	}
 	t.Logf("wrote %d exchanges, %s to %s", len(r.Written), r.Written[0], r.Written[len(r.Written)-1])
 }
 
@@ -931,4 +957,42 @@ func (s *script) inactiveIdentitySessions() {
 	s.do("listSessions", "active-true-with-inactive-identity", http.MethodGet, "/admin/sessions", "active=true&expand=identity", nil)
 	s.update("reactivate", id, obj{"schema_id": "default", "traits": traits(email), "state": "active"})
 	s.do("getSession", "of-reactivated-identity", http.MethodGet, "/admin/sessions/"+sid, "", nil)
+}
+
+// loginFidelity: what the official SDKs showed the fake got wrong (see
+// kratostest/fidelity_test.go): a password imported as a non-bcrypt hash
+// signs in and is rehashed to bcrypt at the server's cost; the right
+// password of an inactive identity is a 401; email forms of the schema's
+// email format.
+func (s *script) loginFidelity() {
+	const secret = "correct-horse-battery-staple-42"
+	salt := []byte("rehash-salt-1234")
+	pbkdf2Hash := fmt.Sprintf("$pbkdf2-sha256$i=1000,l=32$%s$%s", base64.RawStdEncoding.EncodeToString(salt),
+		base64.RawStdEncoding.EncodeToString(pbkdf2.Key([]byte(secret), salt, 1000, 32, sha256.New)))
+	email := s.email("rehash")
+	id := s.mustCreate("pbkdf2-for-login", obj{"schema_id": "default", "traits": traits(email), "credentials": hashed(pbkdf2Hash)})
+	if _, err := s.r.Login("pbkdf2-imported", email, secret); err != nil {
+		s.t.Fatal(err)
+	}
+	s.notKept("the replay signs recorded logins in with Server.CreateSession, which does not rehash; kratostest's TestPasswordHashFormats pins the rehash to bcrypt at cost 8", func() {
+		s.get("after-login-rehash", id, "include_credential=password")
+	})
+
+	email = s.email("disabled")
+	id = s.mustCreate("inactive-for-login", obj{"schema_id": "default", "state": "inactive", "traits": traits(email), "credentials": pw(secret)})
+	flow := s.send(recorder.Call{Op: "createNativeLoginFlow", Case: "inactive-init", Method: http.MethodGet, Public: true, Path: "/self-service/login/api"})
+	s.send(recorder.Call{Op: "updateLoginFlow", Case: "inactive-identity-right-password", Note: "an inactive identity with its right password: 401, the flow stays",
+		Method: http.MethodPost, Public: true, Path: "/self-service/login", Query: "flow=" + flow.Str("id"),
+		Body: map[string]string{"method": "password", "identifier": email, "password": secret}})
+	s.get("inactive-after-login", id, "")
+
+	for _, e := range []struct{ name, email string }{
+		{"email-quoted-local-part", `"quoted local"@example.org`},
+		{"email-leading-space", " leading@example.org"},
+		{"email-trailing-space", "trailing@example.org "},
+		{"email-hyphen-starting-second-label", "x@a.-b.org"},
+		{"email-hyphen-starting-domain", "x@-b.org"},
+	} {
+		s.create(e.name, obj{"schema_id": "default", "traits": traits(e.email)})
+	}
 }

@@ -61,6 +61,13 @@ const newOperation = `  /admin/regen-probe/{probeID}:
           $ref: '#/components/responses/ErrorGeneric'
 `
 
+// newModelField is added to the Identity model in the copy's spec: the
+// generated codecs must read it with no hand edit.
+const newModelField = `        regen_probe_note:
+          type: string
+          description: Added by internal/regen's test.
+`
+
 // probeTest runs inside the regenerated copy. It uses only client's public
 // types and the generated package: nothing in client/ knows the new
 // parameters or the new operation.
@@ -72,12 +79,31 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/kratosadmin/sdk/client"
 	"github.com/kratosadmin/sdk/gen"
+	"github.com/kratosadmin/sdk/internal/jsonwire"
 )
+
+// TestNewModelFieldIsDecoded: a property added to a model is read by the
+// regenerated codecs, on their own path (not handed to encoding/json).
+func TestNewModelFieldIsDecoded(t *testing.T) {
+	var id gen.Identity
+	before := jsonwire.Fallbacks()
+	if err := gen.DecodeJSON([]byte(` + "`" + `{"id":"probe-1","regen_probe_note":"hello"}` + "`" + `), &id); err != nil {
+		t.Fatal(err)
+	}
+	if id.RegenProbeNote != "hello" || jsonwire.Fallbacks() != before {
+		t.Fatalf("RegenProbeNote = %q, fallbacks %d -> %d", id.RegenProbeNote, before, jsonwire.Fallbacks())
+	}
+	b, err := gen.EncodeJSON(&id)
+	if err != nil || !json.Valid(b) || !strings.Contains(string(b), ` + "`" + `"regen_probe_note":"hello"` + "`" + `) {
+		t.Fatalf("encoded %s, %v", b, err)
+	}
+}
 
 type recorder struct {
 	mu    sync.Mutex
@@ -191,6 +217,7 @@ func TestSpecChangeReachesTheSDK(t *testing.T) {
 	m := regen.Copy(t, root)
 	m.InsertAfterFirst(t, regen.SpecPath, "operationId: listIdentities\n", "      parameters:\n", newQueryParams)
 	m.InsertAfter(t, regen.SpecPath, "\npaths:\n", newOperation)
+	m.InsertAfterFirst(t, regen.SpecPath, "\n    Identity:\n", "      properties:\n", newModelField)
 
 	// The patched spec is valid and has what the probe expects.
 	loader := openapi3.NewLoader()
@@ -215,7 +242,7 @@ func TestSpecChangeReachesTheSDK(t *testing.T) {
 
 	m.Generate(t)
 	out := m.MustGo(t, "test", "-count=1", "-v", "./regenprobe/")
-	for _, name := range []string{"TestNewQueryParameterReachesTheWire", "TestNewOperationIsCallable"} {
+	for _, name := range []string{"TestNewQueryParameterReachesTheWire", "TestNewOperationIsCallable", "TestNewModelFieldIsDecoded"} {
 		if !strings.Contains(out, "--- PASS: "+name) {
 			t.Errorf("%s did not pass in the copy:\n%s", name, out)
 		}
@@ -246,7 +273,8 @@ func TestSpecChangeReachesTheSDK(t *testing.T) {
 		}
 	}
 	// And gen/ did change: the generator, not a hand, carried the change.
-	if !strings.Contains(m.Read(t, "gen/models.gen.go"), "RegenProbeTags []string") || !strings.Contains(m.Read(t, "gen/client.gen.go"), "func NewGetRegenProbeRequest(") {
+	if !strings.Contains(m.Read(t, "gen/models.gen.go"), "RegenProbeTags []string") || !strings.Contains(m.Read(t, "gen/client.gen.go"), "func NewGetRegenProbeRequest(") ||
+		!strings.Contains(m.Read(t, "gen/codecs.gen.go"), `case "regen_probe_note":`) {
 		t.Error("gen/ in the copy lacks the regenerated parameter or operation")
 	}
 }

@@ -1,8 +1,8 @@
 // Command ratios reads `go test -bench` output of the bench package and
-// prints, per case, the SDK's figures as ratios against the floor and
-// against ory/client-go measured in the same run:
+// prints, per case, the SDK's figures as ratios against the floor, against
+// ory/client-go and against ogen's client, measured in the same run:
 //
-//	go run ./cmd/ratios results.txt
+//	go run ./cmd/ratios [-check] [-transport memory] results.txt
 //
 // The input holds one or more rounds; a round is one run of every
 // benchmark, so that the three implementations of a case ran back to back.
@@ -30,7 +30,14 @@ const (
 	maxTimeVsFloor   = 1.10
 	maxAllocsVsFloor = 1.25
 	maxTimeVsOry     = 1.00 // strictly faster
+	maxTimeVsOgen    = 1.00 // at most ogen's time on every case
+	maxAllocsVsOgen  = 1.00 // at most ogen's allocated objects
+	maxBytesVsFloor  = 1.00 // at most encoding/json's bytes (the SDK's before its codecs)
 )
+
+// maxTimeVsOgenInMemory is the tighter target on the list cases without a
+// network, where decoding is most of the work.
+var maxTimeVsOgenInMemory = map[string]float64{"ListIdentitiesPage": 0.90, "WalkIdentities": 0.90}
 
 // result is one line: the figures by unit.
 type result map[string]float64
@@ -93,6 +100,7 @@ func median(xs []float64) float64 {
 
 func main() {
 	check := flag.Bool("check", false, "exit 1 when a case misses a target")
+	transport := flag.String("transport", "network", "the transport the results were taken over (network or memory); memory holds the list cases to a tighter target against ogen")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: ratios [-check] [file ...]  (stdin without files)")
 		flag.PrintDefaults()
@@ -121,32 +129,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ratios: no benchmark results in the input")
 		os.Exit(2)
 	}
-	if !printTable(os.Stdout, data, order) && *check {
+	if !printTable(os.Stdout, data, order, *transport == "memory") && *check {
 		os.Exit(1)
 	}
 }
 
 // printTable writes the table and reports whether every target was met.
-func printTable(w io.Writer, data runs, order []string) bool {
-	fmt.Fprintln(w, "SDK figures as ratios against the floor and ory/client-go of the same round;")
-	fmt.Fprintln(w, "median over rounds [interquartile range]. Lower is better. time is")
+// inMemory says the results were taken without a network.
+func printTable(w io.Writer, data runs, order []string, inMemory bool) bool {
+	fmt.Fprintln(w, "SDK figures as ratios against the floor, ory/client-go and ogen of the same")
+	fmt.Fprintln(w, "round; median over rounds [interquartile range]. Lower is better. time is")
 	fmt.Fprintln(w, "wall-clock ns/op, cpu the client process's CPU time per op (cpu-ns/op).")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| case | rounds | time vs floor | time vs oryclient | cpu vs floor | B/op vs floor | B/op vs oryclient | allocs vs floor | allocs vs oryclient | targets |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| case | rounds | time vs floor | time vs oryclient | time vs ogen | cpu vs floor | cpu vs ogen | B/op vs floor | B/op vs oryclient | B/op vs ogen | allocs vs floor | allocs vs oryclient | allocs vs ogen | targets |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	allMet := true
 	for _, name := range order {
 		byImpl := data[name]
-		sdk, floor, ory := byImpl["sdk"], byImpl["floor"], byImpl["oryclient"]
-		if len(sdk) == 0 || len(floor) == 0 || len(ory) == 0 {
-			fmt.Fprintf(w, "| %s | missing sdk, floor or oryclient results |||||||\n", name)
+		sdk, floor, ory, og := byImpl["sdk"], byImpl["floor"], byImpl["oryclient"], byImpl["ogen"]
+		if len(sdk) == 0 || len(floor) == 0 || len(ory) == 0 || len(og) == 0 {
+			fmt.Fprintf(w, "| %s | missing sdk, floor, oryclient or ogen results ||||||||||||\n", name)
 			allMet = false
 			continue
 		}
-		tf, to := ratios(sdk, floor, "ns/op"), ratios(sdk, ory, "ns/op")
-		cf := ratios(sdk, floor, "cpu-ns/op")
-		bf, bo := ratios(sdk, floor, "B/op"), ratios(sdk, ory, "B/op")
-		af, ao := ratios(sdk, floor, "allocs/op"), ratios(sdk, ory, "allocs/op")
+		tf, to, tg := ratios(sdk, floor, "ns/op"), ratios(sdk, ory, "ns/op"), ratios(sdk, og, "ns/op")
+		cf, cg := ratios(sdk, floor, "cpu-ns/op"), ratios(sdk, og, "cpu-ns/op")
+		bf, bo, bg := ratios(sdk, floor, "B/op"), ratios(sdk, ory, "B/op"), ratios(sdk, og, "B/op")
+		af, ao, ag := ratios(sdk, floor, "allocs/op"), ratios(sdk, ory, "allocs/op"), ratios(sdk, og, "allocs/op")
 		var missed []string
 		if median(tf) > maxTimeVsFloor {
 			missed = append(missed, fmt.Sprintf("time > %.2fx floor", maxTimeVsFloor))
@@ -157,13 +166,27 @@ func printTable(w io.Writer, data runs, order []string) bool {
 		if median(to) >= maxTimeVsOry {
 			missed = append(missed, "not faster than oryclient")
 		}
+		maxOgen := maxTimeVsOgen
+		if m, ok := maxTimeVsOgenInMemory[name]; ok && inMemory {
+			maxOgen = m
+		}
+		if median(tg) > maxOgen {
+			missed = append(missed, fmt.Sprintf("time > %.2fx ogen", maxOgen))
+		}
+		if median(ag) > maxAllocsVsOgen {
+			missed = append(missed, fmt.Sprintf("allocs > %.2fx ogen", maxAllocsVsOgen))
+		}
+		if median(bf) > maxBytesVsFloor {
+			missed = append(missed, fmt.Sprintf("B/op > %.2fx floor", maxBytesVsFloor))
+		}
 		verdict := "met"
 		if len(missed) > 0 {
 			verdict = "MISSED: " + strings.Join(missed, ", ")
 			allMet = false
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %.2fx | %.3fx | %.2fx | %.3fx | %s |\n",
-			name, len(tf), withRange(tf), withRange(to), withRange(cf), median(bf), median(bo), median(af), median(ao), verdict)
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %.2fx | %.3fx | %.2fx | %.2fx | %.3fx | %.2fx | %s |\n",
+			name, len(tf), withRange(tf), withRange(to), withRange(tg), withRange(cf), withRange(cg),
+			median(bf), median(bo), median(bg), median(af), median(ao), median(ag), verdict)
 	}
 	return allMet
 }

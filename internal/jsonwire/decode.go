@@ -1,0 +1,429 @@
+// Package jsonwire is the runtime of the JSON codecs that cmd/codecgen
+// generates into gen/codecs.gen.go: a scanner over a whole body in memory
+// and the appenders the encoders write with.
+//
+// Its decoders take only the forms whose meaning is beyond doubt and refuse
+// everything else with ErrFallback: a wrong type, a duplicate or
+// case-folded key, an integer that needs more than int64, a timestamp
+// outside the server's plain form. The generated entry points then decode
+// the same bytes with encoding/json, so that an unusual or broken body gets
+// exactly the value or the error it always got, and only the common form
+// runs fast.
+package jsonwire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+)
+
+// ErrFallback reports that the fast path does not decide this input:
+// encoding/json must.
+var ErrFallback = errors.New("jsonwire: not decoded here; use encoding/json")
+
+// maxDepth is encoding/json's nesting limit; deeper input is left to it.
+const maxDepth = 10000
+
+// Decoder reads JSON values from a byte slice.
+type Decoder struct {
+	buf []byte
+	pos int
+	// scratch holds a key or string that needed unescaping.
+	scratch []byte
+	strs    interned
+	// Values waiting for the end of their object (later.go).
+	pstr []pendingString
+	praw []pendingRaw
+	pend []byte
+}
+
+var decoders = sync.Pool{New: func() any {
+	return &Decoder{pstr: make([]pendingString, 0, 16), praw: make([]pendingRaw, 0, 8), pend: make([]byte, 0, 512)}
+}}
+
+// GetDecoder returns a decoder reading data, from a pool: its buffers for
+// pending values stay allocated between bodies. Return it with
+// PutDecoder.
+func GetDecoder(data []byte) *Decoder {
+	d := decoders.Get().(*Decoder)
+	d.Reset(data)
+	return d
+}
+
+// PutDecoder returns d to the pool, keeping no reference to the body or
+// to anything decoded from it.
+func PutDecoder(d *Decoder) {
+	d.buf = nil
+	clear(d.pstr[:cap(d.pstr)])
+	clear(d.praw[:cap(d.praw)])
+	d.pstr, d.praw, d.pend = d.pstr[:0], d.praw[:0], d.pend[:0]
+	d.strs = interned{}
+	if cap(d.pend) > 1<<20 || cap(d.pstr) > 1<<16 || cap(d.praw) > 1<<16 || cap(d.scratch) > 64<<10 {
+		return // grown by an unusual body: let it go
+	}
+	decoders.Put(d)
+}
+
+// Reset makes d read data from the start.
+func (d *Decoder) Reset(data []byte) {
+	d.buf, d.pos = data, 0
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// peek skips white space and returns the next byte, or 0 at the end.
+func (d *Decoder) peek() byte {
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		if c > ' ' || !isSpace(c) {
+			return c
+		}
+		d.pos++
+	}
+	return 0
+}
+
+// End checks that only white space follows the value read.
+func (d *Decoder) End() error {
+	if d.peek() != 0 || d.pos != len(d.buf) {
+		return ErrFallback
+	}
+	return nil
+}
+
+// Null consumes a null literal if one is next and reports whether it did.
+func (d *Decoder) Null() bool {
+	if d.peek() == 'n' && d.pos+4 <= len(d.buf) && string(d.buf[d.pos:d.pos+4]) == "null" {
+		d.pos += 4
+		return true
+	}
+	return false
+}
+
+// ObjectStart consumes '{' and, for an empty object, its '}'.
+func (d *Decoder) ObjectStart() (empty bool, err error) {
+	if d.peek() != '{' {
+		return false, ErrFallback
+	}
+	d.pos++
+	if d.peek() == '}' {
+		d.pos++
+		return true, nil
+	}
+	return false, nil
+}
+
+// ObjectNext consumes the ',' before another member (true) or the closing
+// '}' (false).
+func (d *Decoder) ObjectNext() (more bool, err error) {
+	switch d.peek() {
+	case ',':
+		d.pos++
+		return true, nil
+	case '}':
+		d.pos++
+		return false, nil
+	}
+	return false, ErrFallback
+}
+
+// ArrayStart consumes '[' and, for an empty array, its ']'.
+func (d *Decoder) ArrayStart() (empty bool, err error) {
+	if d.peek() != '[' {
+		return false, ErrFallback
+	}
+	d.pos++
+	if d.peek() == ']' {
+		d.pos++
+		return true, nil
+	}
+	return false, nil
+}
+
+// ArrayNext consumes the ',' before another element (true) or the closing
+// ']' (false).
+func (d *Decoder) ArrayNext() (more bool, err error) {
+	switch d.peek() {
+	case ',':
+		d.pos++
+		return true, nil
+	case ']':
+		d.pos++
+		return false, nil
+	}
+	return false, ErrFallback
+}
+
+// Key reads a member's name and the ':' after it. The bytes are valid
+// until the next call.
+func (d *Decoder) Key() ([]byte, error) {
+	if d.peek() != '"' {
+		return nil, ErrFallback
+	}
+	raw, simple, err := d.stringToken()
+	if err != nil {
+		return nil, err
+	}
+	k := raw
+	if !simple {
+		var ok bool
+		if k, ok = unquote(d.scratch[:0], raw); !ok {
+			return nil, ErrFallback
+		}
+		d.scratch = k
+	}
+	if d.peek() != ':' {
+		return nil, ErrFallback
+	}
+	d.pos++
+	return k, nil
+}
+
+// stringToken reads a string token at d.pos (which is '"') and returns its
+// contents without the quotes. simple reports that they need no unescaping
+// and are valid UTF-8, so they are the string's value as they are.
+func (d *Decoder) stringToken() (contents []byte, simple bool, err error) {
+	start := d.pos + 1
+	i := start
+	simple = true
+	ascii := true
+	buf := d.buf
+	for {
+		// The common bytes, eight at a time while they last.
+		for i+8 <= len(buf) && plainByte[buf[i]] && plainByte[buf[i+1]] && plainByte[buf[i+2]] && plainByte[buf[i+3]] &&
+			plainByte[buf[i+4]] && plainByte[buf[i+5]] && plainByte[buf[i+6]] && plainByte[buf[i+7]] {
+			i += 8
+		}
+		for i < len(buf) && plainByte[buf[i]] {
+			i++
+		}
+		if i >= len(buf) {
+			return nil, false, ErrFallback
+		}
+		c := buf[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			s := d.buf[start:i]
+			if !ascii && simple && !utf8.Valid(s) {
+				simple = false
+			}
+			return s, simple, nil
+		case c == '\\':
+			simple = false
+			i++
+			if i >= len(d.buf) {
+				return nil, false, ErrFallback
+			}
+			switch d.buf[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if i+5 > len(d.buf) {
+					return nil, false, ErrFallback
+				}
+				for _, h := range d.buf[i+1 : i+5] {
+					if !isHex(h) {
+						return nil, false, ErrFallback
+					}
+				}
+				i += 5
+			default:
+				return nil, false, ErrFallback
+			}
+		case c < ' ':
+			return nil, false, ErrFallback
+		default:
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
+			i++
+		}
+	}
+}
+
+// plainByte marks the bytes a string holds as they are: printable ASCII
+// other than the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// Skip reads and discards one value, checking that it is valid JSON.
+func (d *Decoder) Skip() error {
+	return d.skip(0)
+}
+
+func (d *Decoder) skip(depth int) error {
+	switch c := d.peek(); c {
+	case '"':
+		_, _, err := d.stringToken()
+		return err
+	case '{':
+		if depth >= maxDepth {
+			return ErrFallback
+		}
+		empty, err := d.ObjectStart()
+		if err != nil || empty {
+			return err
+		}
+		for {
+			if d.peek() != '"' {
+				return ErrFallback
+			}
+			if _, _, err := d.stringToken(); err != nil {
+				return err
+			}
+			if d.peek() != ':' {
+				return ErrFallback
+			}
+			d.pos++
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			more, err := d.ObjectNext()
+			if err != nil || !more {
+				return err
+			}
+		}
+	case '[':
+		if depth >= maxDepth {
+			return ErrFallback
+		}
+		empty, err := d.ArrayStart()
+		if err != nil || empty {
+			return err
+		}
+		for {
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			more, err := d.ArrayNext()
+			if err != nil || !more {
+				return err
+			}
+		}
+	case 't':
+		return d.literal("true")
+	case 'f':
+		return d.literal("false")
+	case 'n':
+		return d.literal("null")
+	default:
+		if c == '-' || '0' <= c && c <= '9' {
+			_, _, err := d.number()
+			return err
+		}
+	}
+	return ErrFallback
+}
+
+func (d *Decoder) literal(lit string) error {
+	if d.pos+len(lit) <= len(d.buf) && string(d.buf[d.pos:d.pos+len(lit)]) == lit {
+		d.pos += len(lit)
+		return nil
+	}
+	return ErrFallback
+}
+
+// number reads a number token at d.pos, following JSON's grammar, and
+// returns it; integer reports that it has no fraction and no exponent.
+func (d *Decoder) number() (tok []byte, integer bool, err error) {
+	b, start := d.buf, d.pos
+	i := start
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i++; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		}
+	default:
+		return nil, false, ErrFallback
+	}
+	integer = true
+	if i < len(b) && b[i] == '.' {
+		integer = false
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return nil, false, ErrFallback
+		}
+		for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		integer = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return nil, false, ErrFallback
+		}
+		for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		}
+	}
+	d.pos = i
+	return b[start:i], integer, nil
+}
+
+// FoldsToAny reports whether key equals one of names under encoding/json's
+// case-insensitive matching (which the fast path leaves to it).
+func FoldsToAny(key []byte, names []string) bool {
+	for _, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooled bounds the buffers kept for reuse.
+const maxPooled = 4 << 20
+
+// GetBuffer returns an empty buffer for an encoder to append to.
+func GetBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+// PutBuffer returns a buffer from GetBuffer.
+func PutBuffer(b *[]byte) {
+	if cap(*b) <= maxPooled {
+		*b = (*b)[:0]
+		buffers.Put(b)
+	}
+}
+
+// Valid reports whether data is valid JSON, as json.Valid does: the
+// scanner here says yes to what it can read whole, and json.Valid decides
+// the rest.
+func Valid(data []byte) bool {
+	var d Decoder
+	d.Reset(data)
+	if d.peek() != 0 && d.skip(0) == nil && d.End() == nil {
+		return true
+	}
+	return json.Valid(data)
+}
+
+// fallbacks counts the bodies of known types that the fast path handed to
+// encoding/json, so that tests can tell which path decided.
+var fallbacks atomic.Uint64
+
+// NoteFallback records that a generated decoder handed its body to
+// encoding/json.
+func NoteFallback() { fallbacks.Add(1) }
+
+// Fallbacks is the number of NoteFallback calls so far.
+func Fallbacks() uint64 { return fallbacks.Load() }
