@@ -100,7 +100,6 @@ func TestRecordedExchangesMatchSpec(t *testing.T) {
 	seen := map[string]bool{}
 	for _, x := range all {
 		t.Run(x.Name(), func(t *testing.T) {
-			ctx := context.Background()
 			req, err := x.HTTPRequest("")
 			if err != nil {
 				t.Fatal(err)
@@ -113,37 +112,8 @@ func TestRecordedExchangesMatchSpec(t *testing.T) {
 				return
 			}
 			why, refused := requestsTheSpecRefuses[x.Key()]
-			if notAnOperation[x.Key()] {
-				if _, err := v.Route(req); !errors.Is(err, contract.ErrNoRoute) {
-					t.Fatalf("want no route for %s: %v", x.Request.Path, err)
-				}
-				return
-			}
-			ex, err := v.ValidateRequest(ctx, req, x.RequestBody())
-			switch {
-			case refused && err == nil:
-				t.Fatalf("spec accepts a request the server refused (%s)", why)
-			case refused:
-				var viol *contract.Violation
-				if !errors.As(err, &viol) || viol.Side != "request" {
-					t.Fatalf("want a request violation, got %v", err)
-				}
-				if x.Response.Status < 400 {
-					t.Fatalf("refused request answered %d", x.Response.Status)
-				}
-			case err != nil:
-				t.Fatalf("request: %v", err)
-			}
-			if ex.OperationID() != x.Operation {
-				t.Fatalf("routed to %s, recorded as %s", ex.OperationID(), x.Operation)
-			}
-			seen[x.Operation] = true
-			h := http.Header{}
-			for k, val := range x.Response.Headers {
-				h.Set(k, val)
-			}
-			if err := v.ValidateResponse(ctx, ex, x.Response.Status, h, x.ResponseBody()); err != nil {
-				t.Fatalf("response: %v", err)
+			if op := checkExchange(t, v, x, req, notAnOperation[x.Key()], why, refused); op != "" {
+				seen[op] = true
 			}
 		})
 	}
@@ -204,4 +174,47 @@ func TestSpecCatchesBadResponses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkExchange validates one recorded admin-API exchange against the spec:
+// a request that reaches no operation (notAnOp) has no route; a request the
+// spec refuses (refused, for the reason why) is a request violation that the
+// server answered with an error status; any other is routed to its recorded
+// operation, and its response validates. It returns the operation checked,
+// "" when the exchange is no operation.
+func checkExchange(t *testing.T, v *contract.Validator, x *exchange.Exchange, req *http.Request, notAnOp bool, why string, refused bool) string {
+	t.Helper()
+	if notAnOp {
+		if _, err := v.Route(req); !errors.Is(err, contract.ErrNoRoute) {
+			t.Fatalf("want no route for %s: %v", x.Request.Path, err)
+		}
+		return ""
+	}
+	ctx := context.Background()
+	ex, err := v.ValidateRequest(ctx, req, x.RequestBody())
+	switch {
+	case refused && err == nil:
+		t.Fatalf("spec accepts a request the server refused (%s)", why)
+	case refused:
+		var viol *contract.Violation
+		if !errors.As(err, &viol) || viol.Side != "request" {
+			t.Fatalf("want a request violation, got %v", err)
+		}
+		if x.Response.Status < 400 {
+			t.Fatalf("refused request answered %d", x.Response.Status)
+		}
+	case err != nil:
+		t.Fatalf("request: %v", err)
+	}
+	if ex.OperationID() != x.Operation {
+		t.Fatalf("routed to %s, recorded as %s", ex.OperationID(), x.Operation)
+	}
+	h := http.Header{}
+	for k, val := range x.Response.Headers {
+		h.Set(k, val)
+	}
+	if err := v.ValidateResponse(ctx, ex, x.Response.Status, h, x.ResponseBody()); err != nil {
+		t.Fatalf("response: %v", err)
+	}
+	return x.Operation
 }
