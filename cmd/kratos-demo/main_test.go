@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,10 +25,15 @@ func TestDemoSucceedsAgainstTheEmbeddedFake(t *testing.T) {
 		"300 identities deleted",
 		"errors.Is(err, ErrNotFound), status 404",
 		"all 10 steps succeeded",
+		"neither shown",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, &out)
 		}
+	}
+	// A recovery code or link grants access to the identity: never printed.
+	if regexp.MustCompile(`\b\d{6}\b|self-service/recovery`).MatchString(out.String()) {
+		t.Errorf("report shows a recovery code or link:\n%s", &out)
 	}
 }
 
