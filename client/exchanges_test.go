@@ -244,33 +244,43 @@ func TestClientReplaysRecordedExchanges(t *testing.T) {
 				}
 				return
 			}
-			if rp.n == 0 {
-				t.Fatalf("nothing sent (err %v)", callErr)
-			}
-			checkSentAsRecorded(t, x, rp)
-			status := x.Response.Status
-			switch {
-			case status == http.StatusTemporaryRedirect:
+			if x.Response.Status == http.StatusTemporaryRedirect {
 				// The admin port's redirect to the public port: with no
 				// public server to follow to, the client reports it.
+				checkSentAsRecorded(t, x, rp)
 				if !errors.Is(callErr, client.ErrRedirect) {
 					t.Fatalf("want ErrRedirect, got %v", callErr)
 				}
-			case status >= 400:
-				checkAPIError(t, x, callErr)
-			case x.Operation == "batchPatchIdentities":
-				checkBatch(t, x, got, callErr)
-			default:
-				if callErr != nil {
-					t.Fatalf("call failed: %v", callErr)
-				}
-				if body := x.ResponseBody(); body != nil {
-					assertSameJSON(t, body, got)
-				} else if got != nil && !isNilValue(got) {
-					t.Fatalf("no body recorded but call returned %v", got)
-				}
+				return
 			}
+			checkReplayed(t, x, rp, got, callErr)
 		})
+	}
+}
+
+// checkReplayed checks a typed call against the exchange it replayed: it
+// was sent as recorded, and it returned the recorded error, batch outcome
+// or body.
+func checkReplayed(t *testing.T, x *exchange.Exchange, rp *replay, got any, callErr error) {
+	t.Helper()
+	if rp.n == 0 {
+		t.Fatalf("nothing sent (err %v)", callErr)
+	}
+	checkSentAsRecorded(t, x, rp)
+	switch {
+	case x.Response.Status >= 400:
+		checkAPIError(t, x, callErr)
+	case x.Operation == "batchPatchIdentities":
+		checkBatch(t, x, got, callErr)
+	default:
+		if callErr != nil {
+			t.Fatalf("call failed: %v", callErr)
+		}
+		if body := x.ResponseBody(); body != nil {
+			assertSameJSON(t, body, got)
+		} else if got != nil && !isNilValue(got) {
+			t.Fatalf("no body recorded but call returned %v", got)
+		}
 	}
 }
 

@@ -118,23 +118,7 @@ func TestClientDecodesReleaseExchanges(t *testing.T) {
 					}
 					return
 				}
-				if rp.n == 0 {
-					t.Fatalf("nothing sent (err %v)", callErr)
-				}
-				checkSentAsRecorded(t, x, rp)
-				switch status := x.Response.Status; {
-				case status >= 400:
-					checkAPIError(t, x, callErr)
-				case x.Operation == "batchPatchIdentities":
-					checkBatch(t, x, got, callErr)
-				default:
-					if callErr != nil {
-						t.Fatalf("call failed: %v", callErr)
-					}
-					if body := x.ResponseBody(); body != nil {
-						assertSameJSON(t, body, got)
-					}
-				}
+				checkReplayed(t, x, rp, got, callErr)
 			})
 		}
 	}
