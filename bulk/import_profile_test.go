@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kratosadmin/sdk/bulk"
 	"github.com/kratosadmin/sdk/client"
@@ -232,4 +234,59 @@ func TestImportSettlesByWalkWhenLookupsFail(t *testing.T) {
 		require.Equal(t, want, m[i].Status, "item %d: %v", i, m[i].Err)
 		require.Equal(t, email(i), identityEmail(t, c, m[i].IdentityID), "item %d", i)
 	}
+}
+
+func TestImportLookupsBringTheStoredHash(t *testing.T) {
+	// Items with a hashed_password are compared with the stored hash. A
+	// lookup by identifier asks for it (include_credential=password, which
+	// v1.3.1, v25.4.0 and v26.2.0 honour), so that settling a lost batch
+	// on PostgreSQL costs one request per item, not a lookup and then a
+	// GET by id: that second request doubled the settling on a real
+	// Kratos v26.2.0 on PostgreSQL.
+	var byID atomic.Int64
+	countByID := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/admin/identities/") && !strings.HasPrefix(r.URL.Path, "/admin/identities/by/") {
+				byID.Add(1)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte("a stored password"), 4)
+	require.NoError(t, err)
+	const n = 120
+	items := make([]client.CreateIdentityBody, n)
+	for i := range n {
+		items[i] = person(i)
+		items[i].Credentials.Password.Config.HashedPassword = string(hash)
+	}
+	// One item is stored already with another hash: its conflict is
+	// settled by the same lookup, which must bring the stored hash for the
+	// comparison to name the difference.
+	other, err := bcrypt.GenerateFromPassword([]byte("another password"), 4)
+	require.NoError(t, err)
+	const conflicting = 7
+	stored := items[conflicting]
+	stored.Credentials.Password.Config.HashedPassword = string(other)
+	lost := func(call int) bool { return call == 2 || call == 4 }
+	srv, obs := importFake(t, storedOnes(2000), kratostest.WithIdentities(stored), kratostest.WithMiddleware(countByID),
+		kratostest.WithMiddleware(gatewayTimeoutAfterApply(lost)), kratostest.WithQueryCost(kratostest.PostgresCosts()))
+	c := fakeClient(srv)
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{BatchSize: 20, Concurrency: 2})
+	require.NoError(t, err)
+	m := accounted(t, n, sum, o)
+	assert.Equal(t, bulk.ImportSettleByLookups, sum.Settling.Method, sum.Settling.Reason)
+	require.Greater(t, sum.AlreadyPresent, 0, "the lost batches were applied: their items are found present")
+	assert.Zero(t, byID.Load(), "GET /admin/identities/{id} while settling: the lookup should have brought the hash")
+	for i := range n {
+		if i == conflicting {
+			var ce *bulk.ConflictError
+			require.ErrorAs(t, m[i].Err, &ce, "item %d", i)
+			assert.Contains(t, ce.Difference, "password")
+			continue
+		}
+		require.Contains(t, []bulk.ImportStatus{bulk.ImportCreated, bulk.ImportAlreadyPresent}, m[i].Status, "item %d: %v", i, m[i].Err)
+		require.False(t, m[i].PasswordUnverified, "item %d: a hashed_password is compared as stored", i)
+	}
+	createdOnce(t, srv, obs, 2000+n) // the stored one among them
 }
