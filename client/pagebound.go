@@ -1,9 +1,11 @@
 package client
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // ErrTooManyItems is matched by the *ResponseError of a list answer that
@@ -80,58 +82,113 @@ func (l *itemLimiter) Read(p []byte) (int, error) {
 	if l.off {
 		return n, err
 	}
-	for i := 0; i < n; i++ {
-		c := p[i]
-		if l.inStr {
-			switch {
-			case l.esc:
-				l.esc = false
-			case c == '\\':
-				l.esc = true
-			case c == '"':
-				l.inStr = false
-			}
-			continue
-		}
-		switch c {
+	i := 0
+	for ; !l.began && i < n; i++ {
+		switch p[i] {
 		case ' ', '\t', '\r', '\n':
 			continue
+		case '[':
+			l.began, l.depth = true, 1
+		default:
+			l.off = true // not an array: decoding reports it
+			return n, err
 		}
-		if !l.began {
-			if c != '[' {
-				l.off = true
-				return n, err
+	}
+	// The state in locals for the loop (kept in registers), stored back
+	// on every way out.
+	depth, items, inStr, esc := l.depth, l.items, l.inStr, l.esc
+	for i < n {
+		if inStr {
+			// Most of a page's bytes are inside strings: skip to the
+			// string's next quote or backslash, eight bytes at a time.
+			if esc {
+				esc = false
+				i++
+				continue
 			}
-			l.began = true
-			l.depth = 1
+			// The first word inline: most strings end within it.
+			if i+8 <= n {
+				if m := specialBytes(binary.LittleEndian.Uint64(p[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+				} else {
+					i += 8 + stringRun(p[i+8:n])
+				}
+			} else {
+				i += stringRun(p[i:n])
+			}
+			switch {
+			case i == n:
+			case p[i] == '"':
+				inStr = false
+				i++
+			case i+1 == n:
+				esc = true // the backslash escapes the first byte of the next read
+				i++
+			default:
+				i += 2 // the backslash and the byte it escapes
+			}
 			continue
 		}
-		if l.depth == 1 && l.items == 0 && c != ']' {
-			l.items = 1 // the first element starts
+		c := p[i]
+		i++
+		if c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			continue
+		}
+		if items == 0 && depth == 1 && c != ']' {
+			items = 1 // the first element starts
 		}
 		switch c {
 		case '"':
-			l.inStr = true
+			inStr = true
 		case '[', '{':
-			l.depth++
+			depth++
 		case ']', '}':
-			l.depth--
-			if l.depth == 0 {
+			if depth--; depth == 0 {
 				l.off = true // the array ended: the rest is decoding's
+				l.depth, l.items = depth, items
+				return n, err
 			}
 		case ',':
-			if l.depth != 1 {
+			if depth != 1 {
 				continue
 			}
-			if l.items >= l.bound.max {
+			if items >= l.bound.max {
 				if l.bound.cut {
 					l.tail = 1
-					return i, nil
+					return i - 1, nil
 				}
-				return i, fmt.Errorf("%w: the answer goes on after %d items, the most this page may hold", ErrTooManyItems, l.bound.max)
+				return i - 1, fmt.Errorf("%w: the answer goes on after %d items, the most this page may hold", ErrTooManyItems, l.bound.max)
 			}
-			l.items++
+			items++
 		}
 	}
+	l.depth, l.items, l.inStr, l.esc = depth, items, inStr, esc
 	return n, err
+}
+
+// stringRun is the length of b's prefix that holds no quote and no
+// backslash: the plain run of a string's bytes. It tests eight bytes at a
+// time (the exact first match of a word is its lowest flagged byte: the
+// borrows of the zero-byte test only ever flag bytes above a true one).
+func stringRun(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if m := specialBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' || b[i] == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// specialBytes flags (with its high bit) each byte of the little-endian
+// word w that is a quote or a backslash; the lowest flag is exact.
+func specialBytes(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs := w^(ones*'"'), w^(ones*'\\')
+	return ((q-ones)&^q | (bs-ones)&^bs) & highs
 }

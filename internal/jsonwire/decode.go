@@ -13,8 +13,10 @@ package jsonwire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -193,8 +195,11 @@ func (d *Decoder) stringToken() (contents []byte, simple bool, err error) {
 	buf := d.buf
 	for {
 		// The common bytes, eight at a time while they last.
-		for i+8 <= len(buf) && plainByte[buf[i]] && plainByte[buf[i+1]] && plainByte[buf[i+2]] && plainByte[buf[i+3]] &&
-			plainByte[buf[i+4]] && plainByte[buf[i+5]] && plainByte[buf[i+6]] && plainByte[buf[i+7]] {
+		for i+8 <= len(buf) {
+			if m := unplainBytes(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
 			i += 8
 		}
 		for i < len(buf) && plainByte[buf[i]] {
@@ -253,6 +258,16 @@ var plainByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// unplainBytes flags (with its high bit) each byte of the little-endian
+// word w that plainByte does not mark: a quote, a backslash, a control
+// byte or a byte of a multi-byte sequence. The lowest flag is exact (a
+// borrow only ever flags a byte above a flagged one).
+func unplainBytes(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs := w^(ones*'"'), w^(ones*'\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w | w) & highs
+}
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
