@@ -33,6 +33,13 @@ func (s *IdentitiesService) Get(ctx context.Context, id string, params *GetIdent
 		if err := checkCredentialTypes(op, "params.IncludeCredential", params.IncludeCredential); err != nil {
 			return nil, err
 		}
+		types, err := s.c.includable(ctx, params.IncludeCredential)
+		if err != nil {
+			return nil, err
+		}
+		q := *params
+		q.IncludeCredential = types
+		params = &q
 	}
 	req, err := gen.NewGetIdentityRequest(s.c.server(false), id, params)
 	cl, err := s.c.newCall(op, false, req, err, opts...)
@@ -84,9 +91,14 @@ func (s *IdentitiesService) GetByExternalID(ctx context.Context, externalID stri
 // It corresponds to GET /admin/identities.
 func (s *IdentitiesService) ListPage(ctx context.Context, params *ListIdentitiesParams, opts ...CallOption) (*Page[Identity], error) {
 	const op = "Identities.ListPage"
-	cl, err := s.c.listIdentitiesCall(op, params, opts...)
+	cl, err := s.c.listIdentitiesCall(op, params, opts...) // checks the arguments
 	if err != nil {
 		return nil, err
+	}
+	if params != nil {
+		if cl, err = s.c.listIdentitiesIncludable(ctx, op, cl, *params, opts); err != nil {
+			return nil, err
+		}
 	}
 	if params != nil && params.OrganizationID != "" {
 		if err := s.c.require(ctx, op, FeatureOrganizationID); err != nil {
@@ -116,11 +128,25 @@ func (s *IdentitiesService) List(ctx context.Context, params *ListIdentitiesPara
 	return listAll[Identity](ctx, s.c, op, p.Page != 0 || p.PerPage != 0, &p.PageToken,
 		func() (*call, error) {
 			cl, err := s.c.listIdentitiesCall(op, &p, opts...)
+			if err == nil {
+				cl, err = s.c.listIdentitiesIncludable(ctx, op, cl, p, opts)
+			}
 			if err == nil && p.OrganizationID != "" {
 				err = s.c.require(ctx, op, FeatureOrganizationID)
 			}
 			return cl, err
 		})
+}
+
+// listIdentitiesIncludable is cl, or when the release cannot serve all of
+// p's include_credential types (see includable) the call without them.
+func (c *Client) listIdentitiesIncludable(ctx context.Context, op string, cl *call, p ListIdentitiesParams, opts []CallOption) (*call, error) {
+	types, err := c.includable(ctx, p.IncludeCredential)
+	if err != nil || len(types) == len(p.IncludeCredential) {
+		return cl, err
+	}
+	p.IncludeCredential = types
+	return c.listIdentitiesCall(op, &p, opts...)
 }
 
 func (c *Client) listIdentitiesCall(op string, p *ListIdentitiesParams, opts ...CallOption) (*call, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,62 @@ func TestLiveReleaseFeatures(t *testing.T) {
 	_, err = c.Identities.ListPage(ctx, &client.ListIdentitiesParams{IDs: []string{pw.ID}, CredentialsIdentifier: "x@example.org"})
 	if liveLacks(rel) == errors.Is(err, client.ErrBadRequest) {
 		t.Errorf("combined filters on %s: %v", rel, err)
+	}
+}
+
+// TestLiveReleaseIncludeSAML: Get, ListPage and List asking for password and
+// saml credentials read the stored hash on every release (v1.3.1 answers a
+// raw include_credential=saml with a 400; the client does not ask it).
+func TestLiveReleaseIncludeSAML(t *testing.T) {
+	c, rel := liveReleaseClient(t)
+	ctx := t.Context()
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	email := "rel-saml-" + run + "@example.org"
+	const hash = "$2a$04$4nm6Bnk6XhN9y5M8T8ElRuMq9IX1yCqO1jP5rPVcbgGZQ2gkPL9HS"
+	body := &client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(fmt.Sprintf(`{"email":%q}`, email))}
+	body.Credentials.Password.Config.HashedPassword = hash
+	created, err := c.Identities.Create(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Identities.Delete(ctx, created.ID) }()
+	include := []client.IdentityCredentialsType{client.CredentialsTypePassword, client.CredentialsTypeSAML}
+	hasHash := func(what string, idn *client.Identity) {
+		t.Helper()
+		if !strings.Contains(string(idn.Credentials["password"].Config), hash) {
+			t.Errorf("%s on %s: no stored hash in %s", what, rel, idn.Credentials["password"].Config)
+		}
+	}
+	got, err := c.Identities.Get(ctx, created.ID, &client.GetIdentityParams{IncludeCredential: include})
+	if err != nil {
+		t.Fatalf("Get with password and saml on %s: %v", rel, err)
+	}
+	hasHash("Get", got)
+	page, err := c.Identities.ListPage(ctx, &client.ListIdentitiesParams{CredentialsIdentifier: email, IncludeCredential: include})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("ListPage with password and saml on %s: %v", rel, err)
+	}
+	hasHash("ListPage", &page.Items[0])
+	found := false
+	for idn, err := range c.Identities.List(ctx, &client.ListIdentitiesParams{IncludeCredential: include, PageSize: 500}) {
+		if err != nil {
+			t.Fatalf("List with password and saml on %s: %v", rel, err)
+		}
+		if idn.ID == created.ID {
+			hasHash("List", idn)
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("List on %s: %s not walked", rel, created.ID)
+	}
+	raw, err := http.Get(os.Getenv("KRATOS_ADMIN_URL") + "/admin/identities/" + created.ID + "?include_credential=password&include_credential=saml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Body.Close()
+	if want := map[bool]int{true: http.StatusBadRequest, false: http.StatusOK}[liveLacks(rel)]; raw.StatusCode != want {
+		t.Errorf("raw include_credential=saml on %s: %d, the compatibility table says %d", rel, raw.StatusCode, want)
 	}
 }
 

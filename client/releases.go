@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -40,6 +41,11 @@ const (
 	FeatureOrganizationID Feature = "organization_id"
 	// FeatureSAMLImport: saml credentials in a create, update or batch body.
 	FeatureSAMLImport Feature = "saml credentials import"
+	// FeatureIncludeSAML: saml in include_credential of Identities.Get,
+	// ListPage and List. v1.3.1 has no saml credentials and refuses the
+	// whole request (400); there the client leaves saml out of what it
+	// asks for instead, since no identity can hold one.
+	FeatureIncludeSAML Feature = "include_credential=saml"
 	// FeatureDeleteFirstFactor: deleting an identity's password
 	// credentials (v1.3.1: 400 "You cannot remove first factor credentials.").
 	FeatureDeleteFirstFactor Feature = "deleting password credentials"
@@ -63,6 +69,7 @@ var capabilities = []Capability{
 	{FeatureGetByExternalID, KratosV25_4},
 	{FeatureOrganizationID, KratosV25_4},
 	{FeatureSAMLImport, KratosV25_4},
+	{FeatureIncludeSAML, KratosV25_4},
 	{FeatureDeleteFirstFactor, KratosV25_4},
 	{FeatureBatchPerItem, KratosV25_4},
 }
@@ -269,6 +276,24 @@ func (c *Client) require(ctx context.Context, op string, f Feature) error {
 		}
 	}
 	return e
+}
+
+// includable is types without saml when the connected release has no saml
+// credentials (v1.3.1 refuses include_credential=saml with a 400, and no
+// identity there can hold one); types as they are otherwise. It asks the
+// server's release only when types has saml.
+func (c *Client) includable(ctx context.Context, types []IdentityCredentialsType) ([]IdentityCredentialsType, error) {
+	if !slices.Contains(types, CredentialsTypeSAML) {
+		return types, nil
+	}
+	r, err := c.release(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.has(FeatureIncludeSAML) {
+		return types, nil
+	}
+	return slices.DeleteFunc(slices.Clone(types), func(t IdentityCredentialsType) bool { return t == CredentialsTypeSAML }), nil
 }
 
 // Supports reports whether the connected release has f, learning the

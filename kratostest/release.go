@@ -86,6 +86,8 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 		}
 		s.batchWithRollback(w, r, seg)
 		return true
+	case r.Method == http.MethodGet && (p == "/admin/identities" || len(seg) == 3 && seg[1] == "identities") && refuseSAMLInclude(w, r):
+		return true
 	case r.Method == http.MethodGet && p == "/admin/identities":
 		s.listV13(w, r, seg)
 		return true
@@ -126,6 +128,22 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 		}
 		writeError(w, errBadRequest("You cannot remove first factor credentials."))
 		return true
+	}
+	return false
+}
+
+// refuseSAMLInclude answers v1.3.1's 400 for include_credential=saml on
+// getIdentity and listIdentities (v1.3.1 has no saml credentials), which,
+// as getIdentity's does for any unknown type, names the types parsed
+// before it: "Invalid value `[password oidc]`" for password, oidc, saml.
+func refuseSAMLInclude(w http.ResponseWriter, r *http.Request) bool {
+	var before []string
+	for _, t := range r.URL.Query()["include_credential"] {
+		if t == "saml" {
+			writeError(w, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", before)))
+			return true
+		}
+		before = append(before, t)
 	}
 	return false
 }

@@ -196,4 +196,9 @@ func (s *script) releaseProbes() {
 	route("listIdentitySchemas", "admin-port-admin-prefix", http.MethodGet, "/admin/schemas")
 	route("getIdentitySchema", "admin-port-admin-prefix", http.MethodGet, "/admin/schemas/default")
 	route("listIdentities", "without-admin-prefix", http.MethodGet, "/identities")
+
+	// include_credential=saml: v1.3.1 knows no saml credentials and
+	// refuses the whole request, naming the types parsed before saml.
+	s.get("include-password-saml", oid, "include_credential=password&include_credential=saml")
+	list("include-password-oidc-saml", "include_credential=password&include_credential=oidc&include_credential=saml")
 }
