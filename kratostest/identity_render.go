@@ -157,6 +157,9 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 				if len(co.Config) == 0 {
 					co.Config = json.RawMessage("{}")
 				}
+				if typ == "oidc" && s.before(ReleaseV25_4) {
+					co.Config = oidcConfigV13(co.Config)
+				}
 			}
 			if v.zeroTimes[typ] {
 				co.CreatedAt, co.UpdatedAt = time.Time{}, time.Time{}
@@ -173,6 +176,33 @@ func (s *Server) render(i *identity, v identityView) *identityOut {
 		}
 	}
 	return out
+}
+
+// oidcConfigV13 is an oidc configuration as v1.3.1 renders it: every
+// provider link has "organization", "" when it has none (v1.3.1 recording
+// 038; later releases leave it out).
+func oidcConfigV13(config json.RawMessage) json.RawMessage {
+	var cfg oidcConfig
+	if json.Unmarshal(config, &cfg) != nil {
+		return config
+	}
+	type providerV13 struct {
+		InitialIDToken      string `json:"initial_id_token"`
+		InitialAccessToken  string `json:"initial_access_token"`
+		InitialRefreshToken string `json:"initial_refresh_token"`
+		Subject             string `json:"subject"`
+		Provider            string `json:"provider"`
+		Organization        string `json:"organization"`
+		UseAutoLink         bool   `json:"use_auto_link,omitempty"`
+	}
+	out := struct {
+		Providers []providerV13 `json:"providers"`
+	}{Providers: []providerV13{}}
+	for _, p := range cfg.Providers {
+		out.Providers = append(out.Providers, providerV13(p))
+	}
+	b, _ := json.Marshal(out)
+	return b
 }
 
 // normalizeLinks writes a patched oidc or saml config back in Kratos'

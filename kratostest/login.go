@@ -135,7 +135,11 @@ func (s *Server) renderLoginFlow(f *loginFlow, identifier string, msgs []uiText)
 	}
 	idLabel := label(1070004, "ID")
 	if name, title := s.identifierTrait(); title != "" {
-		idLabel = map[string]any{"label": map[string]any{"id": 1070002, "text": title, "type": "info", "context": map[string]string{"name": "traits." + name, "title": title}}}
+		context := map[string]string{"name": "traits." + name, "title": title}
+		if s.before(ReleaseV25_4) {
+			delete(context, "name") // v1.3.1: the title only (recording 042 of v1.3.1)
+		}
+		idLabel = map[string]any{"label": map[string]any{"id": 1070002, "text": title, "type": "info", "context": context}}
 	}
 	out.UI.Nodes = []uiNode{
 		{Type: "input", Group: "default", Attributes: map[string]any{"name": "csrf_token", "type": "hidden", "value": "", "required": true, "disabled": false, "node_type": "input"}, Messages: []uiText{}, Meta: map[string]any{}},

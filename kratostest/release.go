@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -246,6 +247,7 @@ func (s *Server) batchWithRollback(w http.ResponseWriter, r *http.Request, seg [
 // ignored, and filters combine (the ids filter narrows the others).
 func (s *Server) listV13(w http.ResponseWriter, r *http.Request, seg []string) {
 	q := r.URL.Query()
+	org, hasOrg := q["organization_id"]
 	q.Del("organization_id")
 	ids := q["ids"]
 	combined := len(ids) > 0 && (q.Get("credentials_identifier") != "" || q.Get("preview_credentials_identifier_similar") != "")
@@ -254,12 +256,27 @@ func (s *Server) listV13(w http.ResponseWriter, r *http.Request, seg []string) {
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = q.Encode()
-	if !combined {
+	if !combined && !hasOrg {
 		s.routes.serve(w, r2, seg)
 		return
 	}
 	rec := httptest.NewRecorder()
 	s.routes.serve(rec, r2, seg)
+	if hasOrg {
+		// v1.3.1 ignores the filter but keeps it in its links (v1.3.1
+		// recording 011).
+		if l := rec.Header().Get("Link"); l != "" {
+			rec.Header().Set("Link", linksWith(l, "organization_id", org))
+		}
+	}
+	if !combined {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
 	var items []map[string]json.RawMessage
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &items) != nil {
 		for k, v := range rec.Header() {
@@ -287,6 +304,26 @@ func (s *Server) listV13(w http.ResponseWriter, r *http.Request, seg []string) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// linksWith is a Link header whose targets also carry key=values.
+func linksWith(header, key string, values []string) string {
+	parts := strings.Split(header, ",")
+	for i, part := range parts {
+		start, end := strings.Index(part, "<"), strings.Index(part, ">")
+		if start < 0 || end < start {
+			continue
+		}
+		target, err := url.Parse(part[start+1 : end])
+		if err != nil {
+			continue
+		}
+		q := target.Query()
+		q[key] = values
+		target.RawQuery = q.Encode()
+		parts[i] = part[:start+1] + target.String() + part[end:]
+	}
+	return strings.Join(parts, ",")
 }
 
 // serveWithBody serves r with its body rewritten by fix.
