@@ -282,7 +282,7 @@ func (d *differ) contractSuite(t *testing.T, srv *kratostest.Server) {
 		}
 		t.Run(s.name, func(t *testing.T) {
 			runContract(t, c, target{
-				name: s.name, rawClient: c, adminURL: s.admin, publicURL: s.public, schemaID: kratostest.DefaultSchemaID,
+				name: s.name, rawClient: c, adminURL: s.admin, publicURL: s.public, schemaID: kratostest.DefaultSchemaID, runID: d.runID,
 				newSession: func(t *testing.T, _, email, password string) string {
 					return loginWithPassword(t, s.public, email, password)
 				},

@@ -78,6 +78,11 @@ type patchedCredential struct {
 // applyIdentityPatch applies a JSON Patch document to a copy of i as
 // Kratos' patchIdentity does and returns the patched copy (not validated).
 func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*identity, *apiError) {
+	if len(bytes.TrimSpace(body)) == 0 && s.before(ReleaseV25_4) {
+		// v1.3.1 reads the body as JSON first (seen by the differential
+		// test on a real v1.3.1; later releases: "invalid state detected").
+		return nil, patchError("unexpected end of JSON input")
+	}
 	ops, err := decodePatch(body)
 	if err != nil {
 		return nil, patchError(err.Error())
@@ -89,7 +94,21 @@ func (s *Server) applyIdentityPatch(i *identity, body []byte, now time.Time) (*i
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	return fromPatched(i, p, now)
+	out, apiErr := fromPatched(i, p, now)
+	if apiErr == nil && s.before(ReleaseV25_4) {
+		// v1.3.1 answers a credential an operation wrote as a new one,
+		// with zero timestamps (the differential test on a real v1.3.1).
+		for _, op := range ops {
+			path, _ := op.path()
+			if typ, ok := strings.CutPrefix(path, "/credentials/"); ok {
+				typ, _, _ = strings.Cut(typ, "/")
+				if out.Credentials[typ] != nil {
+					out.dropped[typ] = true
+				}
+			}
+		}
+	}
+	return out, apiErr
 }
 
 // patchError is the 400 of a patch that cannot be applied.

@@ -115,7 +115,9 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 		_, _ = w.Write(rec.Body.Bytes())
 		return true
 	case r.Method == http.MethodPut && len(seg) == 3 && seg[1] == "identities":
-		s.serveWithBody(w, r, seg, func(b []byte) []byte { return dropKey(b, "external_id") })
+		// v1.3.1 keeps no external id and no saml credentials from an
+		// update, and answers 200 (the differential test on a real v1.3.1).
+		s.serveWithBody(w, r, seg, func(b []byte) []byte { return dropSAMLCredentials(dropKey(b, "external_id")) })
 		return true
 	case r.Method == http.MethodPatch && len(seg) == 3 && seg[1] == "identities":
 		s.serveWithBody(w, r, seg, dropExternalIDOps)
@@ -133,14 +135,15 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 	return false
 }
 
-// refuseSAMLInclude answers v1.3.1's 400 for include_credential=saml on
-// getIdentity and listIdentities (v1.3.1 has no saml credentials), which,
-// as getIdentity's does for any unknown type, names the types parsed
-// before it: "Invalid value `[password oidc]`" for password, oidc, saml.
+// refuseSAMLInclude answers v1.3.1's 400 for include_credential=saml (it
+// has no saml credentials) or another type it does not know, on
+// getIdentity and listIdentities alike, which, as v26.2's getIdentity does,
+// names the types parsed before it: "Invalid value `[password oidc]`" for
+// password, oidc, saml (listIdentities of v26.2 names the bad value).
 func refuseSAMLInclude(w http.ResponseWriter, r *http.Request) bool {
 	var before []string
 	for _, t := range r.URL.Query()["include_credential"] {
-		if t == "saml" {
+		if t == "saml" || !credentialTypes[t] {
 			writeError(w, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", before)))
 			return true
 		}
@@ -157,42 +160,8 @@ func (s *Server) refuseNewFields(w http.ResponseWriter, r *http.Request, batch b
 	if err != nil {
 		return false
 	}
-	var bodies []map[string]json.RawMessage
-	if batch {
-		var v struct {
-			Identities []struct {
-				Create map[string]json.RawMessage `json:"create"`
-			} `json:"identities"`
-		}
-		if json.Unmarshal(b, &v) != nil {
-			return false
-		}
-		for _, it := range v.Identities {
-			bodies = append(bodies, it.Create)
-		}
-	} else {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(b, &m) != nil {
-			return false
-		}
-		bodies = append(bodies, m)
-	}
-	for _, m := range bodies {
-		field := ""
-		for _, f := range []string{"external_id", "organization_id"} {
-			if _, ok := m[f]; ok {
-				field = f
-			}
-		}
-		var creds map[string]json.RawMessage
-		if field == "" && json.Unmarshal(m["credentials"], &creds) == nil {
-			if _, ok := creds["saml"]; ok {
-				field = "saml"
-			}
-		}
-		if field == "" {
-			continue
-		}
+	field := firstFieldUnknownToV13(b, batch)
+	if field != "" {
 		msg := fmt.Sprintf("json: unknown field %q", field)
 		if batch {
 			writeError(w, errInternal(http.StatusBadRequest, msg)) // HTTP 400, "code":500
@@ -202,6 +171,76 @@ func (s *Server) refuseNewFields(w http.ResponseWriter, r *http.Request, batch b
 		return true
 	}
 	return false
+}
+
+// v13Unknown reports a field of a create body v1.3.1 does not know, by its
+// place: its decoder refuses the first it meets in document order
+// (encoding/json with DisallowUnknownFields keeps the first error), nested
+// ones included: external_id, organization_id, any credentials but
+// password and oidc, and an OIDC provider link's organization (even null)
+// and use_auto_link.
+func v13Unknown(path string) bool {
+	switch path {
+	case "/external_id", "/organization_id",
+		"/credentials/oidc/config/providers/*/organization",
+		"/credentials/oidc/config/providers/*/use_auto_link":
+		return true
+	}
+	typ, ok := strings.CutPrefix(path, "/credentials/")
+	return ok && !strings.Contains(typ, "/") && typ != "password" && typ != "oidc"
+}
+
+// firstFieldUnknownToV13 is the first field of a create body (or of any
+// item of a batch body) that v1.3.1 does not know, "" when none is or the
+// body is not JSON (the handler reports that).
+func firstFieldUnknownToV13(b []byte, batch bool) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var walk func(path string, item bool) (string, bool)
+	// walk reads one value at path; item: path is inside a batch item's
+	// create body (or the create body itself).
+	walk = func(path string, item bool) (string, bool) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		d, ok := tok.(json.Delim)
+		if !ok {
+			return "", true
+		}
+		switch d {
+		case '{':
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return "", false
+				}
+				k, _ := kt.(string)
+				sub := path + "/" + k
+				if batch && !item && (sub == "/identities/*/create") {
+					if f, ok := walk("", true); f != "" || !ok {
+						return f, ok
+					}
+					continue
+				}
+				if (item || !batch) && v13Unknown(sub) {
+					return k, true
+				}
+				if f, ok := walk(sub, item); f != "" || !ok {
+					return f, ok
+				}
+			}
+		case '[':
+			for dec.More() {
+				if f, ok := walk(path+"/*", item); f != "" || !ok {
+					return f, ok
+				}
+			}
+		}
+		_, err = dec.Token() // the closing delimiter
+		return "", err == nil
+	}
+	f, _ := walk("", !batch)
+	return f
 }
 
 // batchWithRollback serves a batch as v1.3.1 and v25.4.0 do: an item the
@@ -223,6 +262,9 @@ func (s *Server) batchWithRollback(w http.ResponseWriter, r *http.Request, seg [
 			}
 		}
 		if b, err := json.Marshal(out); err == nil {
+			if len(out.Identities) == 0 && s.before(ReleaseV25_4) {
+				b = []byte(`{"identities":[]}`) // v1.3.1 names the empty list (a body of {} or null)
+			}
 			rec.Body = bytes.NewBuffer(b)
 			rec.Header().Del("Content-Length")
 		}
@@ -256,18 +298,25 @@ func (s *Server) listV13(w http.ResponseWriter, r *http.Request, seg []string) {
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = q.Encode()
-	if !combined && !hasOrg {
+	size, err := strconv.Atoi(q.Get("page_size"))
+	overSize := err == nil && size > 500
+	if !combined && !hasOrg && !overSize {
 		s.routes.serve(w, r2, seg)
 		return
 	}
 	rec := httptest.NewRecorder()
 	s.routes.serve(rec, r2, seg)
-	if hasOrg {
-		// v1.3.1 ignores the filter but keeps it in its links (v1.3.1
-		// recording 011).
-		if l := rec.Header().Get("Link"); l != "" {
-			rec.Header().Set("Link", linksWith(l, "organization_id", org))
+	if l := rec.Header().Get("Link"); l != "" {
+		if hasOrg {
+			// v1.3.1 ignores the filter but keeps it in its links (v1.3.1
+			// recording 011).
+			l = linksWith(l, "organization_id", org)
 		}
+		if overSize {
+			// v1.3.1 serves a page of any size and links it as asked.
+			l = linksWith(l, "page_size", q["page_size"])
+		}
+		rec.Header().Set("Link", l)
 	}
 	if !combined {
 		for k, v := range rec.Header() {
@@ -348,6 +397,24 @@ func dropKey(b []byte, key string) []byte {
 		return b
 	}
 	delete(m, key)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return b
+	}
+	return out
+}
+
+// dropSAMLCredentials removes credentials.saml from a body.
+func dropSAMLCredentials(b []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || m["credentials"] == nil {
+		return b
+	}
+	creds := dropKey(m["credentials"], "saml")
+	if len(creds) == len(m["credentials"]) {
+		return b
+	}
+	m["credentials"] = creds
 	out, err := json.Marshal(m)
 	if err != nil {
 		return b

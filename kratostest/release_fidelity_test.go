@@ -43,7 +43,8 @@ func getRaw(t *testing.T, url string) (*http.Response, []byte) {
 
 // TestFakeV13AnswersAsRecorded: what the differential test found on a real
 // v1.3.1, held against its recordings (testdata/exchanges/v1.3.1): the
-// ignored organization_id filter stays in the Link header, every OIDC
+// ignored organization_id filter and a page size above 500 stay in the
+// Link header, every OIDC
 // provider link carries "organization", the login flow's identifier label
 // has no context.name, and include_credential=saml is a 400.
 func TestFakeV13AnswersAsRecorded(t *testing.T) {
@@ -54,6 +55,12 @@ func TestFakeV13AnswersAsRecorded(t *testing.T) {
 
 	t.Run("organization_id in the Link", func(t *testing.T) {
 		x := releaseRecording(t, rel, "listIdentities-organization-id-filter")
+		resp, _ := getRaw(t, srv.URL+"/admin/identities?"+x.Request.RawQuery)
+		require.Equal(t, x.Response.Status, resp.StatusCode)
+		assert.Equal(t, x.Response.Headers["Link"], resp.Header.Get("Link"))
+	})
+	t.Run("page_size above 500 in the Link", func(t *testing.T) {
+		x := releaseRecording(t, rel, "listIdentities-page-size-1001")
 		resp, _ := getRaw(t, srv.URL+"/admin/identities?"+x.Request.RawQuery)
 		require.Equal(t, x.Response.Status, resp.StatusCode)
 		assert.Equal(t, x.Response.Headers["Link"], resp.Header.Get("Link"))
@@ -109,6 +116,33 @@ func TestFakeV13AnswersAsRecorded(t *testing.T) {
 		}
 		_, body := getRaw(t, srv.PublicURL+"/self-service/login/api")
 		assert.Equal(t, labelOf(x.ResponseBody()), labelOf(body))
+	})
+	t.Run("unknown fields in document order", func(t *testing.T) {
+		// encoding/json with DisallowUnknownFields, as v1.3.1 decodes: the
+		// first unknown field met, nested ones included.
+		cases := map[string]string{
+			`{"schema_id":"default","traits":{"email":"a@example.org"},"credentials":{"oidc":{"config":{"providers":[{"provider":"g","subject":"1","organization":null}]}}},"external_id":"x"}`: "organization",
+			`{"schema_id":"default","traits":{"email":"a@example.org"},"external_id":"x","credentials":{"saml":{}}}`:                                                                            "external_id",
+			`{"schema_id":"default","credentials":{"password":{"config":{"use_password_migration_hook":true}},"lookup_secret":{}},"organization_id":null}`:                                      "lookup_secret",
+			`{"schema_id":"default","credentials":{"oidc":{"config":{"providers":[{"provider":"g","subject":"1","use_auto_link":true}]}}}}`:                                                     "use_auto_link",
+		}
+		for body, field := range cases {
+			for _, batch := range []bool{false, true} {
+				method, b := http.MethodPost, body
+				if batch {
+					method, b = http.MethodPatch, `{"identities":[{"create":{"schema_id":"default","traits":{"email":"b@example.org"}}},{"create":`+body+`}]}`
+				}
+				req, err := http.NewRequest(method, srv.URL+"/admin/identities", strings.NewReader(b))
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				out, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s", b)
+				assert.Contains(t, string(out), `json: unknown field \"`+field+`\"`, "%s", b)
+			}
+		}
 	})
 	t.Run("include_credential=saml", func(t *testing.T) {
 		x := releaseRecording(t, rel, "listIdentities-include-password-oidc-saml")
