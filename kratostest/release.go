@@ -64,7 +64,18 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = strings.TrimSuffix(p, "/")
 		r2.URL.RawPath = ""
-		s.routes.serve(w, r2, segments(r2))
+		// v25.4.0 serves the list there, and links its pages there (the
+		// differential test on a real v25.4.0).
+		rec := httptest.NewRecorder()
+		s.routes.serve(rec, r2, segments(r2))
+		if l := rec.Header().Get("Link"); l != "" {
+			rec.Header().Set("Link", strings.ReplaceAll(l, "<"+r2.URL.Path+"?", "<"+p+"?"))
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 		return true
 	}
 	if r.Method == http.MethodPatch && p == "/admin/identities" && !s.before(ReleaseV25_4) {

@@ -609,6 +609,11 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 		w = &publicV13Writer{ResponseWriter: w, schema: strings.HasPrefix(r.URL.Path, "/schemas/")}
 	}
 	setCacheControl(w, r)
+	if s.before(ReleaseV26_2) && r.Method == http.MethodPost {
+		// v25.4.0 (and v1.3.1) answer a login submission with
+		// Cache-Control too (the differential test on a real v25.4.0).
+		w.Header().Set("Cache-Control", "private, no-cache, no-store, must-revalidate")
+	}
 	r = headAsGet(r)
 	seg := segments(r)
 	switch {
