@@ -37,8 +37,11 @@ go build -o "$work/kratos-admin" ./cmd/kratos-admin
 go build -o "$work/gen" ./scripts/livegen
 
 version=$(curl -sf "$admin/admin/version" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
+# The database: KRATOS_DB as ../shared/kratos/start.sh took it, else
+# PostgreSQL when start.sh exported its KRATOS_DSN.
+db=${KRATOS_DB:-$([ -n "${KRATOS_DSN:-}" ] && echo postgres || echo sqlite)}
 tag=scale$(date +%s)
-echo "live-scale: Kratos $version on ${KRATOS_DB:-sqlite} at $admin, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), tag $tag"
+echo "live-scale: Kratos $version on $db at $admin, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), tag $tag"
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
@@ -105,7 +108,7 @@ rate1=$(baseline base1 "$base_n")
 echo "live-scale: curl, $base_n in raw batches of 1,000 onto the full store: $rate1/s (baseline)"
 
 echo
-echo "live-scale: Kratos $version on ${KRATOS_DB:-sqlite}, $n identities"
+echo "live-scale: Kratos $version on $db, $n identities"
 echo "  import:  ${import_secs}s, $import_rate/s = $(ratio "$import_rate" "$rate0")x curl onto the empty server, $(ratio "$import_rate" "$rate1")x curl onto the full store"
 echo "  re-run:  ${rerun_secs}s = $(ratio "$rerun_secs" "$import_secs")x the import; $(grep -m1 -i 'settl' "$work/rerun.out" || echo 'no settling line')"
 echo "  export:  ${export_secs}s for $exported identities ($(awk -v c="$exported" -v s="$export_secs" 'BEGIN{printf "%.0f", c/s}')/s)"
