@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+
+	"github.com/kratosadmin/sdk/internal/jsonwire"
 )
 
 // ErrTooManyItems is matched by the *ResponseError of a list answer that
@@ -108,13 +110,13 @@ func (l *itemLimiter) Read(p []byte) (int, error) {
 			}
 			// The first word inline: most strings end within it.
 			if i+8 <= n {
-				if m := specialBytes(binary.LittleEndian.Uint64(p[i:])); m != 0 {
+				if m := jsonwire.QuoteOrBackslash(binary.LittleEndian.Uint64(p[i:])); m != 0 {
 					i += bits.TrailingZeros64(m) / 8
 				} else {
-					i += 8 + stringRun(p[i+8:n])
+					i += 8 + jsonwire.StringRun(p[i+8:n])
 				}
 			} else {
-				i += stringRun(p[i:n])
+				i += jsonwire.StringRun(p[i:n])
 			}
 			switch {
 			case i == n:
@@ -164,31 +166,4 @@ func (l *itemLimiter) Read(p []byte) (int, error) {
 	}
 	l.depth, l.items, l.inStr, l.esc = depth, items, inStr, esc
 	return n, err
-}
-
-// stringRun is the length of b's prefix that holds no quote and no
-// backslash: the plain run of a string's bytes. It tests eight bytes at a
-// time (the exact first match of a word is its lowest flagged byte: the
-// borrows of the zero-byte test only ever flag bytes above a true one).
-func stringRun(b []byte) int {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if m := specialBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if b[i] == '"' || b[i] == '\\' {
-			return i
-		}
-	}
-	return i
-}
-
-// specialBytes flags (with its high bit) each byte of the little-endian
-// word w that is a quote or a backslash; the lowest flag is exact.
-func specialBytes(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q, bs := w^(ones*'"'), w^(ones*'\\')
-	return ((q-ones)&^q | (bs-ones)&^bs) & highs
 }

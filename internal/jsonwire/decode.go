@@ -259,14 +259,40 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// unplainBytes flags (with its high bit) each byte of the little-endian
-// word w that plainByte does not mark: a quote, a backslash, a control
-// byte or a byte of a multi-byte sequence. The lowest flag is exact (a
-// borrow only ever flags a byte above a flagged one).
-func unplainBytes(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
+// QuoteOrBackslash flags (with its high bit) each byte of the
+// little-endian word w that is a quote or a backslash: what ends the
+// plain run of a string. The lowest flag is exact (a borrow of the
+// zero-byte test only ever flags a byte above a flagged one), so
+// bits.TrailingZeros64(m)/8 is the first such byte.
+func QuoteOrBackslash(w uint64) uint64 {
 	q, bs := w^(ones*'"'), w^(ones*'\\')
-	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w | w) & highs
+	return ((q-ones)&^q | (bs-ones)&^bs) & highs
+}
+
+// StringRun is the length of b's prefix that holds no quote and no
+// backslash, tested eight bytes at a time.
+func StringRun(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if m := QuoteOrBackslash(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' || b[i] == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// unplainBytes flags, as QuoteOrBackslash does, each byte of w that
+// plainByte does not mark: a quote, a backslash, a control byte or a byte
+// of a multi-byte sequence.
+func unplainBytes(w uint64) uint64 {
+	return QuoteOrBackslash(w) | ((w-ones*0x20)&^w|w)&highs
 }
 
 func isHex(c byte) bool {
