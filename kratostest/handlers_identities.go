@@ -81,10 +81,16 @@ func kratosNames(err error) error {
 // including its quirk: the 400 names the types parsed so far, not the bad
 // value (recording 020: "Invalid value `[]` ...").
 func parseIncludeCredential(include gen.IncludeCredential) (map[string]bool, *apiError) {
+	return parseIncludeCredentialOf(include, credentialTypes)
+}
+
+// parseIncludeCredentialOf is parseIncludeCredential for a release that
+// knows the credential types known.
+func parseIncludeCredentialOf[T ~string](include []T, known map[string]bool) (map[string]bool, *apiError) {
 	var ok []string
 	for _, t := range include {
 		v := string(t)
-		if !credentialTypes[v] {
+		if !known[v] {
 			return nil, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", ok))
 		}
 		ok = append(ok, v)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,7 +99,7 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 		}
 		s.batchWithRollback(w, r, seg)
 		return true
-	case r.Method == http.MethodGet && (p == "/admin/identities" || len(seg) == 3 && seg[1] == "identities") && refuseSAMLInclude(w, r):
+	case r.Method == http.MethodGet && (p == "/admin/identities" || len(seg) == 3 && seg[1] == "identities") && refuseIncludeV13(w, r):
 		return true
 	case r.Method == http.MethodGet && p == "/admin/identities":
 		s.listV13(w, r, seg)
@@ -146,22 +147,25 @@ func (s *Server) serveOlderRelease(w http.ResponseWriter, r *http.Request, seg [
 	return false
 }
 
-// refuseSAMLInclude answers v1.3.1's 400 for include_credential=saml (it
+// refuseIncludeV13 answers v1.3.1's 400 for include_credential=saml (it
 // has no saml credentials) or another type it does not know, on
-// getIdentity and listIdentities alike, which, as v26.2's getIdentity does,
-// names the types parsed before it: "Invalid value `[password oidc]`" for
-// password, oidc, saml (listIdentities of v26.2 names the bad value).
-func refuseSAMLInclude(w http.ResponseWriter, r *http.Request) bool {
-	var before []string
-	for _, t := range r.URL.Query()["include_credential"] {
-		if t == "saml" || !credentialTypes[t] {
-			writeError(w, errBadRequest(fmt.Sprintf("Invalid value `%s` for parameter `include_credential`.", before)))
-			return true
-		}
-		before = append(before, t)
+// getIdentity and listIdentities alike, parsed as v26.2's getIdentity
+// parses it (listIdentities of v26.2 names the bad value instead).
+func refuseIncludeV13(w http.ResponseWriter, r *http.Request) bool {
+	if _, apiErr := parseIncludeCredentialOf(r.URL.Query()["include_credential"], credentialTypesV13); apiErr != nil {
+		writeError(w, apiErr)
+		return true
 	}
 	return false
 }
+
+// credentialTypesV13 are the types v1.3.1's include_credential accepts:
+// v26.2's but saml.
+var credentialTypesV13 = func() map[string]bool {
+	m := maps.Clone(credentialTypes)
+	delete(m, "saml")
+	return m
+}()
 
 // refuseNewFields answers v1.3.1's 400 for a create body (or a batch
 // item's) naming a field v1.3.1 does not know: external_id,
