@@ -94,6 +94,20 @@ func (tg loginTarget) storedHash(t *testing.T, id string) string {
 	return i.Credentials.Password.Config.HashedPassword
 }
 
+// importHashed creates an identity of email in state with the password
+// hash imported and returns its id (the caller deletes it).
+func (tg loginTarget) importHashed(t *testing.T, email, state, imported string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"schema_id":"default","state":%q,"traits":{"email":%q},"credentials":{"password":{"config":{"hashed_password":%q}}}}`, state, email, imported)
+	st, _, b := send(t, http.MethodPost, tg.admin+"/admin/identities", body)
+	if st != http.StatusCreated {
+		t.Fatalf("import: %d %s", st, b)
+	}
+	var created struct{ ID string }
+	_ = json.Unmarshal([]byte(b), &created)
+	return created.ID
+}
+
 func (tg loginTarget) deleteIdentity(t *testing.T, id string) {
 	t.Helper()
 	if st, _, b := send(t, http.MethodDelete, tg.admin+"/admin/identities/"+id, ""); st != http.StatusNoContent {
@@ -213,25 +227,19 @@ func TestPasswordHashFormats(t *testing.T) {
 			t.Run(tg.name+"/"+f.name, func(t *testing.T) {
 				email := uniqueEmail("hash-" + f.name)
 				imported := f.make([]byte(password))
-				body := fmt.Sprintf(`{"schema_id":"default","traits":{"email":%q},"credentials":{"password":{"config":{"hashed_password":%q}}}}`, email, imported)
-				st, _, b := send(t, http.MethodPost, tg.admin+"/admin/identities", body)
-				if st != http.StatusCreated {
-					t.Fatalf("import: %d %s", st, b)
-				}
-				var created struct{ ID string }
-				_ = json.Unmarshal([]byte(b), &created)
-				defer tg.deleteIdentity(t, created.ID)
+				id := tg.importHashed(t, email, "active", imported)
+				defer tg.deleteIdentity(t, id)
 
 				if st, b := tg.login(t, email, "not-"+password); st != http.StatusBadRequest || !strings.Contains(b, `"id":4000006`) {
 					t.Errorf("wrong password: %d, want 400 with message 4000006: %.300s", st, b)
 				}
-				if got := tg.storedHash(t, created.ID); got != imported {
+				if got := tg.storedHash(t, id); got != imported {
 					t.Errorf("stored hash after a failed login %.20q, want the imported one", got)
 				}
 				if st, b := tg.login(t, email, password); st != http.StatusOK || !strings.Contains(b, `"session_token"`) {
 					t.Fatalf("right password: %d, want 200 with a session: %.300s", st, b)
 				}
-				got := tg.storedHash(t, created.ID)
+				got := tg.storedHash(t, id)
 				if strings.HasPrefix(imported, "$2") {
 					if got != imported {
 						t.Errorf("a bcrypt hash changed at login: %.7q -> %.7q", imported, got)
@@ -261,33 +269,27 @@ func TestLoginInactiveIdentity(t *testing.T) {
 		t.Run(tg.name, func(t *testing.T) {
 			email := uniqueEmail("inactive")
 			imported := "{SSHA256}" + b64(append(digest(sha256.New, []byte(password), salt[:8]), salt[:8]...))
-			body := fmt.Sprintf(`{"schema_id":"default","state":"inactive","traits":{"email":%q},"credentials":{"password":{"config":{"hashed_password":%q}}}}`, email, imported)
-			st, _, b := send(t, http.MethodPost, tg.admin+"/admin/identities", body)
-			if st != http.StatusCreated {
-				t.Fatalf("import: %d %s", st, b)
-			}
-			var created struct{ ID string }
-			_ = json.Unmarshal([]byte(b), &created)
-			defer tg.deleteIdentity(t, created.ID)
+			id := tg.importHashed(t, email, "inactive", imported)
+			defer tg.deleteIdentity(t, id)
 
 			if st, b := tg.login(t, email, "not-"+password); st != http.StatusBadRequest || !strings.Contains(b, `"id":4000006`) {
 				t.Errorf("wrong password: %d, want 400 with message 4000006: %.300s", st, b)
 			}
-			st, _, b = send(t, http.MethodGet, tg.public+"/self-service/login/api", "")
+			st, _, b := send(t, http.MethodGet, tg.public+"/self-service/login/api", "")
 			var flow struct{ ID string }
 			if st != http.StatusOK || json.Unmarshal([]byte(b), &flow) != nil {
 				t.Fatalf("login flow: %d %s", st, b)
 			}
 			submit := fmt.Sprintf(`{"method":"password","identifier":%q,"password":%q}`, email, password)
 			st, h, b := send(t, http.MethodPost, tg.public+"/self-service/login?flow="+flow.ID, submit)
-			want := `{"error":{"code":401,"status":"Unauthorized","reason":"This account was disabled.","details":{"identity_id":"` + created.ID + `"},"message":"identity is disabled"}}` + "\n"
+			want := `{"error":{"code":401,"status":"Unauthorized","reason":"This account was disabled.","details":{"identity_id":"` + id + `"},"message":"identity is disabled"}}` + "\n"
 			if st != http.StatusUnauthorized || b != want || h.Get("Content-Type") != "application/json" {
 				t.Errorf("right password: %d %s %q\nwant 401 application/json %q", st, h.Get("Content-Type"), b, want)
 			}
-			if got := tg.storedHash(t, created.ID); !strings.HasPrefix(got, fmt.Sprintf("$2a$%02d$", realBcryptCost)) {
+			if got := tg.storedHash(t, id); !strings.HasPrefix(got, fmt.Sprintf("$2a$%02d$", realBcryptCost)) {
 				t.Errorf("hash after the 401 %.7q..., want the bcrypt rehash", got)
 			}
-			if st, _, b := send(t, http.MethodPatch, tg.admin+"/admin/identities/"+created.ID, `[{"op":"replace","path":"/state","value":"active"}]`); st != http.StatusOK {
+			if st, _, b := send(t, http.MethodPatch, tg.admin+"/admin/identities/"+id, `[{"op":"replace","path":"/state","value":"active"}]`); st != http.StatusOK {
 				t.Fatalf("activate: %d %s", st, b)
 			}
 			if st, _, b := send(t, http.MethodPost, tg.public+"/self-service/login?flow="+flow.ID, submit); st != http.StatusOK {
