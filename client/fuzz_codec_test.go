@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"testing"
 
@@ -72,6 +73,13 @@ var codecSeeds = []string{
 	`{"identities":[null,{"action":"create","identity":"x"},{"action":"error","error":{"code":409,"details":{"a":1}}}]}`,
 	`{"identities":[{"create":{"traits":{"a":"<&>\u2028"},"credentials":{"password":{"config":{"password":"p"}}}},"patch_id":"x"}]}`,
 	`[{"id":"a"},{"id":"b"}]`,
+	`[{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d"}] `,
+	`[{"id":"a"},{"id":"b"},{"id":1},{"id":"d"}]`,     // the third is not decoded here
+	`[{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d"}] x`, // a cut page is still checked to its end
+	`[{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d"}`,
+	`[{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d",}]`,
+	`[{"id":"a","traits":{"a":[1,[2]],"b":"],"}},{"id":"b","traits":[[],[[]]]},{"id":"c"}]`,
+	`[{"id":"a","id":"b"},{"id":"b"},{"id":"c"}]`, // encoding/json decides the first
 	`[]`,
 	`[null]`,
 	`null`,
@@ -112,6 +120,7 @@ func FuzzCodecs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		newV := codecTargets[int(which)%len(codecTargets)]
 		checkCodec(t, newV, body)
+		checkBounded(t, newV, body)
 	})
 }
 
@@ -142,6 +151,35 @@ func checkCodec(t *testing.T, newV func() any, body []byte) {
 	}
 }
 
+// checkBounded decodes body as a list answer of at most max items (1 to
+// 3, cut or refused past them) with decodeList, whose generated decoders
+// count the items as they decode, and as the whole body counted by
+// itemLimiter and then decoded by encoding/json: outcome, error text and
+// value must agree. Only slices are bounded: other types are skipped.
+func checkBounded(t *testing.T, newV func() any, body []byte) {
+	t.Helper()
+	if reflect.TypeOf(newV()).Elem().Kind() != reflect.Slice {
+		return
+	}
+	for max := 1; max <= 3; max++ {
+		for _, cut := range []bool{false, true} {
+			b := &pageBound{max: max, cut: cut}
+			fast, std := newV(), newV()
+			errFast := decodeList(body, fast, b)
+			kept, errStd := io.ReadAll(&itemLimiter{r: bytes.NewReader(body), bound: *b})
+			if errStd == nil {
+				errStd = json.Unmarshal(kept, std)
+			}
+			if (errFast == nil) != (errStd == nil) || errFast != nil && errFast.Error() != errStd.Error() {
+				t.Fatalf("%T from %q, %+v:\nbounded decoders: %v\nlimiter, encoding/json: %v", fast, body, *b, errFast, errStd)
+			}
+			if errStd == nil && !reflect.DeepEqual(fast, std) {
+				t.Fatalf("%T from %q, %+v: values differ:\nbounded decoders: %+v\nlimiter, encoding/json: %+v", fast, body, *b, fast, std)
+			}
+		}
+	}
+}
+
 // TestCodecsMatchEncodingJSON runs the differential check over every
 // recorded body and the seeds, for every type, in plain `go test`.
 func TestCodecsMatchEncodingJSON(t *testing.T) {
@@ -159,6 +197,7 @@ func TestCodecsMatchEncodingJSON(t *testing.T) {
 	for _, b := range bodies {
 		for _, newV := range codecTargets {
 			checkCodec(t, newV, b)
+			checkBounded(t, newV, b)
 		}
 	}
 	// The server's own answers take the fast path: each success body of a

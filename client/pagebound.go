@@ -12,9 +12,9 @@ import (
 
 // ErrTooManyItems is matched by the *ResponseError of a list answer that
 // holds more items than the page may: more than the page size asked for,
-// or than the server honours. The answer is refused while it is read,
-// before any item is decoded, so its cost in memory does not depend on how
-// many items it claims.
+// or than the server honours. The answer is refused before the item past
+// the page is decoded, and a long one while it is read, so its cost in
+// memory does not depend on how many items it claims.
 var ErrTooManyItems = errors.New("kratos: list answer has more items than the page size")
 
 // pageBound is what one list answer may decode into: at most max items.
@@ -23,6 +23,11 @@ var ErrTooManyItems = errors.New("kratos: list answer has more items than the pa
 type pageBound struct {
 	max int
 	cut bool
+}
+
+// tooManyItems is the error of a list answer that goes on past max items.
+func tooManyItems(max int) error {
+	return fmt.Errorf("%w: the answer goes on after %d items, the most this page may hold", ErrTooManyItems, max)
 }
 
 // pageLimit is the page size a list call may receive: the size asked for
@@ -81,8 +86,20 @@ func (l *itemLimiter) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := l.r.Read(p)
+	if m, serr := l.scan(p[:n]); serr != nil || m < n {
+		return m, serr
+	}
+	return n, err
+}
+
+// scan counts the elements in p, the bytes that follow those scanned
+// before. It returns how many of them pass: all of them, or those before
+// the element past the bound, with ErrTooManyItems or, with cut, the
+// closing bracket due (tail).
+func (l *itemLimiter) scan(p []byte) (int, error) {
+	n := len(p)
 	if l.off {
-		return n, err
+		return n, nil
 	}
 	i := 0
 	for ; !l.began && i < n; i++ {
@@ -93,7 +110,7 @@ func (l *itemLimiter) Read(p []byte) (int, error) {
 			l.began, l.depth = true, 1
 		default:
 			l.off = true // not an array: decoding reports it
-			return n, err
+			return n, nil
 		}
 	}
 	// The state in locals for the loop (kept in registers), stored back
@@ -148,7 +165,7 @@ func (l *itemLimiter) Read(p []byte) (int, error) {
 			if depth--; depth == 0 {
 				l.off = true // the array ended: the rest is decoding's
 				l.depth, l.items = depth, items
-				return n, err
+				return n, nil
 			}
 		case ',':
 			if depth != 1 {
@@ -159,11 +176,11 @@ func (l *itemLimiter) Read(p []byte) (int, error) {
 					l.tail = 1
 					return i - 1, nil
 				}
-				return i - 1, fmt.Errorf("%w: the answer goes on after %d items, the most this page may hold", ErrTooManyItems, l.bound.max)
+				return i - 1, tooManyItems(l.bound.max)
 			}
 			items++
 		}
 	}
 	l.depth, l.items, l.inStr, l.esc = depth, items, inStr, esc
-	return n, err
+	return n, nil
 }

@@ -19,8 +19,29 @@ import (
 // input they do not take (a wrong type, a duplicate or case-folded key, a
 // malformed body) and any other v go to json.Unmarshal.
 func DecodeJSON(data []byte, v any) error {
+	if err := decodeJSON(data, v, 0, false); err != jsonwire.ErrFallback {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// DecodeJSONBounded decodes a list answer into v, a pointer to a slice of
+// models, as DecodeJSON does, with its top-level array held to at most max
+// elements (max > 0): the element after them is refused with
+// jsonwire.ErrTooManyItems before it is decoded or, with cut, dropped with
+// the rest of the array. Input the generated decoders do not take, and any
+// other v, give jsonwire.ErrFallback with v unset: the caller bounds the
+// array itself and decodes with encoding/json.
+func DecodeJSONBounded(data []byte, v any, max int, cut bool) error {
+	return decodeJSON(data, v, max, cut)
+}
+
+// decodeJSON decodes data into v with the generated decoders, with the
+// top-level array bounded by max (0: none), or gives jsonwire.ErrFallback.
+func decodeJSON(data []byte, v any, max int, cut bool) error {
 	d := jsonwire.GetDecoder(data)
 	defer jsonwire.PutDecoder(d)
+	d.Bound(max, cut)
 	switch p := v.(type) {
 	case *BatchPatchIdentitiesResponse:
 		*p = BatchPatchIdentitiesResponse{}
@@ -33,7 +54,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]BatchPatchIdentitiesResponse:
 		*p = nil
 		sp := batchPatchIdentitiesResponseScratch.Get().(*[]BatchPatchIdentitiesResponse)
-		ok := decodeSliceBatchPatchIdentitiesResponse(d, sp) == nil && d.End() == nil
+		err := decodeSliceBatchPatchIdentitiesResponse(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -49,6 +71,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *CreateIdentityBody:
 		*p = CreateIdentityBody{}
@@ -61,7 +86,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]CreateIdentityBody:
 		*p = nil
 		sp := createIdentityBodyScratch.Get().(*[]CreateIdentityBody)
-		ok := decodeSliceCreateIdentityBody(d, sp) == nil && d.End() == nil
+		err := decodeSliceCreateIdentityBody(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -77,6 +103,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *CreateRecoveryCodeForIdentityBody:
 		*p = CreateRecoveryCodeForIdentityBody{}
@@ -89,7 +118,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]CreateRecoveryCodeForIdentityBody:
 		*p = nil
 		sp := createRecoveryCodeForIdentityBodyScratch.Get().(*[]CreateRecoveryCodeForIdentityBody)
-		ok := decodeSliceCreateRecoveryCodeForIdentityBody(d, sp) == nil && d.End() == nil
+		err := decodeSliceCreateRecoveryCodeForIdentityBody(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -105,6 +135,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *CreateRecoveryLinkForIdentityBody:
 		*p = CreateRecoveryLinkForIdentityBody{}
@@ -117,7 +150,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]CreateRecoveryLinkForIdentityBody:
 		*p = nil
 		sp := createRecoveryLinkForIdentityBodyScratch.Get().(*[]CreateRecoveryLinkForIdentityBody)
-		ok := decodeSliceCreateRecoveryLinkForIdentityBody(d, sp) == nil && d.End() == nil
+		err := decodeSliceCreateRecoveryLinkForIdentityBody(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -133,6 +167,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ErrorGeneric:
 		*p = ErrorGeneric{}
@@ -145,7 +182,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ErrorGeneric:
 		*p = nil
 		sp := errorGenericScratch.Get().(*[]ErrorGeneric)
-		ok := decodeSliceErrorGeneric(d, sp) == nil && d.End() == nil
+		err := decodeSliceErrorGeneric(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -161,6 +199,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *GenericError:
 		*p = GenericError{}
@@ -173,7 +214,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]GenericError:
 		*p = nil
 		sp := genericErrorScratch.Get().(*[]GenericError)
-		ok := decodeSliceGenericError(d, sp) == nil && d.End() == nil
+		err := decodeSliceGenericError(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -189,6 +231,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *Identity:
 		*p = Identity{}
@@ -201,7 +246,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]Identity:
 		*p = nil
 		sp := identityScratch.Get().(*[]Identity)
-		ok := decodeSliceIdentity(d, sp) == nil && d.End() == nil
+		err := decodeSliceIdentity(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -217,6 +263,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *IdentityCredentials:
 		*p = IdentityCredentials{}
@@ -229,7 +278,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]IdentityCredentials:
 		*p = nil
 		sp := identityCredentialsScratch.Get().(*[]IdentityCredentials)
-		ok := decodeSliceIdentityCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceIdentityCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -245,6 +295,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *IdentityPatch:
 		*p = IdentityPatch{}
@@ -257,7 +310,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]IdentityPatch:
 		*p = nil
 		sp := identityPatchScratch.Get().(*[]IdentityPatch)
-		ok := decodeSliceIdentityPatch(d, sp) == nil && d.End() == nil
+		err := decodeSliceIdentityPatch(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -273,6 +327,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *IdentityPatchResponse:
 		*p = IdentityPatchResponse{}
@@ -285,7 +342,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]IdentityPatchResponse:
 		*p = nil
 		sp := identityPatchResponseScratch.Get().(*[]IdentityPatchResponse)
-		ok := decodeSliceIdentityPatchResponse(d, sp) == nil && d.End() == nil
+		err := decodeSliceIdentityPatchResponse(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -301,6 +359,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *IdentitySchemaContainer:
 		*p = IdentitySchemaContainer{}
@@ -313,7 +374,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]IdentitySchemaContainer:
 		*p = nil
 		sp := identitySchemaContainerScratch.Get().(*[]IdentitySchemaContainer)
-		ok := decodeSliceIdentitySchemaContainer(d, sp) == nil && d.End() == nil
+		err := decodeSliceIdentitySchemaContainer(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -329,6 +391,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *IdentityWithCredentials:
 		*p = IdentityWithCredentials{}
@@ -341,7 +406,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]IdentityWithCredentials:
 		*p = nil
 		sp := identityWithCredentialsScratch.Get().(*[]IdentityWithCredentials)
-		ok := decodeSliceIdentityWithCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceIdentityWithCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -357,6 +423,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportLookupSecretCode:
 		*p = ImportLookupSecretCode{}
@@ -369,7 +438,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportLookupSecretCode:
 		*p = nil
 		sp := importLookupSecretCodeScratch.Get().(*[]ImportLookupSecretCode)
-		ok := decodeSliceImportLookupSecretCode(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportLookupSecretCode(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -385,6 +455,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportLookupSecretConfig:
 		*p = ImportLookupSecretConfig{}
@@ -397,7 +470,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportLookupSecretConfig:
 		*p = nil
 		sp := importLookupSecretConfigScratch.Get().(*[]ImportLookupSecretConfig)
-		ok := decodeSliceImportLookupSecretConfig(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportLookupSecretConfig(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -413,6 +487,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportLookupSecretCredentials:
 		*p = ImportLookupSecretCredentials{}
@@ -425,7 +502,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportLookupSecretCredentials:
 		*p = nil
 		sp := importLookupSecretCredentialsScratch.Get().(*[]ImportLookupSecretCredentials)
-		ok := decodeSliceImportLookupSecretCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportLookupSecretCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -441,6 +519,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportOIDCConfig:
 		*p = ImportOIDCConfig{}
@@ -453,7 +534,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportOIDCConfig:
 		*p = nil
 		sp := importOIDCConfigScratch.Get().(*[]ImportOIDCConfig)
-		ok := decodeSliceImportOIDCConfig(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportOIDCConfig(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -469,6 +551,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportOIDCCredentials:
 		*p = ImportOIDCCredentials{}
@@ -481,7 +566,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportOIDCCredentials:
 		*p = nil
 		sp := importOIDCCredentialsScratch.Get().(*[]ImportOIDCCredentials)
-		ok := decodeSliceImportOIDCCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportOIDCCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -497,6 +583,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportOIDCProvider:
 		*p = ImportOIDCProvider{}
@@ -509,7 +598,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportOIDCProvider:
 		*p = nil
 		sp := importOIDCProviderScratch.Get().(*[]ImportOIDCProvider)
-		ok := decodeSliceImportOIDCProvider(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportOIDCProvider(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -525,6 +615,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportPasskeyCredentials:
 		*p = ImportPasskeyCredentials{}
@@ -537,7 +630,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportPasskeyCredentials:
 		*p = nil
 		sp := importPasskeyCredentialsScratch.Get().(*[]ImportPasskeyCredentials)
-		ok := decodeSliceImportPasskeyCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportPasskeyCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -553,6 +647,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportPasswordConfig:
 		*p = ImportPasswordConfig{}
@@ -565,7 +662,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportPasswordConfig:
 		*p = nil
 		sp := importPasswordConfigScratch.Get().(*[]ImportPasswordConfig)
-		ok := decodeSliceImportPasswordConfig(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportPasswordConfig(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -581,6 +679,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportPasswordCredentials:
 		*p = ImportPasswordCredentials{}
@@ -593,7 +694,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportPasswordCredentials:
 		*p = nil
 		sp := importPasswordCredentialsScratch.Get().(*[]ImportPasswordCredentials)
-		ok := decodeSliceImportPasswordCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportPasswordCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -609,6 +711,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportSAMLConfig:
 		*p = ImportSAMLConfig{}
@@ -621,7 +726,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportSAMLConfig:
 		*p = nil
 		sp := importSAMLConfigScratch.Get().(*[]ImportSAMLConfig)
-		ok := decodeSliceImportSAMLConfig(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportSAMLConfig(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -637,6 +743,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportSAMLCredentials:
 		*p = ImportSAMLCredentials{}
@@ -649,7 +758,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportSAMLCredentials:
 		*p = nil
 		sp := importSAMLCredentialsScratch.Get().(*[]ImportSAMLCredentials)
-		ok := decodeSliceImportSAMLCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportSAMLCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -665,6 +775,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportSAMLProvider:
 		*p = ImportSAMLProvider{}
@@ -677,7 +790,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportSAMLProvider:
 		*p = nil
 		sp := importSAMLProviderScratch.Get().(*[]ImportSAMLProvider)
-		ok := decodeSliceImportSAMLProvider(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportSAMLProvider(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -693,6 +807,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportTOTPConfig:
 		*p = ImportTOTPConfig{}
@@ -705,7 +822,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportTOTPConfig:
 		*p = nil
 		sp := importTOTPConfigScratch.Get().(*[]ImportTOTPConfig)
-		ok := decodeSliceImportTOTPConfig(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportTOTPConfig(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -721,6 +839,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportTOTPCredentials:
 		*p = ImportTOTPCredentials{}
@@ -733,7 +854,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportTOTPCredentials:
 		*p = nil
 		sp := importTOTPCredentialsScratch.Get().(*[]ImportTOTPCredentials)
-		ok := decodeSliceImportTOTPCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportTOTPCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -749,6 +871,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnAttestation:
 		*p = ImportWebAuthnAttestation{}
@@ -761,7 +886,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportWebAuthnAttestation:
 		*p = nil
 		sp := importWebAuthnAttestationScratch.Get().(*[]ImportWebAuthnAttestation)
-		ok := decodeSliceImportWebAuthnAttestation(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportWebAuthnAttestation(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -777,6 +903,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnAuthenticator:
 		*p = ImportWebAuthnAuthenticator{}
@@ -789,7 +918,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportWebAuthnAuthenticator:
 		*p = nil
 		sp := importWebAuthnAuthenticatorScratch.Get().(*[]ImportWebAuthnAuthenticator)
-		ok := decodeSliceImportWebAuthnAuthenticator(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportWebAuthnAuthenticator(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -805,6 +935,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnConfig:
 		*p = ImportWebAuthnConfig{}
@@ -817,7 +950,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportWebAuthnConfig:
 		*p = nil
 		sp := importWebAuthnConfigScratch.Get().(*[]ImportWebAuthnConfig)
-		ok := decodeSliceImportWebAuthnConfig(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportWebAuthnConfig(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -833,6 +967,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnCredential:
 		*p = ImportWebAuthnCredential{}
@@ -845,7 +982,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportWebAuthnCredential:
 		*p = nil
 		sp := importWebAuthnCredentialScratch.Get().(*[]ImportWebAuthnCredential)
-		ok := decodeSliceImportWebAuthnCredential(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportWebAuthnCredential(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -861,6 +999,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnCredentials:
 		*p = ImportWebAuthnCredentials{}
@@ -873,7 +1014,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportWebAuthnCredentials:
 		*p = nil
 		sp := importWebAuthnCredentialsScratch.Get().(*[]ImportWebAuthnCredentials)
-		ok := decodeSliceImportWebAuthnCredentials(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportWebAuthnCredentials(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -889,6 +1031,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *ImportWebAuthnFlags:
 		*p = ImportWebAuthnFlags{}
@@ -901,7 +1046,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]ImportWebAuthnFlags:
 		*p = nil
 		sp := importWebAuthnFlagsScratch.Get().(*[]ImportWebAuthnFlags)
-		ok := decodeSliceImportWebAuthnFlags(d, sp) == nil && d.End() == nil
+		err := decodeSliceImportWebAuthnFlags(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -917,6 +1063,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *JSONPatch:
 		*p = JSONPatch{}
@@ -929,7 +1078,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]JSONPatch:
 		*p = nil
 		sp := jSONPatchScratch.Get().(*[]JSONPatch)
-		ok := decodeSliceJSONPatch(d, sp) == nil && d.End() == nil
+		err := decodeSliceJSONPatch(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -945,6 +1095,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *PatchIdentitiesBody:
 		*p = PatchIdentitiesBody{}
@@ -957,7 +1110,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]PatchIdentitiesBody:
 		*p = nil
 		sp := patchIdentitiesBodyScratch.Get().(*[]PatchIdentitiesBody)
-		ok := decodeSlicePatchIdentitiesBody(d, sp) == nil && d.End() == nil
+		err := decodeSlicePatchIdentitiesBody(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -973,6 +1127,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *RecoveryCodeForIdentity:
 		*p = RecoveryCodeForIdentity{}
@@ -985,7 +1142,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]RecoveryCodeForIdentity:
 		*p = nil
 		sp := recoveryCodeForIdentityScratch.Get().(*[]RecoveryCodeForIdentity)
-		ok := decodeSliceRecoveryCodeForIdentity(d, sp) == nil && d.End() == nil
+		err := decodeSliceRecoveryCodeForIdentity(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1001,6 +1159,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *RecoveryIdentityAddress:
 		*p = RecoveryIdentityAddress{}
@@ -1013,7 +1174,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]RecoveryIdentityAddress:
 		*p = nil
 		sp := recoveryIdentityAddressScratch.Get().(*[]RecoveryIdentityAddress)
-		ok := decodeSliceRecoveryIdentityAddress(d, sp) == nil && d.End() == nil
+		err := decodeSliceRecoveryIdentityAddress(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1029,6 +1191,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *RecoveryLinkForIdentity:
 		*p = RecoveryLinkForIdentity{}
@@ -1041,7 +1206,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]RecoveryLinkForIdentity:
 		*p = nil
 		sp := recoveryLinkForIdentityScratch.Get().(*[]RecoveryLinkForIdentity)
-		ok := decodeSliceRecoveryLinkForIdentity(d, sp) == nil && d.End() == nil
+		err := decodeSliceRecoveryLinkForIdentity(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1057,6 +1223,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *Session:
 		*p = Session{}
@@ -1069,7 +1238,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]Session:
 		*p = nil
 		sp := sessionScratch.Get().(*[]Session)
-		ok := decodeSliceSession(d, sp) == nil && d.End() == nil
+		err := decodeSliceSession(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1085,6 +1255,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *SessionAuthenticationMethod:
 		*p = SessionAuthenticationMethod{}
@@ -1097,7 +1270,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]SessionAuthenticationMethod:
 		*p = nil
 		sp := sessionAuthenticationMethodScratch.Get().(*[]SessionAuthenticationMethod)
-		ok := decodeSliceSessionAuthenticationMethod(d, sp) == nil && d.End() == nil
+		err := decodeSliceSessionAuthenticationMethod(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1113,6 +1287,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *SessionDevice:
 		*p = SessionDevice{}
@@ -1125,7 +1302,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]SessionDevice:
 		*p = nil
 		sp := sessionDeviceScratch.Get().(*[]SessionDevice)
-		ok := decodeSliceSessionDevice(d, sp) == nil && d.End() == nil
+		err := decodeSliceSessionDevice(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1141,6 +1319,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *UpdateIdentityBody:
 		*p = UpdateIdentityBody{}
@@ -1153,7 +1334,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]UpdateIdentityBody:
 		*p = nil
 		sp := updateIdentityBodyScratch.Get().(*[]UpdateIdentityBody)
-		ok := decodeSliceUpdateIdentityBody(d, sp) == nil && d.End() == nil
+		err := decodeSliceUpdateIdentityBody(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1169,6 +1351,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *VerifiableIdentityAddress:
 		*p = VerifiableIdentityAddress{}
@@ -1181,7 +1366,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]VerifiableIdentityAddress:
 		*p = nil
 		sp := verifiableIdentityAddressScratch.Get().(*[]VerifiableIdentityAddress)
-		ok := decodeSliceVerifiableIdentityAddress(d, sp) == nil && d.End() == nil
+		err := decodeSliceVerifiableIdentityAddress(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1197,6 +1383,9 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	case *Version:
 		*p = Version{}
@@ -1209,7 +1398,8 @@ func DecodeJSON(data []byte, v any) error {
 	case *[]Version:
 		*p = nil
 		sp := versionScratch.Get().(*[]Version)
-		ok := decodeSliceVersion(d, sp) == nil && d.End() == nil
+		err := decodeSliceVersion(d, sp)
+		ok := err == nil && d.End() == nil
 		if ok {
 			d.Flush(jsonwire.Mark{})
 		}
@@ -1225,9 +1415,12 @@ func DecodeJSON(data []byte, v any) error {
 			return nil
 		}
 		*p = nil
+		if err == jsonwire.ErrTooManyItems {
+			return err
+		}
 		jsonwire.NoteFallback()
 	}
-	return json.Unmarshal(data, v)
+	return jsonwire.ErrFallback
 }
 
 // maxScratch bounds the pooled slices lists are decoded into.

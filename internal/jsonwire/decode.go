@@ -40,7 +40,18 @@ type Decoder struct {
 	pstr []pendingString
 	praw []pendingRaw
 	pend []byte
+	// The bound on the top-level array (Bound): its most elements
+	// (0: none), and whether the rest is dropped instead of refused.
+	limit int
+	cut   bool
+	// arrays is how many arrays are open; items, how many elements of
+	// the top-level one have begun.
+	arrays, items int
 }
+
+// ErrTooManyItems reports a top-level array with more elements than its
+// bound (Bound).
+var ErrTooManyItems = errors.New("jsonwire: the array has more elements than its bound")
 
 var decoders = sync.Pool{New: func() any {
 	return &Decoder{pstr: make([]pendingString, 0, 16), praw: make([]pendingRaw, 0, 8), pend: make([]byte, 0, 512)}
@@ -69,9 +80,19 @@ func PutDecoder(d *Decoder) {
 	decoders.Put(d)
 }
 
-// Reset makes d read data from the start.
+// Reset makes d read data from the start, with no bound.
 func (d *Decoder) Reset(data []byte) {
 	d.buf, d.pos = data, 0
+	d.limit, d.cut, d.arrays, d.items = 0, false, 0, 0
+}
+
+// Bound holds the top-level array to at most limit elements (limit > 0):
+// the element after them is refused with ErrTooManyItems before it is
+// decoded or, with cut, it and the rest of the array are skipped (checked
+// as JSON, not decoded) and the array ends there. Arrays nested in the
+// elements are not bounded.
+func (d *Decoder) Bound(limit int, cut bool) {
+	d.limit, d.cut = limit, cut
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -142,6 +163,9 @@ func (d *Decoder) ArrayStart() (empty bool, err error) {
 		d.pos++
 		return true, nil
 	}
+	if d.arrays++; d.arrays == 1 {
+		d.items = 1 // within any bound: a bound is at least 1
+	}
 	return false, nil
 }
 
@@ -151,12 +175,43 @@ func (d *Decoder) ArrayNext() (more bool, err error) {
 	switch d.peek() {
 	case ',':
 		d.pos++
+		if d.arrays == 1 && d.limit > 0 {
+			if d.items >= d.limit {
+				return d.overflow()
+			}
+			d.items++
+		}
 		return true, nil
 	case ']':
 		d.pos++
+		d.arrays--
 		return false, nil
 	}
 	return false, ErrFallback
+}
+
+// overflow handles the element of the top-level array past its bound,
+// at d.pos: with cut, it skips the rest of the array and ends it (false);
+// else ErrTooManyItems.
+func (d *Decoder) overflow() (more bool, err error) {
+	if !d.cut {
+		return false, ErrTooManyItems
+	}
+	for {
+		if err := d.skip(1); err != nil {
+			return false, err
+		}
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.arrays--
+			return false, nil
+		default:
+			return false, ErrFallback
+		}
+	}
 }
 
 // Key reads a member's name and the ':' after it. The bytes are valid
