@@ -290,3 +290,53 @@ func TestImportLookupsBringTheStoredHash(t *testing.T) {
 	}
 	createdOnce(t, srv, obs, 2000+n) // the stored one among them
 }
+
+// TestImportSettlesAgainstTheExternalIDFirst: an item whose external id
+// is one stored identity's and whose identifier is another's conflicts
+// with the first, as a lookup by external id finds it, whichever of the
+// two a walk meets first (the store is walked in id order, and ids are
+// random: eight such items make both orders all but certain).
+func TestImportSettlesAgainstTheExternalIDFirst(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) {
+			const pairs = 8
+			stored := make([]client.CreateIdentityBody, 0, p.stored+2*pairs)
+			items := make([]client.CreateIdentityBody, pairs)
+			for i := range pairs {
+				byExt := client.CreateIdentityBody{SchemaID: "default", ExternalID: fmt.Sprintf("ext-%d", i), Traits: json.RawMessage(fmt.Sprintf(`{"email":"ext%d@example.org"}`, i))}
+				byIdent := client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(fmt.Sprintf(`{"email":"ident%d@example.org"}`, i))}
+				stored = append(stored, byExt, byIdent)
+				items[i] = client.CreateIdentityBody{SchemaID: "default", ExternalID: byExt.ExternalID, Traits: byIdent.Traits}
+			}
+			for i := range p.stored {
+				stored = append(stored, client.CreateIdentityBody{SchemaID: "default", Traits: json.RawMessage(fmt.Sprintf(`{"email":"stored%06d@example.org"}`, i))})
+			}
+			srv, _ := importFake(t, kratostest.WithIdentities(stored...), kratostest.WithQueryCost(p.costs))
+			c := fakeClient(srv)
+			byExt := map[string]string{} // external id → the stored identity's id
+			for idn, err := range c.Identities.List(t.Context(), &client.ListIdentitiesParams{PageSize: 500}) {
+				require.NoError(t, err)
+				if idn.ExternalID != "" {
+					byExt[idn.ExternalID] = idn.ID
+				}
+			}
+			require.Len(t, byExt, pairs)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			sum, o, err := runImport(t, c, ctx, seqOf(items...), bulk.ImportOptions{BatchSize: pairs})
+			require.NoError(t, err)
+			m := accounted(t, pairs, sum, o)
+			if p.walk {
+				assert.Equal(t, bulk.ImportSettleByWalk, sum.Settling.Method, sum.Settling.Reason)
+			} else {
+				assert.Equal(t, bulk.ImportSettleByLookups, sum.Settling.Method, sum.Settling.Reason)
+			}
+			for i := range pairs {
+				var ce *bulk.ConflictError
+				require.ErrorAs(t, m[i].Err, &ce, "item %d", i)
+				assert.Equal(t, byExt[items[i].ExternalID], ce.ExistingID, "item %d: the identity with its external id", i)
+				assert.Contains(t, ce.Difference, "traits", "item %d", i)
+			}
+		})
+	}
+}

@@ -289,9 +289,18 @@ func (im *importer) resend(items []*importItem) {
 	}
 }
 
-// settleFound reports an item found on the server: already present when it
-// is the same identity, a conflict otherwise.
-func (im *importer) settleFound(it *importItem, found *client.Identity, cause error) {
+// finding is an item's identity found on the server, compared with the
+// item (compare). Settling keeps findings, not the identities found, so
+// that what it holds is the size of its items, not of the identities.
+type finding struct {
+	found      bool // an identity was found: the rest is its comparison
+	id         string
+	diff       string // "" the same identity
+	unverified bool
+}
+
+// compare compares an item with the identity found for it.
+func (im *importer) compare(it *importItem, found *client.Identity) finding {
 	if it.needsStoredHash() {
 		if _, ok := storedHash(found); !ok {
 			// The list left the password's configuration out (older
@@ -303,15 +312,21 @@ func (im *importer) settleFound(it *importItem, found *client.Identity, cause er
 		}
 	}
 	diff, unverified := identityDifference(found, &it.body, it.prehashed)
-	if diff != "" {
+	return finding{found: true, id: found.ID, diff: diff, unverified: unverified}
+}
+
+// settleFound reports an item found on the server (f.found): already
+// present when it is the same identity, a conflict otherwise.
+func (im *importer) settleFound(it *importItem, f finding, cause error) {
+	if f.diff != "" {
 		if !errors.Is(cause, client.ErrConflict) {
 			cause = fmt.Errorf("%w (after: %v)", client.ErrConflict, cause)
 		}
-		im.emit(it.outcome(ImportFailed, "", &ConflictError{ExistingID: found.ID, Difference: diff, Err: cause}))
+		im.emit(it.outcome(ImportFailed, "", &ConflictError{ExistingID: f.id, Difference: f.diff, Err: cause}))
 		return
 	}
-	o := it.outcome(ImportAlreadyPresent, found.ID, nil)
-	o.PasswordUnverified = unverified
+	o := it.outcome(ImportAlreadyPresent, f.id, nil)
+	o.PasswordUnverified = f.unverified
 	im.emit(o)
 }
 

@@ -486,27 +486,16 @@ func (st *settler) settle(batch []pendingSettle, method settleMethod) []*importI
 		progress.addSettling(-len(batch))
 	}()
 
-	found := make([]*client.Identity, len(batch))
+	found := make([]finding, len(batch))
 	errs := make([]error, len(batch))
 	if method == settleByLookups {
 		st.lookupAll(ctx, batch, found, errs)
 	} else {
-		want := map[string]*client.Identity{}
-		hashes := false // some item's hashed_password is compared as stored
-		for _, p := range batch {
-			hashes = hashes || p.it.needsStoredHash()
-			if p.it.body.ExternalID != "" {
-				want[externalKey(p.it.body.ExternalID)] = nil
-			}
-			for _, id := range p.it.idents {
-				want[identifierKey(id)] = nil
-			}
-		}
+		w := wantsOf(batch)
 		st.walks.Add(1)
-		err := st.walk(ctx, want, hashes)
-		for i, p := range batch {
-			if errs[i] = err; err == nil {
-				found[i] = lookupFound(want, p.it)
+		if err := st.walk(ctx, w, found); err != nil {
+			for i := range errs {
+				errs[i] = err
 			}
 		}
 	}
@@ -515,7 +504,7 @@ func (st *settler) settle(batch []pendingSettle, method settleMethod) []*importI
 	for i, p := range batch {
 		it, err := p.it, errs[i]
 		if p.kind == settleProbe {
-			if err == nil && found[i] != nil {
+			if err == nil && found[i].found {
 				st.im.settleFound(it, found[i], fmt.Errorf("%w (found on the server before sending)", client.ErrConflict))
 			} else {
 				unsettled = append(unsettled, it)
@@ -530,7 +519,7 @@ func (st *settler) settle(batch []pendingSettle, method settleMethod) []*importI
 			}
 			continue
 		}
-		if found[i] == nil {
+		if !found[i].found {
 			st.im.emit(it.outcome(ImportFailed, "", p.cause))
 			continue
 		}
@@ -542,7 +531,7 @@ func (st *settler) settle(batch []pendingSettle, method settleMethod) []*importI
 // lookupAll looks every item of batch up, Concurrency at a time (across
 // the run), filling in found and errs, and learns the lookups' cost per
 // item in flight.
-func (st *settler) lookupAll(ctx context.Context, batch []pendingSettle, found []*client.Identity, errs []error) {
+func (st *settler) lookupAll(ctx context.Context, batch []pendingSettle, found []finding, errs []error) {
 	var wg sync.WaitGroup
 	var reqs atomic.Int64
 	start := time.Now()
@@ -556,7 +545,9 @@ func (st *settler) lookupAll(ctx context.Context, batch []pendingSettle, found [
 		wg.Go(func() {
 			defer func() { <-st.sem }()
 			f, n, err := st.lookupOne(ctx, batch[i].it)
-			found[i], errs[i] = f, err
+			if errs[i] = err; f != nil {
+				found[i] = st.im.compare(batch[i].it, f)
+			}
 			reqs.Add(int64(n))
 		})
 	}
@@ -613,20 +604,46 @@ func (st *settler) lookupOne(ctx context.Context, it *importItem) (*client.Ident
 // lists every credential's identifiers without asking).
 var lookupCredentialTypes = []client.IdentityCredentialsType{client.CredentialsTypePassword}
 
-// lookupFound finds an item's identity in the walk's index: by external
-// id first, then by each identifier.
-func lookupFound(index map[string]*client.Identity, it *importItem) *client.Identity {
-	if ext := it.body.ExternalID; ext != "" {
-		if f := index[externalKey(ext)]; f != nil {
-			return f
+// wants indexes the keys the items of a walk look for. Each key leads to
+// the items that hold it, with its rank among each item's keys: its
+// external id first, then its identifiers in order, as lookupOne asks. An
+// item's identity is the one holding its key of lowest rank.
+type wants struct {
+	items   []*importItem
+	heads   map[string]int32 // a key not found yet → its first entry
+	entries []wantEntry
+	best    []int32 // each item's rank found so far (wantNone: none)
+	hashes  bool    // some item's hashed_password is compared as stored
+}
+
+type wantEntry struct {
+	item, rank, next int32 // next: the key's next entry, -1 none
+}
+
+const wantNone = 1<<31 - 1
+
+// wantsOf indexes the keys of batch's items.
+func wantsOf(batch []pendingSettle) *wants {
+	w := &wants{items: make([]*importItem, len(batch)), heads: map[string]int32{}, best: make([]int32, len(batch))}
+	add := func(k string, item, rank int) {
+		next, ok := w.heads[k]
+		if !ok {
+			next = -1
+		}
+		w.heads[k] = int32(len(w.entries))
+		w.entries = append(w.entries, wantEntry{item: int32(item), rank: int32(rank), next: next})
+	}
+	for i, p := range batch {
+		w.items[i], w.best[i] = p.it, wantNone
+		w.hashes = w.hashes || p.it.needsStoredHash()
+		if p.it.body.ExternalID != "" {
+			add(externalKey(p.it.body.ExternalID), i, 0)
+		}
+		for r, id := range p.it.idents {
+			add(identifierKey(id), i, r+1)
 		}
 	}
-	for _, id := range it.idents {
-		if f := index[identifierKey(id)]; f != nil {
-			return f
-		}
-	}
-	return nil
+	return w
 }
 
 // page reads one page of a walk (strongly consistent, with every
@@ -657,17 +674,17 @@ func (st *settler) page(ctx context.Context, size *int64, token string) (*client
 }
 
 // walk pages through every identity (strongly consistent, with every
-// credential's identifiers) with the client's iterator, and fills in want:
-// each key maps to the identity holding it. It stops when every key was
-// found. A page that times out is asked for again in halves (down to
+// credential's identifiers) with the client's iterator and compares each
+// one holding a key of w with the items that want it, into found: the
+// identities themselves are not kept. It stops when every key was found.
+// A page that times out is asked for again in halves (down to
 // minWalkPage), as batches are: a page of 500 with credentials is the
 // largest answer the importer asks for.
 //
-// With hashes, the pages carry the stored password hashes too, for the
+// With w.hashes, the pages carry the stored password hashes too, for the
 // items whose hashed_password is compared as stored.
-func (st *settler) walk(ctx context.Context, want map[string]*client.Identity, hashes bool) error {
-	missing := len(want)
-	if missing == 0 {
+func (st *settler) walk(ctx context.Context, w *wants, found []finding) error {
+	if len(w.heads) == 0 {
 		return nil
 	}
 	params := &client.ListIdentitiesParams{
@@ -677,7 +694,7 @@ func (st *settler) walk(ctx context.Context, want map[string]*client.Identity, h
 		// identifiers along, without sending password hashes.
 		IncludeCredential: []client.IdentityCredentialsType{client.CredentialsTypeOIDC},
 	}
-	if hashes {
+	if w.hashes {
 		params.IncludeCredential = append(params.IncludeCredential, client.CredentialsTypePassword)
 	}
 	for {
@@ -694,12 +711,20 @@ func (st *settler) walk(ctx context.Context, want map[string]*client.Identity, h
 				return err
 			}
 			for _, k := range keysOf(idn) {
-				if v, ok := want[k]; ok && v == nil {
-					want[k] = &client.Identity{ID: idn.ID, SchemaID: idn.SchemaID, ExternalID: idn.ExternalID, Traits: idn.Traits,
-						State: idn.State, MetadataPublic: idn.MetadataPublic, MetadataAdmin: idn.MetadataAdmin, Credentials: idn.Credentials}
-					if missing--; missing == 0 {
-						return nil
+				e, ok := w.heads[k]
+				if !ok {
+					continue
+				}
+				delete(w.heads, k)
+				for ; e >= 0; e = w.entries[e].next {
+					en := w.entries[e]
+					if en.rank < w.best[en.item] {
+						w.best[en.item] = en.rank
+						found[en.item] = st.im.compare(w.items[en.item], idn)
 					}
+				}
+				if len(w.heads) == 0 {
+					return nil
 				}
 			}
 		}
