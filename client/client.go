@@ -1098,6 +1098,10 @@ func (c *Client) decode(cl *call, r *response, out any) error {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
+		case errors.Is(err, ErrTooManyItems):
+			// Said without the body, as when it is refused while read:
+			// a list's first bytes may hold credentials.
+			return &ResponseError{Method: cl.method, Path: cl.path, StatusCode: r.status, ContentType: ct, Err: err}
 		case errors.As(err, &syn):
 			return fail(fmt.Errorf("invalid JSON at byte %d: %w", syn.Offset, err))
 		case errors.As(err, &typ):

@@ -185,6 +185,11 @@ func TestHostileListExactPage(t *testing.T) {
 	if !errors.Is(err, client.ErrTooManyItems) || !strings.Contains(err.Error(), "after 1 items") {
 		t.Fatalf("want ErrTooManyItems after 1 item, got %v", err)
 	}
+	// The refusal quotes no part of the body: a list's first bytes may
+	// hold credentials.
+	if strings.Contains(err.Error(), testID) {
+		t.Fatalf("the error quotes the body: %v", err)
+	}
 }
 
 func pageLen[T any](p *client.Page[T]) int {
