@@ -433,11 +433,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int) (*response, error
 	defer resp.Body.Close()
 	var buf *bytes.Buffer
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if cl.bound != nil {
-			buf, err = readList(resp, cl.bound, c.cfg.maxBody)
-		} else {
-			buf, err = readBody(resp, c.cfg.maxBody)
-		}
+		buf, err = readBody(resp, c.cfg.maxBody, cl.bound)
 	} else {
 		// An error answer keeps at most maxErrorBody bytes: enough for
 		// any Kratos error and a snippet of a proxy's page, whatever its
@@ -933,32 +929,45 @@ func (c *cancelOnClose) Close() error {
 	return err
 }
 
-// readList reads a list answer as readBody does. Its items are counted
-// against the page's bound when it is decoded (decodeList), at no cost
-// here; but a body longer than a page of b.max items normally is (listHint)
-// is counted as it arrives (itemLimiter): what was read, then the rest, so
-// that an answer of many tiny items (a gzip bomb) is refused after the
-// bytes of a page, not read whole.
-func readList(resp *http.Response, b *pageBound, limit int64) (*bytes.Buffer, error) {
+// listHint is the most bytes a list answer of max items is read with
+// before its items are counted as they arrive: 2 KiB an item, above the
+// 0.8 KiB to 1.4 KiB a Kratos identity takes with its credentials'
+// identifiers (testdata/exchanges); a longer page is only counted.
+func listHint(max int) int64 {
+	return 64<<10 + int64(max)*(2<<10)
+}
+
+// readBody reads a whole response body into a pooled buffer, refusing more
+// than limit bytes.
+//
+// A list answer (b not nil) has its items counted against the page's bound
+// when it is decoded (decodeList), at no cost here; but a body longer than
+// a page of b.max items normally is (listHint) is counted as it arrives
+// (itemLimiter): what was read, then the rest, so that an answer of many
+// tiny items (a gzip bomb) is refused after the bytes of a page, not read
+// whole.
+func readBody(resp *http.Response, limit int64, b *pageBound) (*bytes.Buffer, error) {
 	size := resp.ContentLength
 	if size > limit {
 		return nil, fmt.Errorf("body of %d bytes exceeds the %d-byte limit: %w", size, limit, errTooLarge)
 	}
-	hint := min(listHint(b.max), limit+1)
-	if size > hint {
-		size = -1 // the buffer grows past the hint as the bytes really arrive
-	}
-	room := size
-	if room < 0 {
-		// An answer of unknown length (Kratos sends lists chunked) gets
-		// room for the hint at once: growing to it by doubling would
-		// allocate twice as much.
-		room = hint
+	first, room := limit+1, size // bytes read before counting; buffer room
+	if b != nil {
+		first = min(listHint(b.max), limit+1)
+		if size > first {
+			size = -1 // the buffer grows past the hint as the bytes really arrive
+		}
+		if room = size; room < 0 {
+			// An answer of unknown length (Kratos sends lists chunked)
+			// gets room for the hint at once: growing to it by doubling
+			// would allocate twice as much.
+			room = first
+		}
 	}
 	buf := getBuffer(room)
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, hint))
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, first))
 	cut := false
-	if err == nil && n == hint {
+	if b != nil && err == nil && n == first && first <= limit {
 		l := &itemLimiter{r: resp.Body, bound: *b}
 		m, lerr := l.scan(buf.Bytes())
 		switch {
@@ -979,40 +988,10 @@ func readList(resp *http.Response, b *pageBound, limit int64) (*bytes.Buffer, er
 		return nil, fmt.Errorf("body exceeds the %d-byte limit: %w", limit, errTooLarge)
 	}
 	if err != nil {
-		return buf, fmt.Errorf("reading body after %d bytes: %w", n, err)
-	}
-	if size >= 0 && n < size && !cut {
-		return buf, fmt.Errorf("body ended after %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
-	}
-	return buf, nil
-}
-
-// listHint is the most bytes a list answer of max items is read with
-// before its items are counted as they arrive: 2 KiB an item, above the
-// 0.8 KiB to 1.4 KiB a Kratos identity takes with its credentials'
-// identifiers (testdata/exchanges); a longer page is only counted.
-func listHint(max int) int64 {
-	return 64<<10 + int64(max)*(2<<10)
-}
-
-// readBody reads a whole response body into a pooled buffer, refusing more
-// than limit bytes.
-func readBody(resp *http.Response, limit int64) (*bytes.Buffer, error) {
-	size := resp.ContentLength
-	if size > limit {
-		return nil, fmt.Errorf("body of %d bytes exceeds the %d-byte limit: %w", size, limit, errTooLarge)
-	}
-	buf := getBuffer(size)
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if n > limit {
-		putBuffer(buf)
-		return nil, fmt.Errorf("body exceeds the %d-byte limit: %w", limit, errTooLarge)
-	}
-	if err != nil {
 		// Keep what arrived: an error status still gets its snippet.
 		return buf, fmt.Errorf("reading body after %d bytes: %w", n, err)
 	}
-	if size >= 0 && n < size {
+	if size >= 0 && n < size && !cut {
 		return buf, fmt.Errorf("body ended after %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
 	}
 	return buf, nil
