@@ -183,8 +183,9 @@ type ImportOptions struct {
 	// the same input.
 	Resume *ImportResume
 
-	// DryRun validates the input, finds duplicates and counts batches
-	// without sending anything (identity schemas are still read).
+	// DryRun validates the input, finds duplicates (anywhere in the
+	// input, with memory that grows with it: 32 bytes a key) and counts
+	// batches without sending anything (identity schemas are still read).
 	DryRun bool
 
 	// MaxAttempts bounds how often the same batch is sent after 429, 502,
@@ -222,7 +223,8 @@ var (
 )
 
 // DuplicateError is an input item with the same credential identifier or
-// external id as an earlier item. The later item is not sent.
+// external id as an earlier item, at most 100,000 items before it (in a
+// dry run, anywhere before it). The later item is not sent.
 type DuplicateError struct {
 	// Key is the shared value: an identifier, or "external_id <id>".
 	Key string
@@ -287,17 +289,22 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 //   - an item without identifiers and external id cannot be checked, so
 //     after a lost answer it is never sent again: it fails with
 //     ErrOutcomeUnknown;
-//   - duplicates inside the input are found before the later one is sent.
+//   - duplicates inside the input are found before the later one is sent,
+//     within 100,000 items of each other (a dry run: anywhere in the
+//     input); an item repeating a key from further back is sent, and the
+//     server's conflict is settled like any other: already present when
+//     it is the same identity, a *ConflictError naming it when not.
 //
 // On cancellation the items not yet sent are reported ImportNotAttempted
 // (requests in flight get ImportOptions.CancelGrace to finish) and Import
 // returns the summary with ctx's error. A 401, 403, 404 or 405 answer to a
 // batch stops the import the same way, returning that error. Failed items
 // alone are no error: check the summary. Memory use does not grow with the
-// input, except for the set of identifiers seen and the items waiting to
-// be looked for (at most 10,000 waiting for a walk, and in a re-run a
-// window of at most 100,000 input items); it never grows with the number
-// of identities on the server.
+// input: it is bounded by the batches in flight, the keys of the last
+// 100,000 items (for duplicates) and the items waiting to be looked for
+// (at most 10,000 waiting for a walk, and in a re-run a window of at most
+// 100,000 input items); it never grows with the number of identities on
+// the server. A dry run keeps the keys of every item.
 func Import(ctx context.Context, c *client.Client, items iter.Seq2[client.CreateIdentityBody, error], opts *ImportOptions) (*ImportSummary, error) {
 	if items == nil {
 		return nil, &client.ArgumentError{Op: "bulk.Import", Argument: "items", Reason: "nil"}

@@ -15,36 +15,100 @@ type preparer struct {
 	im       *importer
 	op       string
 	resolver *identifierResolver
-	seen     keySet
+	seen     *keySet
 	index    int
 }
 
 // keySet remembers the keys (identifiers, external ids) of the input seen
 // so far, with the index and line of the first item that had each, in
 // memory that does not depend on how long the keys are: a 128-bit digest
-// a key (two 64-bit maphash sums, seeded per import), 32 bytes of entry,
-// so that an input of 1,000,000 identities holds tens of MiB here, not the
-// hundreds its key strings would. Two different keys share a digest with
-// a probability near n²/2¹²⁹ (about 10⁻²⁷ for a million keys).
+// a key (two 64-bit maphash sums, seeded per import), 32 bytes of entry.
+// Two different keys share a digest with a probability near n²/2¹²⁹
+// (about 10⁻²⁷ for a million keys).
+//
+// With a window it keeps only the keys of the last window items, so that
+// its memory is bounded by the window, not by the input: an import of
+// 1,000,000 identities held about 70 MiB of map here before it had one. An
+// item repeating a key from further back is sent, and the server tells
+// (see duplicateWindow).
 type keySet struct {
-	seeds [2]maphash.Seed
-	m     map[[2]uint64][2]int
+	seeds  [2]maphash.Seed
+	m      map[[2]uint64][2]int
+	window int        // items whose keys are kept; 0: all of them
+	order  []keyEntry // the keys kept, oldest first from head (window > 0)
+	head   int
 }
 
-func newKeySet() keySet {
-	return keySet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: map[[2]uint64][2]int{}}
+// keyEntry is a key kept, with the index of the item that added it.
+type keyEntry struct {
+	digest [2]uint64
+	index  int
 }
 
-func (s keySet) digest(key string) [2]uint64 {
+func newKeySet(window int) *keySet {
+	return &keySet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: map[[2]uint64][2]int{}, window: window}
+}
+
+func (s *keySet) digest(key string) [2]uint64 {
 	return [2]uint64{maphash.String(s.seeds[0], key), maphash.String(s.seeds[1], key)}
 }
 
+// first returns the index and line of the item that added d.
+func (s *keySet) first(d [2]uint64) ([2]int, bool) {
+	v, ok := s.m[d]
+	return v, ok
+}
+
+// add records d for the item at index (and line).
+func (s *keySet) add(d [2]uint64, index, line int) {
+	s.m[d] = [2]int{index, line}
+	if s.window > 0 {
+		s.order = append(s.order, keyEntry{digest: d, index: index})
+	}
+}
+
+// forget drops the keys of the items more than window items before index.
+func (s *keySet) forget(index int) {
+	if s.window <= 0 {
+		return
+	}
+	for s.head < len(s.order) && s.order[s.head].index < index-s.window {
+		e := s.order[s.head]
+		if v, ok := s.m[e.digest]; ok && v[0] == e.index {
+			delete(s.m, e.digest)
+		}
+		s.head++
+	}
+	// Reuse the slice once most of it is gone.
+	if s.head > 1024 && s.head*2 >= len(s.order) {
+		n := copy(s.order, s.order[s.head:])
+		clear(s.order[n:])
+		s.order = s.order[:n]
+		s.head = 0
+	}
+}
+
+// duplicateWindow is how many input items back an import looks for
+// duplicates before sending: the same as a re-run's probe window, so the
+// importer's memory is bounded by one window of the input. An item that
+// repeats a key of an item further back is sent, and the server refuses
+// it as a conflict with the identity the earlier item made; settling
+// finds that identity and reports the item already present (the same
+// schema, traits and external id) or a *ConflictError naming it. Nothing
+// is created twice either way. A dry run keeps every key, so that it
+// finds every duplicate.
+var duplicateWindow = settleRerunWindow
+
 func (im *importer) newPreparer() *preparer {
+	window := duplicateWindow
+	if im.opts.DryRun {
+		window = 0
+	}
 	return &preparer{
 		im:       im,
 		op:       "bulk.Import",
 		resolver: newIdentifierResolver(im.c.Schemas, im.opts.IdentifierFunc),
-		seen:     newKeySet(),
+		seen:     newKeySet(window),
 	}
 }
 
@@ -96,15 +160,16 @@ func (p *preparer) dedupe(it *importItem) error {
 	if it.body.ExternalID != "" {
 		keys = append(keys, externalKey(it.body.ExternalID))
 	}
+	p.seen.forget(it.index)
 	digests := make([][2]uint64, len(keys))
 	for i, k := range keys {
 		digests[i] = p.seen.digest(k)
-		if first, ok := p.seen.m[digests[i]]; ok {
+		if first, ok := p.seen.first(digests[i]); ok {
 			return &DuplicateError{Key: k, FirstIndex: first[0], FirstLine: first[1]}
 		}
 	}
 	for _, d := range digests {
-		p.seen.m[d] = [2]int{it.index, it.line}
+		p.seen.add(d, it.index, it.line)
 	}
 	return nil
 }

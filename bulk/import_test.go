@@ -480,6 +480,54 @@ func TestImportDuplicatesInTheInput(t *testing.T) {
 	noDuplicates(t, c, srv, obs)
 }
 
+// TestImportDuplicatesBeyondTheWindow: the duplicate check looks back a
+// window of items (100,000; 4 here), so that its memory does not grow with
+// the input. An item repeating a key from further back is sent, and the
+// server's conflict is settled: the same identity is already present (with
+// the earlier item's id), another one is a conflict naming it; nothing is
+// created twice. A dry run finds every duplicate.
+func TestImportDuplicatesBeyondTheWindow(t *testing.T) {
+	bulk.SetDuplicateWindow(t, 4)
+	items := []client.CreateIdentityBody{
+		person(1), anon(2, "ext-2"),
+		person(10), person(11), person(12), person(13), person(14),
+		person(1),        // 7: as item 0, 7 items back
+		anon(9, "ext-2"), // 8: item 1's external id, other traits
+		person(15),
+		person(14), // 10: as item 6, 4 items back: inside the window
+	}
+	const dupNear, dupSame, dupOther = 10, 7, 8
+
+	srv, obs := importFake(t)
+	c := fakeClient(srv)
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{BatchSize: 2, Concurrency: 1})
+	require.NoError(t, err)
+	m := accounted(t, len(items), sum, o)
+
+	var de *bulk.DuplicateError
+	require.ErrorAs(t, m[dupNear].Err, &de, "inside the window")
+	assert.Equal(t, 6, de.FirstIndex)
+	assert.Equal(t, bulk.ImportAlreadyPresent, m[dupSame].Status, "%v", m[dupSame].Err)
+	assert.Equal(t, m[0].IdentityID, m[dupSame].IdentityID)
+	require.Equal(t, bulk.ImportFailed, m[dupOther].Status)
+	var ce *bulk.ConflictError
+	require.ErrorAs(t, m[dupOther].Err, &ce, "%v", m[dupOther].Err)
+	assert.Equal(t, m[1].IdentityID, ce.ExistingID)
+	assert.Equal(t, 8, sum.Created)
+	assert.Equal(t, 8, srv.IdentityCount())
+	noDuplicates(t, c, srv, obs)
+
+	// A dry run keeps every key.
+	sum, o, err = runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{DryRun: true})
+	require.NoError(t, err)
+	m = accounted(t, len(items), sum, o)
+	for dup, first := range map[int]int{dupSame: 0, dupOther: 1, dupNear: 6} {
+		require.ErrorAs(t, m[dup].Err, &de, "item %d", dup)
+		assert.Equal(t, first, de.FirstIndex, "item %d", dup)
+	}
+	assert.Equal(t, 8, sum.Valid)
+}
+
 func TestImportIdentifierFallbacks(t *testing.T) {
 	srv, obs := importFake(t)
 	c := fakeClient(srv)

@@ -28,8 +28,8 @@ var importCommand = &command{
 (schema_id, traits, credentials, ...), in batches through PATCH /admin/identities.
 Timed-out batches are split and sent again, conflicts are checked against the
 identities already there (re-running an import is harmless), duplicates in the
-file and bad lines are reported with their line number and do not stop the
-rest. With --report every line's outcome is written to a JSON Lines report;
+file (up to 100,000 lines apart; --dry-run finds them anywhere) and bad lines
+are reported with their line number and do not stop the rest. With --report every line's outcome is written to a JSON Lines report;
 --resume with that report skips what an interrupted run already did.`,
 	examples: []string{
 		"kratos-admin import --dry-run users.jsonl",
@@ -44,7 +44,7 @@ rest. With --report every line's outcome is written to a JSON Lines report;
 			concurrency = fs.Int("concurrency", bulk.DefaultImportConcurrency, "`N` batch requests in flight")
 			hash        = fs.Bool("hash-passwords", false, "bcrypt plaintext passwords here, on all cores, before sending")
 			hashCost    = fs.Int("hash-cost", 10, "bcrypt `cost` for --hash-passwords")
-			dryRun      = fs.Bool("dry-run", false, "validate, find duplicates and count batches; send nothing")
+			dryRun      = fs.Bool("dry-run", false, "validate, find duplicates anywhere in the file and count batches; send nothing")
 			reportPath  = fs.String("report", "", "write every item's outcome to `FILE` (JSON Lines)")
 			resumePath  = fs.String("resume", "", "skip the items the report `FILE` of an earlier run shows done")
 			maxErrors   = fs.Int("max-errors", 100, "print the first `N` failed items on stderr (0: all; --report has them all)")
