@@ -200,6 +200,15 @@ type ImportOptions struct {
 	// Progress, when set, is updated as the import runs (phase, items
 	// hashed, sent and being settled), for a status line.
 	Progress *ImportProgress
+
+	// Window is how many input items the importer keeps in view at once
+	// (0: DefaultImportWindow): duplicates are looked for this far back,
+	// and a re-run probes the input this many items at a time (one walk of
+	// the store a window, when walking is cheaper than lookups). The
+	// importer's memory is bounded by it, about 1 KiB an item probed and
+	// 50 bytes an item for duplicates: a larger window costs memory and
+	// saves walks in a re-run of more than DefaultImportWindow items.
+	Window int
 }
 
 // Defaults of ImportOptions.
@@ -207,6 +216,7 @@ const (
 	DefaultImportConcurrency = 4
 	DefaultImportMaxAttempts = 5
 	DefaultImportCancelGrace = 5 * time.Second
+	DefaultImportWindow      = 100_000
 )
 
 // Import errors.
@@ -223,8 +233,8 @@ var (
 )
 
 // DuplicateError is an input item with the same credential identifier or
-// external id as an earlier item, at most 100,000 items before it (in a
-// dry run, anywhere before it). The later item is not sent.
+// external id as an earlier item, at most ImportOptions.Window items before
+// it (in a dry run, anywhere before it). The later item is not sent.
 type DuplicateError struct {
 	// Key is the shared value: an identifier, or "external_id <id>".
 	Key string
@@ -290,8 +300,8 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 //     after a lost answer it is never sent again: it fails with
 //     ErrOutcomeUnknown;
 //   - duplicates inside the input are found before the later one is sent,
-//     within 100,000 items of each other (a dry run: anywhere in the
-//     input); an item repeating a key from further back is sent, and the
+//     within ImportOptions.Window items of each other (a dry run: anywhere
+//     in the input); an item repeating a key from further back is sent, and the
 //     server's conflict is settled like any other: already present when
 //     it is the same identity, a *ConflictError naming it when not.
 //
@@ -301,10 +311,10 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // batch stops the import the same way, returning that error. Failed items
 // alone are no error: check the summary. Memory use does not grow with the
 // input: it is bounded by the batches in flight, the keys of the last
-// 100,000 items (for duplicates) and the items waiting to be looked for
-// (at most 10,000 waiting for a walk, and in a re-run a window of at most
-// 100,000 input items); it never grows with the number of identities on
-// the server. A dry run keeps the keys of every item.
+// ImportOptions.Window items (for duplicates) and the items waiting to be
+// looked for (at most 10,000 waiting for a walk, and in a re-run a window
+// of input items); it never grows with the number of identities on the
+// server. A dry run keeps the keys of every item.
 func Import(ctx context.Context, c *client.Client, items iter.Seq2[client.CreateIdentityBody, error], opts *ImportOptions) (*ImportSummary, error) {
 	if items == nil {
 		return nil, &client.ArgumentError{Op: "bulk.Import", Argument: "items", Reason: "nil"}
@@ -362,6 +372,8 @@ func (o *ImportOptions) normalize(op string) error {
 		return &client.ArgumentError{Op: op, Argument: "opts.MaxAttempts", Reason: "negative"}
 	case o.CancelGrace < 0:
 		return &client.ArgumentError{Op: op, Argument: "opts.CancelGrace", Reason: "negative"}
+	case o.Window < 0:
+		return &client.ArgumentError{Op: op, Argument: "opts.Window", Reason: "negative"}
 	}
 	if err := checkBcryptCost(op, "opts.HashCost", o.HashCost); err != nil {
 		return err
@@ -383,6 +395,9 @@ func (o *ImportOptions) normalize(op string) error {
 	}
 	if o.CancelGrace == 0 {
 		o.CancelGrace = DefaultImportCancelGrace
+	}
+	if o.Window == 0 {
+		o.Window = DefaultImportWindow
 	}
 	return nil
 }

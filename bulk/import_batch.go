@@ -115,7 +115,7 @@ func (bt *batcher) take(it *importItem) {
 		return
 	}
 	// While holding, no more than would be in flight anyway.
-	limit := settleRerunWindow
+	limit := bt.im.opts.Window
 	if bt.holding {
 		limit = min(limit, bt.im.opts.BatchSize*bt.im.opts.Concurrency)
 	}

@@ -29,8 +29,12 @@ type preparer struct {
 // With a window it keeps only the keys of the last window items, so that
 // its memory is bounded by the window, not by the input: an import of
 // 1,000,000 identities held about 70 MiB of map here before it had one. An
-// item repeating a key from further back is sent, and the server tells
-// (see duplicateWindow).
+// item repeating a key from further back is sent, and the server refuses
+// it as a conflict with the identity the earlier item made; settling finds
+// that identity and reports the item already present (the same schema,
+// traits and external id) or a *ConflictError naming it. Nothing is
+// created twice either way. A dry run keeps every key (window 0), so that
+// it finds every duplicate.
 type keySet struct {
 	seeds  [2]maphash.Seed
 	m      map[[2]uint64][2]int
@@ -88,19 +92,8 @@ func (s *keySet) forget(index int) {
 	}
 }
 
-// duplicateWindow is how many input items back an import looks for
-// duplicates before sending: the same as a re-run's probe window, so the
-// importer's memory is bounded by one window of the input. An item that
-// repeats a key of an item further back is sent, and the server refuses
-// it as a conflict with the identity the earlier item made; settling
-// finds that identity and reports the item already present (the same
-// schema, traits and external id) or a *ConflictError naming it. Nothing
-// is created twice either way. A dry run keeps every key, so that it
-// finds every duplicate.
-var duplicateWindow = settleRerunWindow
-
 func (im *importer) newPreparer() *preparer {
-	window := duplicateWindow
+	window := im.opts.Window
 	if im.opts.DryRun {
 		window = 0
 	}

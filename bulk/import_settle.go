@@ -45,7 +45,7 @@ import (
 // A real Kratos answers a conflicting item about as slowly as a creation,
 // so the importer avoids sending what is already there: once a batch
 // comes back mostly conflicting (a re-run) it probes the rest of the input
-// before sending, in windows of up to settleRerunWindow items, by lookups
+// before sending, in windows of up to ImportOptions.Window items, by lookups
 // or by one walk a window, whichever is cheaper, and sends only the items
 // not found. Memory is bounded by that window, never by the store.
 
@@ -55,12 +55,6 @@ const settlePageSize = 500
 // settleFlushAt is how many items waiting for a walk start one before
 // the input ends, bounding what waits.
 const settleFlushAt = 10000
-
-// settleRerunWindow is the most input items one probe covers in a re-run:
-// a walk per window, so the larger the window the fewer walks (a re-run
-// of 100,000 onto a PostgreSQL store is one walk), at about 1 KiB of
-// memory an item held.
-const settleRerunWindow = 100000
 
 // settleKind is why an item waits to be settled.
 type settleKind int

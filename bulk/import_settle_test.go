@@ -107,6 +107,31 @@ func TestImportRerunSettlesInBulk(t *testing.T) {
 	t.Logf("re-run of %d against a fake with real lookup costs: %v, %+v", len(items), time.Since(start).Round(time.Millisecond), *sum2)
 }
 
+// TestImportRerunProbesAWindowAtATime: ImportOptions.Window bounds what a
+// re-run holds: 1,200 items probed 400 at a time are three walks (one with
+// the default window), and every item is still found.
+func TestImportRerunProbesAWindowAtATime(t *testing.T) {
+	srv, obs := importFake(t, kratostest.WithQueryCost(realCosts))
+	c := fakeClient(srv)
+	const n, window = 1200, 400
+	sum, err := bulk.Import(t.Context(), c, people(n), nil)
+	require.NoError(t, err)
+	require.Equal(t, n, sum.Created)
+
+	sum, o, err := runImport(t, c, t.Context(), people(n), bulk.ImportOptions{Window: window})
+	require.NoError(t, err)
+	m := accounted(t, n, sum, o)
+	for i := range n {
+		require.Equal(t, bulk.ImportAlreadyPresent, m[i].Status, "item %d: %v", i, m[i].Err)
+	}
+	assert.Equal(t, bulk.ImportSettleByWalk, sum.Settling.Method, sum.Settling.Reason)
+	// The first batch (100) comes back conflicting; the rest is probed in
+	// windows of 400: 1,100 items, three walks.
+	assert.Equal(t, 3, sum.Settling.Walks, "walks, %+v", sum.Settling)
+	assert.Equal(t, n, srv.IdentityCount())
+	noDuplicates(t, c, srv, obs)
+}
+
 func TestImportLostAnswersSettleInBulk(t *testing.T) {
 	for _, fault := range []string{"drop", "504"} {
 		t.Run(fault, func(t *testing.T) {

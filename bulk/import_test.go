@@ -481,13 +481,12 @@ func TestImportDuplicatesInTheInput(t *testing.T) {
 }
 
 // TestImportDuplicatesBeyondTheWindow: the duplicate check looks back a
-// window of items (100,000; 4 here), so that its memory does not grow with
-// the input. An item repeating a key from further back is sent, and the
+// window of items (ImportOptions.Window: 100,000; 4 here), so that its
+// memory does not grow with the input. An item repeating a key from further back is sent, and the
 // server's conflict is settled: the same identity is already present (with
 // the earlier item's id), another one is a conflict naming it; nothing is
 // created twice. A dry run finds every duplicate.
 func TestImportDuplicatesBeyondTheWindow(t *testing.T) {
-	bulk.SetDuplicateWindow(t, 4)
 	items := []client.CreateIdentityBody{
 		person(1), anon(2, "ext-2"),
 		person(10), person(11), person(12), person(13), person(14),
@@ -500,7 +499,7 @@ func TestImportDuplicatesBeyondTheWindow(t *testing.T) {
 
 	srv, obs := importFake(t)
 	c := fakeClient(srv)
-	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{BatchSize: 2, Concurrency: 1})
+	sum, o, err := runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{BatchSize: 2, Concurrency: 1, Window: 4})
 	require.NoError(t, err)
 	m := accounted(t, len(items), sum, o)
 
@@ -518,7 +517,7 @@ func TestImportDuplicatesBeyondTheWindow(t *testing.T) {
 	noDuplicates(t, c, srv, obs)
 
 	// A dry run keeps every key.
-	sum, o, err = runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{DryRun: true})
+	sum, o, err = runImport(t, c, t.Context(), seqOf(items...), bulk.ImportOptions{DryRun: true, Window: 4})
 	require.NoError(t, err)
 	m = accounted(t, len(items), sum, o)
 	for dup, first := range map[int]int{dupSame: 0, dupOther: 1, dupNear: 6} {
@@ -971,6 +970,7 @@ func TestImportArguments(t *testing.T) {
 		"negative":          {Concurrency: -1},
 		"bcrypt cost":       {HashCost: 40},
 		"negative attempts": {MaxAttempts: -1},
+		"negative window":   {Window: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := bulk.Import(t.Context(), c, people(1), &o)

@@ -78,11 +78,3 @@ func TestKeySetWindowBoundsMemory(t *testing.T) {
 		}
 	}
 }
-
-// SetDuplicateWindow sets how many items back the import looks for
-// duplicates (duplicateWindow) for the rest of t.
-func SetDuplicateWindow(t testing.TB, n int) {
-	old := duplicateWindow
-	duplicateWindow = n
-	t.Cleanup(func() { duplicateWindow = old })
-}

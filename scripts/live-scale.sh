@@ -8,7 +8,9 @@
 #     onto the full store (a separate set each time);
 #   - kratos-admin import of the N pre-hashed identities, its throughput
 #     against the two baselines;
-#   - the same file again (a re-run: all already present);
+#   - the same file again (a re-run: all already present), with
+#     --window LIVE_SCALE_RERUN_WINDOW when it is set (default: the CLI's
+#     window of 100,000 lines, one walk of the store per window);
 #   - kratos-admin export --credentials of the whole store;
 #   - and the CLI's peak memory (max RSS) for each of them, against the
 #     same commands on a file of LIVE_SCALE_SMALL_N (default 10,000)
@@ -26,6 +28,9 @@ admin=${admin%/}
 n=${LIVE_SCALE_N:-1000000}
 base_n=${LIVE_SCALE_BASE_N:-20000}
 small_n=${LIVE_SCALE_SMALL_N:-10000}
+rerun_window=${LIVE_SCALE_RERUN_WINDOW:-}
+rerun_flags=()
+[ -z "$rerun_window" ] || rerun_flags=(--window "$rerun_window")
 for c in curl /usr/bin/time; do
 	command -v "$c" >/dev/null || { echo "live-scale: $c is needed" >&2; exit 2; }
 done
@@ -94,7 +99,7 @@ created=$(grep -c '"status":"created"' "$work/big-report.jsonl" || true)
 [ "$created" -eq "$n" ] || { echo "live-scale: import: $created of $n created" >&2; tail -5 "$work/import.out" >&2; exit 1; }
 import_rate=$(awk -v c="$n" -v s="$import_secs" 'BEGIN{printf "%.0f", c/s}')
 
-timed "re-run of $n (all already present)" "$work/rerun.out" "$work/kratos-admin" import --report "$work/rerun-report.jsonl" "$work/big.jsonl"
+timed "re-run of $n (all already present)${rerun_window:+, --window $rerun_window}" "$work/rerun.out" "$work/kratos-admin" import "${rerun_flags[@]}" --report "$work/rerun-report.jsonl" "$work/big.jsonl"
 rerun_secs=$secs rerun_rss=$rss_mib
 present=$(grep -c '"status":"already_present"' "$work/rerun-report.jsonl" || true)
 [ "$present" -eq "$n" ] || { echo "live-scale: re-run: $present of $n already present" >&2; tail -5 "$work/rerun.out" >&2; exit 1; }
@@ -110,6 +115,6 @@ echo "live-scale: curl, $base_n in raw batches of 1,000 onto the full store: $ra
 echo
 echo "live-scale: Kratos $version on $db, $n identities"
 echo "  import:  ${import_secs}s, $import_rate/s = $(ratio "$import_rate" "$rate0")x curl onto the empty server, $(ratio "$import_rate" "$rate1")x curl onto the full store"
-echo "  re-run:  ${rerun_secs}s = $(ratio "$rerun_secs" "$import_secs")x the import; $(grep -m1 -i 'settl' "$work/rerun.out" || echo 'no settling line')"
+echo "  re-run${rerun_window:+ (--window $rerun_window)}:  ${rerun_secs}s = $(ratio "$rerun_secs" "$import_secs")x the import; $(grep -m1 -i 'settl' "$work/rerun.out" || echo 'no settling line')"
 echo "  export:  ${export_secs}s for $exported identities ($(awk -v c="$exported" -v s="$export_secs" 'BEGIN{printf "%.0f", c/s}')/s)"
 echo "  peak RSS: import $import_rss MiB ($(ratio "$import_rss" "$small_import_rss")x the import of $small_n), re-run $rerun_rss MiB ($(ratio "$rerun_rss" "$small_rerun_rss")x), export $export_rss MiB"

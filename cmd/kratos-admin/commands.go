@@ -28,7 +28,7 @@ var importCommand = &command{
 (schema_id, traits, credentials, ...), in batches through PATCH /admin/identities.
 Timed-out batches are split and sent again, conflicts are checked against the
 identities already there (re-running an import is harmless), duplicates in the
-file (up to 100,000 lines apart; --dry-run finds them anywhere) and bad lines
+file (up to --window lines apart; --dry-run finds them anywhere) and bad lines
 are reported with their line number and do not stop the rest. With --report every line's outcome is written to a JSON Lines report;
 --resume with that report skips what an interrupted run already did.`,
 	examples: []string{
@@ -48,12 +48,13 @@ are reported with their line number and do not stop the rest. With --report ever
 			reportPath  = fs.String("report", "", "write every item's outcome to `FILE` (JSON Lines)")
 			resumePath  = fs.String("resume", "", "skip the items the report `FILE` of an earlier run shows done")
 			maxErrors   = fs.Int("max-errors", 100, "print the first `N` failed items on stderr (0: all; --report has them all)")
+			window      = fs.Int("window", bulk.DefaultImportWindow, "keep `N` lines in view: duplicates are found this far apart, a re-run is checked this many lines a walk (memory: about 1 KiB a line)")
 		)
 		return func(ctx context.Context, a *app, args []string) int {
 			o := importRun{
 				path: args[0], opts: bulk.ImportOptions{
 					BatchSize: *batchSize, Concurrency: *concurrency, HashPasswords: *hash,
-					HashCost: *hashCost, DryRun: *dryRun,
+					HashCost: *hashCost, DryRun: *dryRun, Window: *window,
 				},
 				reportPath: *reportPath, resumePath: *resumePath, maxErrors: *maxErrors,
 			}
@@ -66,6 +67,8 @@ are reported with their line number and do not stop the rest. With --report ever
 				return a.usageError(fmt.Sprintf("--hash-cost %d is outside bcrypt's 4..31", *hashCost), a.cmd)
 			case *maxErrors < 0:
 				return a.usageError("--max-errors must not be negative", a.cmd)
+			case *window < 1:
+				return a.usageError("--window must be at least 1", a.cmd)
 			}
 			return o.run(ctx, a)
 		}

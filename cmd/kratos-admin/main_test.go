@@ -160,7 +160,7 @@ func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"import", "--help"}, {"help", "import"}, {"import", "-h"}} {
 		r = kratosAdmin(t, t.Context(), nil, "", args...)
 		assert.Equal(t, exitOK, r.code, args)
-		for _, want := range []string{"Usage: kratos-admin import [flags] FILE.jsonl|-", "--batch-size", "(default 1000)", "--hash-passwords", "--hash-cost COST", "--dry-run", "--report FILE", "--resume FILE", "--concurrency", "--url URL", "Examples:"} {
+		for _, want := range []string{"Usage: kratos-admin import [flags] FILE.jsonl|-", "--batch-size", "(default 1000)", "--hash-passwords", "--hash-cost COST", "--dry-run", "--report FILE", "--resume FILE", "--concurrency", "--window N", "--url URL", "Examples:"} {
 			assert.Contains(t, r.stdout, want, args)
 		}
 	}
@@ -189,6 +189,7 @@ func TestUsageErrors(t *testing.T) {
 		"bad URL":           {map[string]string{envURL: "localhost:4434"}, []string{"list"}, "scheme"},
 		"batch too big":     {env, []string{"import", "--batch-size", "5000", "x.jsonl"}, "--batch-size 5000 is outside 1..1000"},
 		"bad cost":          {env, []string{"import", "--hash-cost", "2", "x.jsonl"}, "--hash-cost 2"},
+		"no window":         {env, []string{"import", "--window", "0", "x.jsonl"}, "--window must be at least 1"},
 		"malformed id":      {env, []string{"get", "not-a-uuid"}, `id "not-a-uuid" is not a UUID`},
 		"bad active":        {env, []string{"sessions", "--active", "maybe", "00000000-0000-4000-8000-000000000001"}, "want true or false"},
 		"export takes none": {env, []string{"export", "extra"}, `unexpected argument "extra"`},
