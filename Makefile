@@ -125,7 +125,8 @@ live-import: require-kratos
 # The CLI at production size (issue 16): import, re-run and export of
 # LIVE_SCALE_N identities (default 1,000,000: about an hour on 2 cores)
 # with their peak memory, against curl batches onto the empty server and
-# onto the full store: scripts/live-scale.sh. Not part of CI.
+# onto the full store: scripts/live-scale.sh (LIVE_SCALE_RERUN_WINDOW sets
+# the re-run's --window). Not part of CI.
 live-scale: require-kratos
 	scripts/live-scale.sh
 

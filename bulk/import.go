@@ -205,9 +205,11 @@ type ImportOptions struct {
 	// (0: DefaultImportWindow): duplicates are looked for this far back,
 	// and a re-run probes the input this many items at a time (one walk of
 	// the store a window, when walking is cheaper than lookups). The
-	// importer's memory is bounded by it, about 1 KiB an item probed and
-	// 50 bytes an item for duplicates: a larger window costs memory and
-	// saves walks in a re-run of more than DefaultImportWindow items.
+	// importer's memory is bounded by it: about 2 KiB of peak memory an
+	// item probed (a re-run of 1,000,000 in one window peaked at 1,971
+	// MiB), under 200 bytes an item for duplicates. A larger window costs
+	// memory and saves walks in a re-run of more than DefaultImportWindow
+	// items.
 	Window int
 }
 

@@ -48,7 +48,7 @@ are reported with their line number and do not stop the rest. With --report ever
 			reportPath  = fs.String("report", "", "write every item's outcome to `FILE` (JSON Lines)")
 			resumePath  = fs.String("resume", "", "skip the items the report `FILE` of an earlier run shows done")
 			maxErrors   = fs.Int("max-errors", 100, "print the first `N` failed items on stderr (0: all; --report has them all)")
-			window      = fs.Int("window", bulk.DefaultImportWindow, "keep `N` lines in view: duplicates are found this far apart, a re-run is checked this many lines a walk (memory: about 1 KiB a line)")
+			window      = fs.Int("window", bulk.DefaultImportWindow, "keep `N` lines in view: duplicates are found this far apart, a re-run is checked this many lines a walk (memory: about 2 KiB a line)")
 		)
 		return func(ctx context.Context, a *app, args []string) int {
 			o := importRun{
