@@ -101,6 +101,13 @@ func (c *liveCheck) atMost(what string, got, target float64, unit string) {
 	c.verdict(what, fmt.Sprintf("%.2f%s (target <= %.2f%s, fails above %.2f%s)", got, unit, target, unit, limit, unit), got <= target, got <= limit)
 }
 
+// countAtMost checks a count, got <= target, with no tolerance: a count
+// does not depend on the machine's load.
+func (c *liveCheck) countAtMost(what string, got, target int) {
+	c.t.Helper()
+	c.verdict(what, fmt.Sprintf("%d (target <= %d, no tolerance)", got, target), got <= target, got <= target)
+}
+
 func (c *liveCheck) verdict(what, fig string, met, tolerated bool) {
 	c.t.Helper()
 	switch {
@@ -643,6 +650,11 @@ func TestLiveImport(t *testing.T) {
 		figs.add("%-58s %6.1fs  %d faults, %d requests, %d found present", fmt.Sprintf("import of %d, proxy answers %s after forwarding", faultN, map[string]string{"drop": "a dropped connection", "504": "504"}[mode]),
 			d.Seconds(), p.faults.Load(), sum.Batches, sum.AlreadyPresent)
 		figs.add("%-58s %s", "  lost answers settled", settledBy(sum))
+		if liveDB() == "SQLite" {
+			// Issue 16: on SQLite the lost answers of a run share one
+			// walk at most, whatever the store holds.
+			check.countAtMost(fmt.Sprintf("%s: walks for the lost answers (SQLite)", mode), sum.Settling.Walks, 1)
+		}
 	}
 	baseTime := (base1 + faultFree("faultbase2")) / 2
 	figs.add("%-58s %6.1fs  (baseline: %.1fs before, the rest after)", fmt.Sprintf("import of %d onto the same store, no faults", faultN), baseTime.Seconds(), base1.Seconds())
