@@ -38,7 +38,8 @@ import (
 // fraction of the id space, and of the store), then one lookup, given at
 // most the time per item at which lookups would cost as much as the walk.
 // Items are then settled by lookups (concurrently, Concurrency in flight)
-// when that costs less than one walk, else by a walk. Lookups settle at
+// when that costs less than one walk, counting the lookups chosen before,
+// else by a walk. Lookups settle at
 // once; items for a walk wait (up to settleFlushAt) so that one walk
 // settles many: the lost answers of a run share one walk at its end.
 //
@@ -90,6 +91,11 @@ type settleCosts struct {
 	lookupOver time.Duration
 	// lookupFailed: a measuring lookup failed (lookups are not used).
 	lookupFailed bool
+	// spent is what the lookups chosen so far were estimated to cost. Once
+	// more lookups would bring it past one walk, the walk is chosen (and
+	// shared by what is settled after): like renting until the rent paid
+	// would buy, lookups then never cost more than twice the cheaper way.
+	spent time.Duration
 }
 
 // walkCost is the estimated cost of one walk of the store.
@@ -171,9 +177,10 @@ func (st *settler) decide(ctx context.Context, batch []pendingSettle) settleMeth
 		reason = "a lookup failed"
 	case c.lookup == 0:
 		reason = fmt.Sprintf("a lookup takes over %s", roundCost(max(c.lookupOver, budget)))
-	case c.lookup*time.Duration(keys) < walk || !known && c.lookup < c.page:
+	case c.spent+c.lookup*time.Duration(keys) < walk || !known && c.lookup < c.page:
 		method = settleByLookups
 		reason = fmt.Sprintf("a lookup takes %s", roundCost(c.lookup))
+		c.spent += c.lookup * time.Duration(keys)
 	default:
 		reason = fmt.Sprintf("a lookup takes %s", roundCost(c.lookup))
 	}
@@ -182,6 +189,9 @@ func (st *settler) decide(ctx context.Context, batch []pendingSettle) settleMeth
 		reason += fmt.Sprintf(", a walk of ~%s stored ~%s", thousandsOf(c.stored), roundCost(walk))
 	case known:
 		reason += fmt.Sprintf(", so %s lookups ~%s, a walk of ~%s stored ~%s", thousandsOf(keys), roundCost(c.lookup*time.Duration(keys)), thousandsOf(c.stored), roundCost(walk))
+		if method == settleByWalk && c.spent > 0 && c.lookup*time.Duration(keys) < walk {
+			reason += fmt.Sprintf(", after lookups of ~%s already", roundCost(c.spent))
+		}
 		if c.lookup == 0 {
 			reason = fmt.Sprintf("a lookup takes over %s, more than a walk of ~%s stored (~%s) costs per item for %s lookups", roundCost(max(c.lookupOver, budget)), thousandsOf(c.stored), roundCost(walk), thousandsOf(keys))
 		}
