@@ -184,7 +184,7 @@ type ImportOptions struct {
 	Resume *ImportResume
 
 	// DryRun validates the input, finds duplicates (anywhere in the
-	// input, with memory that grows with it: 32 bytes a key) and counts
+	// input, with memory that grows with it: about 50 bytes a key) and counts
 	// batches without sending anything (identity schemas are still read).
 	DryRun bool
 

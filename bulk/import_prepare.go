@@ -76,11 +76,10 @@ func (s *keySet) forget(index int) {
 	if s.window <= 0 {
 		return
 	}
+	// A key is added only when it is not kept, and an entry leaves before
+	// any later one: the entry leaving is the key's.
 	for s.head < len(s.order) && s.order[s.head].index < index-s.window {
-		e := s.order[s.head]
-		if v, ok := s.m[e.digest]; ok && v[0] == e.index {
-			delete(s.m, e.digest)
-		}
+		delete(s.m, s.order[s.head].digest)
 		s.head++
 	}
 	// Reuse the slice once most of it is gone.

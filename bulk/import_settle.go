@@ -39,9 +39,9 @@ import (
 // most the time per item at which lookups would cost as much as the walk.
 // Items are then settled by lookups (concurrently, Concurrency in flight)
 // when that costs less than one walk, counting the lookups chosen before,
-// else by a walk. Lookups settle at
-// once; items for a walk wait (up to settleFlushAt) so that one walk
-// settles many: the lost answers of a run share one walk at its end.
+// else by a walk. Lookups settle at once; items for a walk wait (up to
+// settleFlushAt) so that one walk settles many: the lost answers of a run
+// share one walk at its end.
 //
 // A real Kratos answers a conflicting item about as slowly as a creation,
 // so the importer avoids sending what is already there: once a batch
@@ -159,6 +159,7 @@ func (st *settler) decide(ctx context.Context, batch []pendingSettle) settleMeth
 	}
 	c := &st.costs
 	walk, known := c.walkCost()
+	lookups := c.lookup * time.Duration(keys) // 0 while a lookup is not measured
 	// Lookups win when each costs less than budget.
 	budget := c.page // without a store estimate: cheaper than one page
 	if known {
@@ -177,10 +178,10 @@ func (st *settler) decide(ctx context.Context, batch []pendingSettle) settleMeth
 		reason = "a lookup failed"
 	case c.lookup == 0:
 		reason = fmt.Sprintf("a lookup takes over %s", roundCost(max(c.lookupOver, budget)))
-	case c.spent+c.lookup*time.Duration(keys) < walk || !known && c.lookup < c.page:
+	case c.spent+lookups < walk || !known && c.lookup < c.page:
 		method = settleByLookups
 		reason = fmt.Sprintf("a lookup takes %s", roundCost(c.lookup))
-		c.spent += c.lookup * time.Duration(keys)
+		c.spent += lookups
 	default:
 		reason = fmt.Sprintf("a lookup takes %s", roundCost(c.lookup))
 	}
@@ -188,8 +189,8 @@ func (st *settler) decide(ctx context.Context, batch []pendingSettle) settleMeth
 	case c.lookupFailed && known:
 		reason += fmt.Sprintf(", a walk of ~%s stored ~%s", thousandsOf(c.stored), roundCost(walk))
 	case known:
-		reason += fmt.Sprintf(", so %s lookups ~%s, a walk of ~%s stored ~%s", thousandsOf(keys), roundCost(c.lookup*time.Duration(keys)), thousandsOf(c.stored), roundCost(walk))
-		if method == settleByWalk && c.spent > 0 && c.lookup*time.Duration(keys) < walk {
+		reason += fmt.Sprintf(", so %s lookups ~%s, a walk of ~%s stored ~%s", thousandsOf(keys), roundCost(lookups), thousandsOf(c.stored), roundCost(walk))
+		if method == settleByWalk && c.spent > 0 && lookups < walk {
 			reason += fmt.Sprintf(", after lookups of ~%s already", roundCost(c.spent))
 		}
 		if c.lookup == 0 {

@@ -482,10 +482,11 @@ func TestImportDuplicatesInTheInput(t *testing.T) {
 
 // TestImportDuplicatesBeyondTheWindow: the duplicate check looks back a
 // window of items (ImportOptions.Window: 100,000; 4 here), so that its
-// memory does not grow with the input. An item repeating a key from further back is sent, and the
-// server's conflict is settled: the same identity is already present (with
-// the earlier item's id), another one is a conflict naming it; nothing is
-// created twice. A dry run finds every duplicate.
+// memory does not grow with the input. An item repeating a key from
+// further back is sent, and the server's conflict is settled: the same
+// identity is already present (with the earlier item's id), another one
+// is a conflict naming it; nothing is created twice. A dry run finds
+// every duplicate.
 func TestImportDuplicatesBeyondTheWindow(t *testing.T) {
 	items := []client.CreateIdentityBody{
 		person(1), anon(2, "ext-2"),

@@ -42,11 +42,15 @@ func TestKeySetHoldsNoKeys(t *testing.T) {
 // TestKeySetWindowBoundsMemory: with a window the duplicate check keeps
 // the keys of the last window items only, whatever the input's length:
 // 2,000,000 keys through a window of 10,000 items leave the map and its
-// order at one window's keys, the keys inside the window are found with
-// their first item, and those before it are forgotten.
+// order at one window's keys and the heap a few MiB larger (without a
+// window: about 100 MiB), the keys inside the window are found with their
+// first item, and those before it are forgotten.
 func TestKeySetWindowBoundsMemory(t *testing.T) {
 	const window, items = 10_000, 1_000_000
 	key := func(i, k int) string { return fmt.Sprintf("key %d of item %d", k, i) }
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	s := newKeySet(window)
 	maxKept := 0
 	for i := range items {
@@ -66,6 +70,13 @@ func TestKeySetWindowBoundsMemory(t *testing.T) {
 	if cap(s.order) > 8*window {
 		t.Errorf("the order slice grew to %d entries for a window of %d items", cap(s.order), window)
 	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d items of 2 keys through a window of %d: heap +%.1f MiB", items, window, float64(grew)/(1<<20))
+	if grew > 8<<20 {
+		t.Errorf("the key set grew the heap by %.1f MiB for a window of %d items: it keeps more than the window", float64(grew)/(1<<20), window)
+	}
 	s.forget(items)
 	for _, i := range []int{items - window, items - 1, items - window/2} {
 		if got, ok := s.first(s.digest(key(i, 1))); !ok || got != [2]int{i, i + 1} {
@@ -77,4 +88,5 @@ func TestKeySetWindowBoundsMemory(t *testing.T) {
 			t.Errorf("item %d, before the window, is still kept: %v", i, got)
 		}
 	}
+	runtime.KeepAlive(s)
 }
